@@ -1,0 +1,337 @@
+"""Stage 2: find symbols, dates and footnote calls in one reassembled paragraph.
+
+Everything here reads the *folded* paragraph text (`clean.fold`: fullwidth `５９／５０`,
+`（2005）`, `，` are ASCII) and returns offsets into it; `clean.OffsetMap` takes them back
+to the original text. All patterns use bounded repetition only, so each scan is linear in the
+paragraph length (tests/test_extract_properties.py checks 1 MB of adversarial text).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from functools import lru_cache
+
+from app.symbols import Normalized
+from app.symbols import normalize as _normalize
+
+
+@lru_cache(maxsize=8192)
+def normalize(raw: str) -> Normalized:
+    # the same few symbols recur across a corpus; `Normalized` is immutable
+    return _normalize(raw)
+
+__all__ = [
+    "Found",
+    "attach_date",
+    "find_calls",
+    "find_dates",
+    "find_symbols",
+    "url_spans",
+]
+
+# ------------------------------------------------------------------------------ symbols
+
+_NB = r"(?<![A-Za-z0-9/.\-])"  # not inside a longer token (`A/RES/59/48` holds no bare 59/48)
+# a joint symbol may break after its hyphen (`A/71/160-` ⏎ `S/2016/621`, gold case
+# regression_symbol_broken_inside_joint_symbol): the joined paragraph then has `- `
+_SEG = r"[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2}(?:-\s{0,2}[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2})?"
+# Every branch begins with the one character class `[0-9A-Z]` so that the regex engine can skip
+# the (mostly CJK) text between candidates in C; the "not inside a longer token" test is a
+# lookbehind taken after that first character.
+_SYMBOL = re.compile(
+    r"[0-9A-Z](?<![A-Za-z0-9/.\-].)(?:"
+    # A lettered symbol stands on its own: `A/RES/44/25`, `S/PRST/2010/1`, `(E/2009/28)`,
+    # `A/71/160-S/2016/621` (seed 004 footnote 1), `S/RES/1631 (2005)`, `A/53/L.21/Rev.1`.
+    rf"(?<=[A-Z])(?P<let>[A-Z]{{0,9}}(?:\.\d{{1,3}})?(?:\s{{0,2}}/\s{{0,2}}{_SEG}){{1,8}}"
+    r"(?:\s?\((?:\d{4}|[IVXLC]{1,7})\))?)(?![A-Za-z0-9])"
+    # Special and emergency special sessions: `S-30/1 号决议` (seed 001 footnote 5), `ES-10/19`.
+    r"|(?:(?<=E)S|(?<=S))(?P<spec>-\s{0,2}\d{1,2}\s{0,2}/\s{0,2}\d{1,4})(?![A-Za-z0-9/])"
+    # Security Council: `1631(2005)`, `1631 (2005)`, fullwidth `1631（2005）` once folded.
+    r"|(?<=\d)(?P<sc>\d{0,3}\s{0,2}\(\s{0,2}(?:19|20|21)\d{2}\s{0,2}\))"
+    # Old-style GA: `2625 (XXV)`, `217 A (III)`.
+    r"|(?<=\d)(?P<old>\d{0,3}\s{0,2}(?:[A-Z]\s{0,2})?\(\s{0,2}[IVXLC]{1,7}\s{0,2}\))"
+    # New-style GA: `59/48`, `49 / 57`.
+    r"|(?<=\d)(?P<ga>\d{0,2}\s{0,2}/\s{0,2}\d{1,4})(?![A-Za-z0-9/])"
+    r")"
+)
+
+# A bare number needs a context that makes it a resolution: `第…号` (Chinese) or
+# `resolution(s)` before it (English and the other languages). Session numbers, article and
+# paragraph numbers, agenda items `127(s)`, treaty numbers `第 2896 卷，第 50518 号` and page
+# numbers `3/4` never get one (or fail `normalize`).
+_ZH_BEFORE = re.compile(r"[第]\s{0,3}$")
+_ZH_AFTER = re.compile(r"\s{0,3}[号號]")
+_ZH_DECISION = re.compile(r"\s{0,3}[号號]\s{0,2}(?:决定|決定)")
+_KW_BEFORE = re.compile(
+    r"(?:resolutions?|résolutions?|resoluci(?:ón|ones)|резолюци[яиюей]{1,2}|القرارات?)"
+    r"\s{1,3}(?:(?:No|no|n°|№)\.?\s{0,2})?$",
+    re.I,
+)
+
+_MONTHS_EN = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+_MONTHS_FR = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_MONTHS_ES = (
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
+    "diciembre"
+)
+_MONTHS_RU = "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+_MONTH_NUM: dict[str, int] = {}
+for _names in (_MONTHS_EN, _MONTHS_FR, _MONTHS_RU):
+    for _i, _n in enumerate(_names.split("|"), 1):
+        _MONTH_NUM[_n.lower()] = _i
+for _i, _n in enumerate(
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(), 1
+):
+    _MONTH_NUM[_n] = _i
+_MONTH_NUM["setiembre"] = 9
+
+# Dates (docs: "A date is a full year, month and day"; a range `2016 年 4 月 19 至 21 日` is not).
+_D_ZH = r"(?P<zy>\d{4})\s{0,3}年\s{0,3}(?P<zm>\d{1,2})\s{0,3}月\s{0,3}(?P<zd>\d{1,2})\s{0,3}日"
+_D_EN = rf"(?P<ed>\d{{1,2}})\s{{1,3}}(?P<em>{_MONTHS_EN})\s{{1,3}}(?P<ey>\d{{4}})"
+_D_US = rf"(?P<um>{_MONTHS_EN})\s{{1,3}}(?P<ud>\d{{1,2}}),?\s{{1,3}}(?P<uy>\d{{4}})"
+_D_FR = rf"(?P<fd>\d{{1,2}})(?:er)?\s{{1,3}}(?P<fm>{_MONTHS_FR})\s{{1,3}}(?P<fy>\d{{4}})"
+_D_ES = rf"(?P<sd>\d{{1,2}})\s{{1,3}}de\s{{1,3}}(?P<sm>{_MONTHS_ES})\s{{1,3}}de\s{{1,3}}(?P<sy>\d{{4}})"
+_D_RU = rf"(?P<rd>\d{{1,2}})\s{{1,3}}(?P<rm>{_MONTHS_RU})\s{{1,3}}(?P<ry>\d{{4}})(?:\s{{0,2}}(?:года|г\.))?"
+# One digit-led pattern for the day-first forms (so the engine skips non-digits in C), and a
+# separate one for `December 18, 2009`; month names are matched case-sensitively.
+_DATE = re.compile(
+    r"\d(?<!\d.)(?:"
+    r"(?P<zh>\d{3}\s{0,3}年\s{0,3}\d{1,2}\s{0,3}月\s{0,3}\d{1,2}\s{0,3}日)"
+    rf"|(?P<en>\d?\s{{1,3}}(?:{_MONTHS_EN})\s{{1,3}}\d{{4}})"
+    rf"|(?P<fr>\d?(?:er)?\s{{1,3}}(?:{_MONTHS_FR})\s{{1,3}}\d{{4}})"
+    rf"|(?P<es>\d?\s{{1,3}}de\s{{1,3}}(?:{_MONTHS_ES})\s{{1,3}}de\s{{1,3}}\d{{4}})"
+    rf"|(?P<ru>\d?\s{{1,3}}(?:{_MONTHS_RU})\s{{1,3}}\d{{4}}(?:\s{{0,2}}(?:года|г\.))?)"
+    r")(?!\d)"
+)
+_DATE_US = re.compile(rf"(?:{_MONTHS_EN})\s{{1,3}}\d{{1,2}},?\s{{1,3}}\d{{4}}(?!\d)")
+_DIGITS = re.compile(r"\d+")
+_HAS_MONTH_EN = re.compile(rf"(?:{_MONTHS_EN})\s{{1,3}}\d")
+_MONTH_WORD = re.compile(r"[^\W\d_]{3,}")
+# `2016 年 4 月 19 日至 21 日`, `18-20 December 2009`: one end of a range is no date.
+_RANGE_AFTER = re.compile(r"\s{0,3}(?:至|到|~|-|–|—|to\b|au\b|al\b)\s{0,3}\d")
+_RANGE_BEFORE = re.compile(r"\d\s{0,3}(?:-|–|to|au|al|à)\s{0,3}$")
+# Without named groups: used inside the list-gap pattern.
+_DATE_ANY = re.sub(r"\(\?P<\w+>", "(?:", rf"(?:{_D_ZH}|{_D_EN}|{_D_US}|{_D_FR}|{_D_ES}|{_D_RU})")
+
+# What may stand between two items of one list (`第 64/183号、2010 年 12 月 13 日第 65/124 号`,
+# `第 64/183、65/124 和 67/15 号决议`, `resolutions 64/183 of 18 December 2009 and 65/124`).
+_LIST_GAP = re.compile(
+    r"\s{0,3}(?:[号號]\s{0,3}(?:决议|決議)?\s{0,3})?"
+    rf"(?:,?\s{{0,3}}(?:of|du|del|de|от)\s{{1,3}}{_DATE_ANY}\s{{0,3}})?"
+    r"(?:[,;、،]|和|及|以及|与|與|或)?\s{0,3}(?:(?:and|as\s+well\s+as|or|et|y|e|и|و)\s{1,3})?"
+    rf"(?:(?:其|大会|大會)?\s{{0,3}}{_DATE_ANY}\s{{0,3}}(?:的\s{{0,3}})?)?"
+    r"(?:第\s{0,3})?(?:(?:resolutions?|résolutions?|resoluci(?:ón|ones))\s{1,3})?",
+    re.I,
+)
+_MAX_GAP = 120
+
+# Date before a symbol (docs "Dates"): right before it, or with only a `关于…的` phrase between.
+_DATE_GAP_BEFORE = re.compile(
+    r"\s{0,3}(?:的\s{0,3})?(?:(?:关于|關於)[^。;]{0,200}?的\s{0,3})?(?:第\s{0,3})?"
+    r"(?:(?:resolutions?|résolutions?|resoluci(?:ón|ones))\s{1,3})?",
+    re.I,
+)
+# Date after a symbol (English `resolution 64/183 of 18 December 2009`).
+_DATE_GAP_AFTER = re.compile(r"\s{0,3},?\s{0,3}(?:of|du|del|de|от)\s{1,3}", re.I)
+
+_HAS_DIGIT = re.compile(r"\d")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'，。；]{1,300}")
+
+
+@dataclass(slots=True)
+class Found:
+    """A symbol found in a folded paragraph: offsets into that paragraph."""
+
+    start: int
+    end: int
+    symbol: str
+
+
+def url_spans(folded: str) -> list[tuple[int, int]]:
+    """Spans of URLs in the text (symbols inside them are links, not mentions)."""
+    if "://" not in folded and "www." not in folded:
+        return []
+    return [m.span() for m in _URL.finditer(folded)]
+
+
+def find_symbols(folded: str) -> list[Found]:
+    """All symbol mentions in one folded paragraph, in order.
+
+    In: a folded paragraph. Out: `[Found(start, end, symbol)]` with `symbol` normalized; `start`
+    and `end` bound the symbol as written (without `第` / `号决议` / `resolution`).
+    A bare number (`59/48`, `1631(2005)`, `2625 (XXV)`) counts only behind `第`, before `号`, or
+    after `resolution(s)`, or as a further item of such a list.
+    """
+    # every symbol has a `/` or a `(` (cheap test first: most paragraphs cite nothing)
+    if ("/" not in folded and "(" not in folded) or _HAS_DIGIT.search(folded) is None:
+        return []
+    urls = url_spans(folded)
+    out: list[Found] = []
+    group: list[tuple[int, int, str]] = []  # consecutive bare items of one list
+    anchored = False
+    decision = False
+
+    def flush() -> None:
+        nonlocal group, anchored, decision
+        if group and anchored and not decision:
+            for s, e, sym in group:
+                out.append(Found(s, e, sym))
+        group = []
+        anchored = False
+        decision = False
+
+    for m in _SYMBOL.finditer(folded):
+        s, e = m.span()
+        if urls and any(us <= s < ue for us, ue in urls):
+            continue
+        kind = m.lastgroup
+        raw = folded[s:e]
+        n = normalize(raw)
+        if n.symbol is None:
+            continue
+        if kind in ("let", "spec"):
+            flush()
+            out.append(Found(s, e, n.symbol))
+            continue
+        # bare number: chain it to the list it belongs to
+        if group:
+            pe = group[-1][1]
+            if s - pe > _MAX_GAP or not _LIST_GAP.fullmatch(folded, pe, s):
+                flush()
+        if not group:
+            if _ZH_BEFORE.search(folded, max(0, s - 4), s) or _KW_BEFORE.search(
+                folded, max(0, s - 40), s
+            ):
+                anchored = True
+        if _ZH_AFTER.match(folded, e):
+            anchored = True
+            if _ZH_DECISION.match(folded, e):
+                decision = True  # `第 55/488 号决定`: a decision has no symbol of its own
+        group.append((s, e, n.symbol))
+    flush()
+    out.sort(key=lambda f: f.start)
+    return out
+
+
+def _date_from(m: re.Match[str]) -> datetime.date | None:
+    txt = m.group(0)
+    nums = _DIGITS.findall(txt)
+    try:
+        if m.lastgroup == "zh":
+            return datetime.date(int(nums[0]), int(nums[1]), int(nums[2]))
+        month = None
+        for w in _MONTH_WORD.findall(txt):
+            month = _MONTH_NUM.get(w.lower())
+            if month:
+                break
+        if not month:
+            return None
+        if m.lastgroup is None:  # `December 18, 2009`
+            return datetime.date(int(nums[1]), month, int(nums[0]))
+        return datetime.date(int(nums[-1]), month, int(nums[0]))
+    except (ValueError, IndexError):
+        return None
+
+
+def find_dates(folded: str) -> list[tuple[int, int, datetime.date]]:
+    """Full dates (year, month and day) in a folded paragraph, in order, ranges left out.
+
+    In: a folded paragraph. Out: `[(start, end, date)]`; `2014 年 11 月 11 日` broken across
+    lines is one date once the paragraph is reassembled (seed 001, 69/11).
+    """
+    out: list[tuple[int, int, datetime.date]] = []
+    if _HAS_DIGIT.search(folded) is None:
+        return out
+    matches = list(_DATE.finditer(folded))
+    if _HAS_MONTH_EN.search(folded):
+        matches.extend(_DATE_US.finditer(folded))
+        matches.sort(key=lambda m: m.start())
+    for m in matches:
+        s, e = m.span()
+        if _RANGE_AFTER.match(folded, e) or _RANGE_BEFORE.search(folded, max(0, s - 8), s):
+            continue
+        d = _date_from(m)
+        if d is not None:
+            out.append((s, e, d))
+    return out
+
+
+def attach_date(
+    folded: str,
+    found: list[Found],
+    i: int,
+    dates: list[tuple[int, int, datetime.date]],
+    prefer_after: bool,
+) -> datetime.date | None:
+    """The date the paragraph gives for `found[i]` (docs "Dates"), or None.
+
+    Before the symbol: the last date before it with only spaces, `的`, a `关于…的` phrase,
+    `第` or `resolution` between, and no other symbol. After it (`64/183 of 18 December 2009`):
+    a date right behind `of`. `prefer_after` (latin-script texts) tries the latter first.
+    """
+    f = found[i]
+    prev_end = found[i - 1].end if i > 0 else 0
+    next_start = found[i + 1].start if i + 1 < len(found) else len(folded)
+
+    def before() -> datetime.date | None:
+        best = None
+        for ds, de, d in dates:
+            if de > f.start:
+                break
+            best = (ds, de, d)
+        if best is None or best[0] < prev_end:
+            return None
+        if _DATE_GAP_BEFORE.fullmatch(folded, best[1], f.start):
+            return best[2]
+        return None
+
+    def after() -> datetime.date | None:
+        m = _DATE_GAP_AFTER.match(folded, f.end)
+        if m is None:
+            return None
+        for ds, de, d in dates:
+            if ds == m.end() and de <= next_start:
+                return d
+            if ds > m.end():
+                break
+        return None
+
+    if prefer_after:
+        return after() or before()
+    return before() or after()
+
+
+# ------------------------------------------------------------------------ footnote calls
+
+_SUP_CALL = re.compile(r"<sup>\s*([0-9]{1,3}|[*†‡]{1,3}|[a-z])\s*</sup>|\[\^([^\]\s]{1,8})\]")
+# A bare call mark stuck to the word before it (`《2030 年可持续发展议程》1 提出`, `成果文件5 在`,
+# `条约》，2 将`, seed 001) or one space after a closing mark or a date (`13 日 3 和`, gold case
+# zh_footnote_bare_calls_after_dates); never a number that counts
+# something (`年 月 日 号 条 卷 届 次 个`).
+_BARE_CALL = re.compile(
+    r"[0-9*†‡](?:(?<=[^\s\dA-Z/.\-(第].)|(?<=[》”」』),、:;日]\s.))[0-9*]{0,2}"
+    r"(?=\s|$|[^\x00-\x7F])(?!\s{0,2}[年月日号號条條卷届屆次个個名项項%段款亿万千百])"
+)
+
+
+def find_calls(folded: str, marks: frozenset[str] | set[str]) -> list[tuple[str, int, bool]]:
+    """Footnote calls in a folded body paragraph.
+
+    In: the paragraph and the marks that the text defines. Out: `[(mark, position, bare)]`
+    in order; `bare` is True for an unmarked number (`》1`), False for `<sup>1</sup>`/`[^1]`.
+    """
+    out: list[tuple[str, int, bool]] = []
+    if "<sup>" in folded or "[^" in folded:
+        for m in _SUP_CALL.finditer(folded):
+            out.append((m.group(1) or m.group(2), m.start(), False))
+    if marks:
+        for m in _BARE_CALL.finditer(folded):
+            if m.group(0) in marks:
+                out.append((m.group(0), m.start(), True))
+    out.sort(key=lambda t: t[1])
+    return out

@@ -1,0 +1,323 @@
+"""The extraction pipeline: clean -> find -> verbs/dates/footnotes/links -> `Citation`s.
+
+See docs/extraction.md for the contract every rule here implements.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from bisect import bisect_left
+
+from .clean import Document, Paragraph, fold, split
+from .find import Found, attach_date, find_calls, find_dates, find_symbols, normalize
+from .models import Citation
+from .verbs import Lexicon, governing, lexicon
+
+__all__ = ["detect_language", "extract", "paragraphs"]
+
+_CYR = re.compile(r"[\u0400-\u04ff]")
+_ARA = re.compile(r"[\u0600-\u06ff]")
+_WORDS = {
+    "en": re.compile(r"\b(?:the|of|and|to|its|resolution|which)\b", re.I),
+    "fr": re.compile(r"\b(?:le|la|les|des|du|et|sa|résolution|qui)\b", re.I),
+    "es": re.compile(r"\b(?:el|los|las|del|y|su|resolución|que)\b", re.I),
+}
+
+
+_NOT_LETTER = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
+
+
+def detect_language(text: str) -> str:
+    """Guess the language of a UN text from its script and a few function words.
+
+    In: any text. Out: `'zh'`, `'en'`, `'fr'`, `'es'`, `'ru'` or `'ar'` (`'en'` when unsure).
+    A Chinese text with an English masthead (seed 002: `Distr.: General`) is `'zh'`.
+    """
+    if not isinstance(text, str) or not text:
+        return "en"
+    sample = text[:4000]
+    ascii_b = sample.encode("ascii", "ignore")
+    non = len(sample) - len(ascii_b)
+    if non == 0:
+        return "en"
+    letters = len(ascii_b.translate(None, _NOT_LETTER))
+    # Counted without a per-character loop: CJK characters take 3 bytes in UTF-8, Cyrillic,
+    # Arabic and accented Latin 2, so the extra bytes tell how many are CJK.
+    extra = len(sample.encode("utf-8", "surrogatepass")) - len(sample)
+    n3 = max(0, extra - non)
+    # a CJK character carries about as much as a word of 4-5 latin letters
+    if n3 * 4 >= letters and n3 * 2 >= non:
+        return "zh"
+    cyr = len(_CYR.findall(sample))
+    ara = len(_ARA.findall(sample))
+    if max(cyr, ara) * 2 >= letters:
+        return "ru" if cyr >= ara else "ar"
+    if n3 * 4 >= letters:
+        return "zh"
+    sample = sample[:2000]
+    counts = {k: len(p.findall(sample)) for k, p in _WORDS.items()}
+    return max(counts, key=lambda k: counts[k]) if any(counts.values()) else "en"
+
+
+def _assign_locations(paras: list[Paragraph]) -> None:
+    # docs "Location": `大会，` / `The General Assembly,` opens the resolution; paragraphs before
+    # the first numbered one are preamble, numbered ones and what follows are operative;
+    # footnotes are footnote; everything else (the letter, a memorandum, headings) is body.
+    # An `附件` / `Annex` heading closes the resolution.
+    state = "body"
+    for p in paras:
+        if p.kind == "footnote":
+            p.location = "footnote"
+            continue
+        if p.anchor:
+            state = "preamble"
+            p.location = "body"
+            continue
+        if p.annex:
+            state = "body"
+        elif state == "preamble" and p.numbered:
+            state = "operative"
+        p.location = state
+
+
+class _ParaCache:
+    """Per-paragraph finder results, computed at most once."""
+
+    __slots__ = ("lex", "found", "dates", "verbs", "calls")
+
+    def __init__(self, lex: Lexicon):
+        self.lex = lex
+        self.found: dict[int, list[Found]] = {}
+        self.dates: dict[int, list[tuple[int, int, datetime.date]]] = {}
+        self.verbs: dict[int, list[tuple[int, int, str]]] = {}
+        self.calls: dict[int, list[tuple[str, int, bool]]] = {}
+
+    def get_found(self, p: Paragraph) -> list[Found]:
+        r = self.found.get(p.index)
+        if r is None:
+            r = self.found[p.index] = find_symbols(p.folded)
+        return r
+
+    def get_dates(self, p: Paragraph) -> list[tuple[int, int, datetime.date]]:
+        r = self.dates.get(p.index)
+        if r is None:
+            r = self.dates[p.index] = find_dates(p.folded)
+        return r
+
+    def get_verbs(self, p: Paragraph) -> list[tuple[int, int, str]]:
+        r = self.verbs.get(p.index)
+        if r is None:
+            r = self.verbs[p.index] = self.lex.clause_verbs(p.folded)
+        return r
+
+
+def _bind_footnotes(
+    doc: Document, cache: _ParaCache
+) -> dict[int, tuple[Paragraph, int]]:
+    """footnote paragraph index -> (calling paragraph, call position in it).
+
+    docs "Footnotes": `called_from` is the first paragraph that calls the mark. Marks may
+    restart (numbering per page), so a call binds to the definition of its mark that is
+    closest to it; a bare number call (`》1`) must stand before its definition.
+    """
+    fns = [p for p in doc.paragraphs if p.kind == "footnote" and p.mark is not None]
+    if not fns:
+        return {}
+    marks = frozenset(p.mark for p in fns if p.mark is not None)
+    calls: list[tuple[int, str, bool, Paragraph, int]] = []  # (orig pos, mark, bare, para, jpos)
+    for p in doc.paragraphs:
+        if p.kind != "body":
+            continue
+        found = find_calls(p.folded, marks)
+        assert p.omap is not None
+        for seg_i, mark in p.call_lines:
+            # seed 003: the mark `1` alone on a line between `的声明，` and `其中强调`
+            found.append((mark, p.omap.joined_starts[seg_i], False))
+        seen: set[int] = set()
+        kept: list[tuple[str, int, bool]] = []
+        for mark, j, bare in sorted(found, key=lambda t: (t[1], t[2])):
+            if j in seen:
+                continue
+            seen.add(j)
+            kept.append((mark, j, bare))
+            calls.append((p.omap.to_original(j), mark, bare, p, j))
+        cache.calls[p.index] = kept
+    calls.sort(key=lambda t: t[0])
+    by_mark: dict[str, list[Paragraph]] = {}
+    for f in fns:
+        by_mark.setdefault(f.mark or "", []).append(f)
+    out: dict[int, tuple[Paragraph, int]] = {}
+    for mark, defs in by_mark.items():
+        defs.sort(key=lambda f: f.def_pos)
+        for k, f in enumerate(defs):
+            lo = defs[k - 1].def_pos if k > 0 else -1
+            hi = defs[k + 1].def_pos if k + 1 < len(defs) else None
+            for pos, cmark, bare, cp, j in calls:
+                if cmark != mark or pos <= lo:
+                    continue
+                if hi is not None and pos >= hi:
+                    break
+                if bare and pos >= f.def_pos:
+                    continue
+                out[f.index] = (cp, j)
+                break
+    return out
+
+
+_SEP = frozenset(",;")
+_STOP = frozenset(",;。")
+
+
+def _call_date(cp: Paragraph, j: int, cache: _ParaCache) -> datetime.date | None:
+    # docs "Footnotes": the last date before the call mark when nothing but words stand
+    # between them (no symbol, date, mark, or clause separator except one right before the
+    # mark): `包括 2010 年 1 月 13 日<sup>3</sup>`, `2013 年 8 月 6 日的声明，<sup>4</sup>` (seed 004).
+    dates = cache.get_dates(cp)
+    i = bisect_left(dates, (j,)) - 1
+    while i >= 0 and dates[i][1] > j:
+        i -= 1
+    if i < 0:
+        return None
+    ds, de, d = dates[i]
+    for f in cache.get_found(cp):
+        if de <= f.start < j:
+            return None
+    for _, cj, _ in cache.calls.get(cp.index, ()):
+        if de <= cj < j:
+            return None
+    gap = cp.folded[de:j].rstrip()
+    if gap and gap[-1] in _SEP:
+        gap = gap[:-1]
+    if any(c in _STOP for c in gap):
+        return None
+    return d
+
+
+def paragraphs(text: str, lang: str | None = None) -> list[Paragraph]:
+    """The logical paragraphs of a text, footnotes included, in text order.
+
+    In: the text as given (and optionally its language). Out: `Paragraph`s whose `index` is the
+    `paragraph_index` citations use, `text` the reassembled paragraph, `kind` `body` or
+    `footnote`, `mark` the footnote mark and `location` as in docs/extraction.md.
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    lex = lexicon(lang or detect_language(text))
+    doc = split(text, fold(text), verb_start=lex.line_start)
+    _assign_locations(doc.paragraphs)
+    return doc.paragraphs
+
+
+def extract(text: str, lang: str | None = None) -> list[Citation]:
+    """Extract every citation of a UN document symbol from a text.
+
+    In: the text exactly as stored (Chinese or English UN document converted from PDF or
+    markdown; fullwidth characters, broken lines, footnotes, undocs link lists allowed) and
+    optionally its language (`'zh'`, `'en'`, ...; detected when None).
+    Out: `Citation`s sorted by `start`, offsets into `text` as given (docs/extraction.md).
+    Never raises on any string.
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    lang = lang or detect_language(text)
+    lex = lexicon(lang)
+    prefer_after = not lang.lower().startswith("zh")
+    folded = fold(text)
+    doc = split(text, folded, verb_start=lex.line_start)
+    paras = doc.paragraphs
+    _assign_locations(paras)
+    cache = _ParaCache(lex)
+    bound = _bind_footnotes(doc, cache)
+
+    records: list[dict] = []
+    for p in paras:
+        found = cache.get_found(p)
+        if not found:
+            continue
+        assert p.omap is not None
+        dates = cache.get_dates(p)
+        if p.kind == "footnote":
+            call = bound.get(p.index)
+            verb_txt = None
+            verb_cls = "other"
+            call_date = None
+            if call is not None:
+                cp, j = call
+                v = governing(cache.get_verbs(cp), j)
+                if v is not None:
+                    verb_txt, verb_cls = cp.text[v[0] : v[1]], v[2]
+                call_date = _call_date(cp, j, cache)
+        else:
+            verbs = cache.get_verbs(p)
+        for i, f in enumerate(found):
+            start, end = p.omap.span_to_original(f.start, f.end)
+            if p.kind == "footnote":
+                date = call_date or attach_date(p.folded, found, i, dates, prefer_after)
+                verb, vcls = verb_txt, verb_cls
+                footnote = p.mark
+                called_from = bound[p.index][0].index if p.index in bound else None
+            else:
+                date = attach_date(p.folded, found, i, dates, prefer_after)
+                v = governing(verbs, f.start)
+                verb, vcls = (p.text[v[0] : v[1]], v[2]) if v is not None else (None, "other")
+                footnote = None
+                called_from = None
+            records.append(
+                {
+                    "symbol": f.symbol,
+                    "raw": text[start:end],
+                    "start": start,
+                    "end": end,
+                    "verb": verb,
+                    "verb_class": vcls,
+                    "date": date,
+                    "location": p.location,
+                    "paragraph": p.text,
+                    "paragraph_index": p.index,
+                    "footnote": footnote,
+                    "called_from": called_from,
+                    "link": None,
+                }
+            )
+    records.sort(key=lambda r: r["start"])
+
+    # undocs links corroborate mentions: each link goes to the first unclaimed mention of its
+    # symbol; a link to a symbol mentioned nowhere is a citation of its own (docs "undocs links").
+    if doc.links:
+        by_symbol: dict[str, list[dict]] = {}
+        for r in records:
+            by_symbol.setdefault(r["symbol"], []).append(r)
+        orphans: list[dict] = []
+        for link in doc.links:
+            n = normalize(text[link.sym_start : link.sym_end])
+            if n.symbol is None:
+                continue
+            mentions = by_symbol.get(n.symbol)
+            if mentions is None:
+                r = {
+                    "symbol": n.symbol,
+                    "raw": text[link.sym_start : link.sym_end],
+                    "start": link.sym_start,
+                    "end": link.sym_end,
+                    "verb": None,
+                    "verb_class": "other",
+                    "date": None,
+                    "location": "body",
+                    "paragraph": link.line.strip(),
+                    "paragraph_index": None,
+                    "footnote": None,
+                    "called_from": None,
+                    "link": link.url,
+                }
+                by_symbol[n.symbol] = [r]
+                orphans.append(r)
+                continue
+            for r in mentions:
+                if r["link"] is None:
+                    r["link"] = link.url
+                    break
+        if orphans:
+            records.extend(orphans)
+            records.sort(key=lambda r: r["start"])
+    return [Citation(**r) for r in records]

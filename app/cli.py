@@ -1,0 +1,180 @@
+"""The `lineage` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.config import PROJECT_ROOT, get_settings
+
+
+def _session():
+    from sqlmodel import Session
+
+    from app.db import get_engine
+
+    return Session(get_engine())
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from app.citations import extract
+
+    # newline="" keeps the file's own line endings, so offsets point into the file as given.
+    with open(args.file, encoding="utf-8", newline="") as fh:
+        text = fh.read()
+    found = extract(text, lang=None if args.lang == "auto" else args.lang)
+    if args.json:
+        json.dump([c.to_json() for c in found], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for c in found:
+            date = c.date.isoformat() if c.date else "-"
+            print(f"{c.start:>6}-{c.end:<6} {c.symbol:<28} {c.verb or '-':<10} {date:<10} {c.location}")
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from app.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from app.ingest import database_is_empty, seed
+
+    with _session() as session:
+        if args.if_empty and not database_is_empty(session):
+            print("database already has documents: seed skipped")
+            return 0
+        counts = seed(session, Path(args.dir) if args.dir else get_settings().seed_dir)
+    print(
+        f"seeded {counts['organizations']} organizations and {counts['documents']} documents"
+        f" ({counts['changed']} changed)"
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    import os
+
+    from tqdm import tqdm
+
+    from app.bulk import import_jsonl
+
+    size = os.path.getsize(args.file)
+    with _session() as session, open(args.file, encoding="utf-8") as fh, tqdm(
+        total=size, unit="B", unit_scale=True, desc="import", disable=args.quiet
+    ) as bar:
+        report = import_jsonl(session, fh, batch_size=args.batch_size, progress=bar.update)
+    for number, reason in report.errors:
+        print(f"{args.file}:{number}: {reason}", file=sys.stderr)
+    print(f"imported {report.imported}, unchanged {report.unchanged}, errors {len(report.errors)}")
+    return 1 if report.errors else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from app.bulk import export_lines
+
+    count = 0
+    with _session() as session, open(args.file, "w", encoding="utf-8") as out:
+        for line in export_lines(session):
+            out.write(line + "\n")
+            count += 1
+    print(f"exported {count} lines to {args.file}")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    """An administrator account: the password from LINEAGE_ADMIN_PASSWORD, else a prompt."""
+    import getpass
+
+    from app.auth import check_new_credentials, create_admin
+
+    password = get_settings().admin_password
+    if not password:
+        if not sys.stdin.isatty():
+            print("no terminal to ask for a password: set LINEAGE_ADMIN_PASSWORD", file=sys.stderr)
+            return 2
+        password = getpass.getpass(f"password for {args.username}: ")
+        if password != getpass.getpass("again: "):
+            print("the two passwords differ", file=sys.stderr)
+            return 2
+    problem = check_new_credentials(args.username, password)
+    if problem:
+        print(f"refused: {problem}", file=sys.stderr)
+        return 2
+    with _session() as session:
+        try:
+            created = create_admin(session, args.username, password, reset=args.reset_password)
+        except ValueError as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return 1
+    print(f"{'created' if created else 'new password for'} admin {args.username}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        app_dir=str(PROJECT_ROOT),
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lineage", description="Lineage: UN resolutions and their citations")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("extract", help="print the citations found in a text file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="a JSON array of citations")
+    p.add_argument("--lang", default="auto", help="zh, en, … or auto (default: detect)")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("seed", help="load the seed texts and facts (idempotent)")
+    p.add_argument("--if-empty", action="store_true", help="only when the database has no document")
+    p.add_argument("--dir", help="seed folder (default: seed_data/)")
+    p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("import", help="import documents from a JSON Lines file")
+    p.add_argument("file")
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export organizations and documents to a JSON Lines file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("create-admin", help="create an administrator (password: prompt or LINEAGE_ADMIN_PASSWORD)")
+    p.add_argument("username")
+    p.add_argument("--reset-password", action="store_true", help="give an existing admin a new password")
+    p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("serve", help="serve the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Settings: the only reader of environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LINEAGE_", extra="ignore")
+
+    # The embedded default: a SQLite file in the working directory.
+    database_url: str = "sqlite:///./lineage.db"
+    environment: str = "development"  # development | production
+    secret_key: str | None = None
+    seed_dir: Path = PROJECT_ROOT / "seed_data"
+    # Pasted texts larger than this are refused with 413 (issue 3).
+    max_text_bytes: int = 1_000_000
+    # Session and CSRF cookies get `Secure` on https requests (behind a proxy: X-Forwarded-Proto
+    # from a trusted address); this forces it on every request.
+    secure_cookies: bool = False
+    # `lineage create-admin` reads the password from here when set, else prompts for it.
+    admin_password: str | None = None
+    # Failed logins past the first few wait this long per further failure before an answer.
+    login_slowdown_seconds: float = 1.0
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> "Settings":
+        if self.environment == "production" and not self.secret_key:
+            raise ValueError("LINEAGE_SECRET_KEY must be set when LINEAGE_ENVIRONMENT=production")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL SQLAlchemy needs: `postgresql://` means psycopg 3 here."""
+        url = self.database_url
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

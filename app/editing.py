@@ -1,0 +1,679 @@
+"""The admin's document form, without the web: read it, check it, preview it, save it.
+
+A form carries the document's fields and, once previewed, one row per citation: the cited symbol,
+the verb, the date and an include checkbox, plus blank rows to add a citation the extractor
+missed. Each extracted row is known by its key, `SYMBOL#n` (the n-th mention of that symbol as
+the extractor found it), so corrections survive a re-preview after the text is edited elsewhere.
+
+Saving runs the extractor again on the text as submitted and applies the rows to it, then stores
+the document and the corrected citations through `ingest.ingest_document`, in one transaction with
+an `AuditEntry` that holds the document in full before and after (`snapshot`), so that any change,
+a delete included, can be undone by `restore`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app import labels, queries
+from app.citations import Citation as Found
+from app.citations import detect_language, extract, paragraphs
+from app.citations.verbs import lexicon
+from app.config import get_settings
+from app.ingest import DocumentIn, StaleDocument, delete_document, ingest_document, new_key
+from app.models import AuditEntry, Citation, Document, DocumentKind, Organization, utcnow
+from app.symbols import normalize, parse
+
+KINDS = tuple(k.value for k in DocumentKind)
+# Resolutions, drafts and letters of the United Nations: none before its first session (1946).
+FIRST_DATE = dt.date(1946, 1, 1)
+BLANK_ROWS = 2
+MAX_ROWS = 1000
+# Drafts and letters are often dated in the session before the one they are for: the letter of
+# 2008-11-20 (63rd session) asks for an item of the 64th (seed 000).
+AHEAD_KINDS = {DocumentKind.draft_resolution.value, DocumentKind.letter.value}
+_ROW_FIELD = re.compile(r"^c-(\d{1,4})-(key|symbol|verb|date|include)$")
+SNAPSHOT_FIELDS = ("key", "symbol", "kind", "session", "date", "date_source", "title", "title_en",
+                   "language", "text", "source", "organization", "became", "provenance")
+CITATION_FIELDS = ("symbol", "raw", "start", "end", "verb", "verb_class", "date", "location",
+                   "paragraph", "paragraph_index", "footnote", "called_from", "link")
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message for a person, translated when rendered: `t(key).format(**params)`."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def normalize_text(text: str) -> str:
+    # Browsers send a textarea's line breaks as CRLF: store LF, as the seed texts have it, so that
+    # re-saving an unchanged text changes nothing.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def digest(text: str) -> str:
+    """Which text a preview was made for (the form carries it as `previewed`)."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()[:20]
+
+
+def verb_class(verb: str | None) -> str:
+    if not verb:
+        return "other"
+    return lexicon("zh" if re.search(r"[\u4e00-\u9fff]", verb) else "en").verb_class(verb)
+
+
+def verb_suggestions() -> list[str]:
+    return list(lexicon("zh").verbs) + list(lexicon("en").verbs)
+
+
+def row_keys(found: Sequence[Any], symbol_of=lambda c: c.symbol) -> list[str]:
+    seen: Counter[str] = Counter()
+    keys = []
+    for c in found:
+        symbol = symbol_of(c)
+        seen[symbol] += 1
+        keys.append(f"{symbol}#{seen[symbol]}")
+    return keys
+
+
+def _iso(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+# --- what the form carries ----------------------------------------------------------------------
+
+
+@dataclass
+class RowIn:
+    key: str = ""  # "" for a citation added by hand
+    symbol: str = ""
+    verb: str = ""
+    date: str = ""
+    include: bool = True
+
+
+@dataclass
+class FormIn:
+    symbol: str = ""
+    kind: str = ""
+    organization: str = ""
+    session: str = ""
+    date: str = ""
+    title: str = ""
+    text: str = ""
+    version: str = ""
+    previewed: str = ""
+    accept_warnings: bool = False
+    rows: list[RowIn] | None = None  # None: the form carried no preview yet
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, Any]) -> FormIn:
+        def get(name: str) -> str:
+            value = form.get(name)
+            return value.strip() if isinstance(value, str) and name != "text" else (value or "")
+
+        rows: dict[int, RowIn] = {}
+        items = form.multi_items() if hasattr(form, "multi_items") else form.items()
+        for name, value in items:
+            m = _ROW_FIELD.match(name)
+            if not m or not isinstance(value, str) or int(m.group(1)) >= MAX_ROWS:
+                continue
+            row = rows.setdefault(int(m.group(1)), RowIn(include=False))
+            if m.group(2) == "include":
+                row.include = True
+            else:
+                setattr(row, m.group(2), value.strip())
+        text = form.get("text")
+        return cls(
+            symbol=get("symbol"), kind=get("kind"), organization=get("organization"),
+            session=get("session"), date=get("date"), title=get("title"),
+            text=text if isinstance(text, str) else "", version=get("version"),
+            previewed=get("previewed"), accept_warnings=bool(form.get("accept_warnings")),
+            rows=[rows[i] for i in sorted(rows)] if rows else None,
+        )
+
+    @classmethod
+    def from_document(cls, session: Session, doc: Document) -> FormIn:
+        """The edit form as stored: the rows are the stored citations, matched by their place in
+        the text to what the extractor finds (an extracted mention not stored was removed by an
+        admin, a stored citation not extracted was added by one)."""
+        org = session.get(Organization, doc.organization_id) if doc.organization_id else None
+        text = doc.text or ""
+        stored: dict[tuple[int, int], list[Citation]] = defaultdict(list)
+        for c in queries.stored_citations(session, doc):
+            stored[(c.start, c.end)].append(c)
+        rows = []
+        found = extract(text)
+        for f, key in zip(found, row_keys(found)):
+            same_place = stored.get((f.start, f.end))
+            if same_place:
+                c = same_place.pop(0)
+                rows.append(RowIn(key, c.cited_symbol, c.verb or "", _iso(c.cited_date), True))
+            else:
+                rows.append(RowIn(key, f.symbol, f.verb or "", _iso(f.date), False))
+        added = sorted((c for cs in stored.values() for c in cs), key=lambda c: c.position)
+        rows += [RowIn("", c.cited_symbol, c.verb or "", _iso(c.cited_date), True) for c in added]
+        return cls(
+            symbol=doc.symbol or "", kind=doc.kind, organization=org.acronym if org else "",
+            session=str(doc.session) if doc.session is not None else "",
+            date=_iso(doc.date) if doc.date_source == "text" else "",
+            title=doc.title or "", text=text, version=str(doc.version), previewed=digest(text),
+            rows=rows,
+        )
+
+
+# --- checking and previewing --------------------------------------------------------------------
+
+
+@dataclass
+class PreviewRow:
+    index: int
+    key: str
+    symbol: str
+    verb: str
+    date: str
+    include: bool
+    found: Found | None  # what the extractor found (None: added by hand)
+    status: str = "new"  # new | unchanged | changed | added | excluded
+    was: Citation | None = None  # the stored citation this row changes
+    error: Msg | None = None
+    warning: Msg | None = None
+    field: str | None = None  # the row's field the error is about
+
+    @property
+    def blank(self) -> bool:
+        return not self.key and not self.symbol
+
+
+@dataclass
+class Prepared:
+    form: FormIn
+    text: str
+    errors: dict[str, Msg] = field(default_factory=dict)
+    rows: list[PreviewRow] = field(default_factory=list)
+    removed: list[Citation] = field(default_factory=list)  # stored citations the save drops
+    warnings: list[Msg] = field(default_factory=list)
+    status: int = 200
+    data: DocumentIn | None = None
+    citations: list[Found] = field(default_factory=list)
+    fills: Document | None = None  # the text-less document this text is for
+    version: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not any(r.error for r in self.rows)
+
+    @property
+    def row_errors(self) -> bool:
+        return any(r.error for r in self.rows)
+
+    @property
+    def previewed(self) -> str:
+        return digest(self.text)
+
+    @property
+    def needs_preview(self) -> bool:
+        """The citations shown were not made for this text: the person has not seen them."""
+        return self.form.previewed != self.previewed
+
+
+def session_range(session: int) -> tuple[int, int]:
+    """General Assembly session N runs from September of 1945 + N to September of 1946 + N."""
+    return 1945 + session, 1946 + session
+
+
+def sessions_of(date: dt.date, kind: str) -> set[int]:
+    """The sessions a document of `kind` dated `date` may belong to."""
+    y = date.year
+    if date.month > 9:
+        sessions = {y - 1945}
+    elif date.month < 9:
+        sessions = {y - 1946}
+    else:  # the session closes and the next one opens in September
+        sessions = {y - 1946, y - 1945}
+    if kind in AHEAD_KINDS:
+        sessions |= {s + 1 for s in sessions}
+    return {s for s in sessions if s >= 1}
+
+
+def _locate(text: str, raw: str, symbol: str) -> tuple[int, int] | None:
+    """Where a citation added by hand is mentioned in the text, if it is."""
+    for needle in dict.fromkeys([raw, labels.short_symbol(symbol), symbol]):
+        if not needle:
+            continue
+        m = re.search(rf"(?<![0-9A-Za-z/.]){re.escape(needle)}(?![0-9A-Za-z/])", text)
+        if m:
+            return m.start(), m.end()
+    return None
+
+
+def _added(text: str, paras, raw: str, symbol: str, verb: str | None, date: dt.date | None) -> Found:
+    """A citation the person added: placed at its mention in the text when there is one."""
+    place = _locate(text, raw, symbol)
+    para = None
+    if place:
+        para = next((p for p in paras if any(a <= place[0] < b for a, b in p.segs)), None)
+    return Found(
+        symbol=symbol, raw=(text[place[0]:place[1]] if place else raw)[:200],
+        start=place[0] if place else 0, end=place[1] if place else 0,
+        verb=verb, verb_class=verb_class(verb), date=date,
+        location=para.location if para else "body", paragraph=para.text if para else "",
+        paragraph_index=para.index if para else 0, footnote=None, called_from=None, link=None,
+    )
+
+
+def _parse_date(value: str) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def prepare(
+    session: Session, form: FormIn, *, doc: Document | None = None, today: dt.date | None = None
+) -> Prepared:
+    """Check a submitted form and build its preview. Reads only; writes nothing."""
+    today = today or dt.date.today()
+    text = normalize_text(form.text)
+    prep = Prepared(form=form, text=text)
+    errors = prep.errors
+
+    too_big = len(text.encode("utf-8")) > get_settings().max_text_bytes
+    if too_big:
+        limit = get_settings().max_text_bytes
+        errors["text"] = Msg("err_text_too_big", {"size": f"{len(text.encode()) / 1e6:.1f}",
+                                                   "limit": f"{limit / 1e6:g}"})
+    elif not text.strip():
+        errors["text"] = Msg("err_text_required")
+
+    symbol = None
+    if form.symbol:
+        norm = normalize(form.symbol)
+        if norm.symbol is None:
+            errors["symbol"] = Msg("err_symbol_invalid", {"reason": norm.error})
+        else:
+            symbol = norm.symbol
+            holder = queries.by_symbol(session, symbol)
+            if holder is not None and (doc is None or holder.id != doc.id):
+                if holder.text is not None:
+                    errors["symbol"] = Msg("err_symbol_taken", {"symbol": symbol})
+                elif doc is None:
+                    prep.fills = holder
+
+    if form.kind not in KINDS:
+        errors["kind"] = Msg("err_kind")
+
+    org = None
+    if form.organization:
+        org = queries.organization(session, form.organization)
+        if org is None or org.acronym != form.organization:
+            errors["organization"] = Msg("err_organization", {"value": form.organization})
+
+    number = None
+    if form.session:
+        if form.session.isdigit() and 0 < int(form.session) < 1000:
+            number = int(form.session)
+        else:
+            errors["session"] = Msg("err_session_number")
+
+    date = None
+    if form.date:
+        try:
+            date = dt.date.fromisoformat(form.date)
+        except ValueError:
+            errors["date"] = Msg("err_date_format")
+        else:
+            if date > today:
+                errors["date"] = Msg("err_date_future", {"today": today.isoformat()})
+            elif date < FIRST_DATE:
+                errors["date"] = Msg("err_date_early")
+
+    symbol_session = None
+    if symbol:
+        symbol_session = parse(symbol).session
+        if number is not None and symbol_session is not None and number != symbol_session \
+                and parse(symbol).kind in ("ga_resolution", "draft_resolution"):
+            errors.setdefault("session", Msg("err_session_symbol", {"symbol": symbol, "session": symbol_session}))
+    effective = number if number is not None else symbol_session
+    if date and effective and "date" not in errors and "session" not in errors \
+            and effective not in sessions_of(date, form.kind):
+        start, end = session_range(effective)
+        errors["session" if number is not None else "date"] = Msg(
+            "err_session_date", {"session": effective, "from": start, "to": end, "date": date.isoformat()}
+        )
+
+    if not too_big:
+        _preview_rows(session, prep, doc=doc, own_symbol=symbol, date=date)
+
+    if not prep.ok:
+        prep.status = 413 if too_big else 422
+        return prep
+    if doc is not None:
+        prep.version = int(form.version) if form.version.isdigit() else 0
+    elif prep.fills is not None:
+        prep.version = prep.fills.version
+    became = session.get(Document, doc.became_id) if doc is not None and doc.became_id else None
+    prep.data = DocumentIn(
+        key=None if symbol else (doc.key if doc is not None else new_key()),
+        symbol=symbol,
+        kind=form.kind,
+        text=text,
+        organization=org.acronym if org else None,
+        session=number,
+        date=date,
+        title=form.title or None,
+        title_en=doc.title_en if doc is not None else None,
+        language=(detect_language(text) or "")[:8] or None,
+        source=doc.source if doc is not None else "admin",
+        became=became.symbol if became is not None else None,
+        provenance=dict(doc.provenance or {}) if doc is not None else {},
+    )
+    return prep
+
+
+def _preview_rows(
+    session: Session, prep: Prepared, *, doc: Document | None, own_symbol: str | None,
+    date: dt.date | None,
+) -> None:
+    text, form = prep.text, prep.form
+    if not text.strip():
+        return
+    found = extract(text)
+    submitted = {r.key: r for r in form.rows or [] if r.key}
+    rows: list[PreviewRow] = []
+    for f, key in zip(found, row_keys(found)):
+        r = submitted.get(key)
+        if r is None:
+            r = RowIn(key, f.symbol, f.verb or "", _iso(f.date), True)
+        rows.append(PreviewRow(len(rows), key, r.symbol, r.verb, r.date, r.include, f))
+    for r in form.rows or []:
+        if not r.key and r.symbol:
+            rows.append(PreviewRow(len(rows), "", r.symbol, r.verb, r.date, r.include, None))
+
+    paras = None
+    final: list[tuple[PreviewRow, Found]] = []
+    for row in rows:
+        if not row.include:
+            row.status = "excluded"
+            continue
+        norm = normalize(row.symbol)
+        if norm.symbol is None:
+            row.error, row.field = Msg("err_row_symbol", {"reason": norm.error}), "symbol"
+            continue
+        try:
+            cited_date = _parse_date(row.date)
+        except ValueError:
+            row.error, row.field = Msg("err_date_format"), "date"
+            continue
+        if len(row.verb) > 60:
+            row.error, row.field = Msg("err_row_verb"), "verb"
+            continue
+        if own_symbol and norm.symbol == own_symbol:
+            row.error, row.field = Msg("err_self_citation", {"symbol": own_symbol}), "symbol"
+            continue
+        verb = row.verb or None
+        if row.found is not None:
+            f = row.found
+            cit = dataclasses.replace(
+                f, symbol=norm.symbol, verb=verb, date=cited_date,
+                verb_class=f.verb_class if verb == f.verb else verb_class(verb),
+            )
+        else:
+            if paras is None:
+                paras = paragraphs(text)
+            cit = _added(text, paras, row.symbol, norm.symbol, verb, cited_date)
+        row.symbol = norm.symbol
+        if date:
+            known = cited_date
+            if known is None:
+                cited = queries.by_symbol(session, norm.symbol)
+                known = cited.date if cited is not None else None
+            if known and known > date:
+                row.warning = Msg("warn_cites_later", {"symbol": norm.symbol, "cited": known.isoformat(),
+                                                       "date": date.isoformat()})
+                prep.warnings.append(row.warning)
+        final.append((row, cit))
+
+    # Citations in text order; those added by hand and found nowhere in the text come last.
+    end = len(text) + 1
+    final.sort(key=lambda rc: rc[1].start if (rc[1].end or rc[0].found) else end)
+    prep.citations = [c for _, c in final]
+
+    if doc is not None:
+        stored = queries.stored_citations(session, doc)
+        by_key = dict(zip(row_keys(stored, lambda c: c.cited_symbol), stored))
+        new_keys = row_keys([c for _, c in final])
+        for (row, cit), key in zip(final, new_keys):
+            was = by_key.pop(key, None)
+            if was is None:
+                row.status = "added"
+            elif (was.verb, was.cited_date) != (cit.verb, cit.date):
+                row.status, row.was = "changed", was
+            else:
+                row.status = "unchanged"
+        # A stored citation the person unticked shows on its own row as removed.
+        gone = sorted(by_key.values(), key=lambda c: c.position)
+        for row in rows:
+            if row.status != "excluded" or row.found is None:
+                continue
+            same = next((c for c in gone if (c.start, c.end) == (row.found.start, row.found.end)), None)
+            if same is not None:
+                gone.remove(same)
+                row.status, row.was = "removed", same
+        prep.removed = gone
+
+    for _ in range(BLANK_ROWS):
+        rows.append(PreviewRow(len(rows), "", "", "", "", True, None, status="blank"))
+    prep.rows = rows
+
+
+def check_save(prep: Prepared) -> None:
+    """What saving needs beyond a valid form: a preview of this very text, accepted warnings."""
+    if not prep.ok:
+        return
+    if prep.needs_preview:
+        prep.errors["preview"] = Msg("err_needs_preview")
+    elif prep.warnings and not prep.form.accept_warnings:
+        prep.errors["accept_warnings"] = Msg("err_accept_warnings")
+    if prep.errors:
+        prep.status = 422
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+
+def snapshot(session: Session, doc: Document) -> dict[str, Any]:
+    """The document in full, as JSON: its fields, its organization and the resolution it became
+    by symbol, and its citations."""
+    org = session.get(Organization, doc.organization_id) if doc.organization_id else None
+    became = session.get(Document, doc.became_id) if doc.became_id else None
+    return {
+        "key": doc.key, "symbol": doc.symbol, "kind": doc.kind, "session": doc.session,
+        "date": _iso(doc.date) or None, "date_source": doc.date_source, "title": doc.title,
+        "title_en": doc.title_en, "language": doc.language, "text": doc.text, "source": doc.source,
+        "organization": org.acronym if org else None,
+        "became": (became.symbol or became.key) if became else None,
+        "provenance": doc.provenance or {}, "version": doc.version,
+        "citations": [
+            {
+                "symbol": c.cited_symbol, "raw": c.raw, "start": c.start, "end": c.end, "verb": c.verb,
+                "verb_class": c.verb_class, "date": _iso(c.cited_date) or None, "location": c.location,
+                "paragraph": c.paragraph, "paragraph_index": c.paragraph_index, "footnote": c.footnote,
+                "called_from": c.called_from, "link": c.link,
+            }
+            for c in queries.stored_citations(session, doc)
+        ],
+    }
+
+
+def from_snapshot(snap: Mapping[str, Any]) -> tuple[DocumentIn, list[Found]]:
+    data = DocumentIn(
+        key=snap.get("key"), symbol=snap.get("symbol"), kind=snap.get("kind") or "other",
+        text=snap.get("text"), organization=snap.get("organization"), session=snap.get("session"),
+        date=_parse_date(snap["date"]) if snap.get("date") and snap.get("date_source") == "text" else None,
+        title=snap.get("title"), title_en=snap.get("title_en"), language=snap.get("language"),
+        source=snap.get("source"), became=snap.get("became"), provenance=snap.get("provenance") or {},
+    )
+    cits = [
+        Found(**{**{k: c.get(k) for k in CITATION_FIELDS}, "date": _parse_date(c.get("date") or "")})
+        for c in snap.get("citations") or []
+    ]
+    return data, cits
+
+
+def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[str]:
+    """The fields (and `citations`) that differ between two snapshots."""
+    before, after = before or {}, after or {}
+    names = [f for f in SNAPSHOT_FIELDS if f != "key" and before.get(f) != after.get(f)]
+    if before.get("citations") != after.get("citations"):
+        names.append("citations")
+    return names
+
+
+# --- saving, deleting, restoring ------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    status: int = 200
+    document: Document | None = None
+    entry: AuditEntry | None = None
+    message: Msg | None = None
+    changes: list[Msg] = field(default_factory=list)  # what another admin changed meanwhile
+    unchanged: bool = False
+
+
+def what_changed(session: Session, document_id: int, since_version: int) -> list[Msg]:
+    """Who changed a document, when and what, after the version a form was opened at."""
+    out = []
+    for e in queries.audit_entries_for(session, document_id):
+        version = max((e.before or {}).get("version") or 0, (e.after or {}).get("version") or 0)
+        if version <= since_version and not (e.action == "delete" and version >= since_version):
+            continue
+        out.append(Msg("stale_change", {
+            "who": e.username, "when": e.at.strftime("%Y-%m-%d %H:%M"), "action": e.action,
+            "what": ", ".join(changed_fields(e.before, e.after)) or "—",
+        }))
+    return out
+
+
+def _stale(session: Session, doc_id: int | None, version: int | None, label: str) -> Outcome:
+    session.rollback()
+    current = session.get(Document, doc_id) if doc_id else None
+    if current is None or current.text is None:
+        return Outcome(False, 409, message=Msg("stale_deleted", {"label": label}),
+                       changes=what_changed(session, doc_id, version or 0) if doc_id else [])
+    return Outcome(False, 409, document=current, message=Msg("stale", {"label": label}),
+                   changes=what_changed(session, doc_id, version or 0))
+
+
+def save(session: Session, prep: Prepared, username: str, *, doc: Document | None = None) -> Outcome:
+    """Store a checked form (`prep.ok`): the document, its corrected citations, an audit entry."""
+    assert prep.data is not None
+    target = doc if doc is not None else prep.fills
+    doc_id = target.id if target is not None else None
+    label = labels.document_label(target) if target is not None else (prep.data.symbol or "")
+    before = snapshot(session, target) if target is not None else None
+    try:
+        result = ingest_document(
+            session, prep.data, citations=prep.citations, commit=False,
+            document_id=doc.id if doc is not None else None, expected_version=prep.version,
+        )
+    except StaleDocument:
+        if doc is None:  # someone else added this symbol's text meanwhile
+            session.rollback()
+            return Outcome(False, 409, message=Msg("err_symbol_taken", {"symbol": prep.data.symbol}))
+        return _stale(session, doc_id, prep.version, label)
+    except (ValueError, IntegrityError) as exc:
+        session.rollback()
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+        return Outcome(False, 409, message=Msg("err_save", {"reason": reason}))
+    document = result.document
+    if doc is not None and not result.changed:
+        session.rollback()
+        return Outcome(True, document=session.get(Document, doc_id), unchanged=True)
+    entry = AuditEntry(
+        username=username, action="edit" if doc is not None else "add", document_id=document.id,
+        document_label=labels.document_label(document)[:200], before=before,
+        after=snapshot(session, document),
+    )
+    session.add(entry)
+    session.commit()
+    return Outcome(True, 303, document=document, entry=entry)
+
+
+def delete(session: Session, doc: Document, username: str, version: int) -> Outcome:
+    doc_id, label = doc.id, labels.document_label(doc)
+    before = snapshot(session, doc)
+    try:
+        delete_document(session, doc, expected_version=version, commit=False)
+    except StaleDocument:
+        return _stale(session, doc_id, version, label)
+    entry = AuditEntry(username=username, action="delete", document_id=doc_id,
+                       document_label=label[:200], before=before, after=None)
+    session.add(entry)
+    session.commit()
+    return Outcome(True, 303, entry=entry)
+
+
+def current_of(session: Session, snap: Mapping[str, Any]) -> Document | None:
+    """The document a snapshot is of, as it is now (None when gone)."""
+    doc = queries.by_symbol(session, snap["symbol"]) if snap.get("symbol") else None
+    if doc is None and snap.get("key"):
+        doc = queries.by_ref(session, snap["key"])
+    return doc
+
+
+def restore(session: Session, entry: AuditEntry, username: str) -> Outcome:
+    """Bring back the document as it was before `entry`; the state it replaces is audited too."""
+    snap = entry.before
+    if not snap or snap.get("text") is None:
+        return Outcome(False, 422, message=Msg("err_nothing_to_restore"))
+    current = current_of(session, snap)
+    has_text = current is not None and current.text is not None
+    before = snapshot(session, current) if has_text else None
+    data, cits = from_snapshot(snap)
+    try:
+        result = ingest_document(
+            session, data, citations=cits, commit=False,
+            document_id=current.id if has_text else None,
+            expected_version=current.version if current is not None else None,
+        )
+    except StaleDocument:
+        session.rollback()
+        return Outcome(False, 409, message=Msg("err_restore_busy"))
+    except (ValueError, IntegrityError) as exc:
+        session.rollback()
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+        return Outcome(False, 409, message=Msg("err_save", {"reason": reason}))
+    if not result.changed:
+        session.rollback()
+        return Outcome(True, document=current, unchanged=True)
+    new = AuditEntry(
+        username=username, action="restore", document_id=result.document.id,
+        document_label=labels.document_label(result.document)[:200], restored_from=entry.id,
+        before=before, after=snapshot(session, result.document),
+    )
+    session.add(new)
+    session.commit()
+    return Outcome(True, 303, document=result.document, entry=new)
+
+
+def audit_time(entry: AuditEntry) -> str:
+    return entry.at.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+
+
+__all__ = [
+    "FormIn", "Msg", "Outcome", "Prepared", "PreviewRow", "RowIn", "changed_fields", "check_save",
+    "delete", "digest", "prepare", "restore", "save", "snapshot", "utcnow", "verb_suggestions",
+]

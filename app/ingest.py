@@ -1,0 +1,445 @@
+"""The only writer of documents and citations.
+
+Every path that stores a text (the seed loader, the admin form, bulk import) goes through
+`ingest_document`, which extracts the citations, resolves them against the database and replaces
+the document's outgoing citations in one transaction. Ingesting the same text again changes
+nothing: rows are compared before they are written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from app import queries
+from app.citations import Citation as Found
+from app.citations import extract
+from app.models import Citation, Document, Organization, utcnow
+from app.symbols import normalize, parse
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class DocumentIn:
+    """What a caller knows about a document before its citations are extracted."""
+
+    key: str | None = None
+    symbol: str | None = None
+    kind: str = "other"
+    text: str | None = None
+    organization: str | None = None  # acronym
+    session: int | None = None
+    date: dt.date | None = None
+    title: str | None = None
+    title_en: str | None = None
+    language: str | None = None
+    source: str | None = None
+    became: str | None = None  # symbol of the resolution a draft became
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IngestResult:
+    document: Document
+    created: bool
+    changed: bool
+    citations: int
+
+
+def _squash(text: str) -> str:
+    return _WS.sub("", text)
+
+
+def document_key(symbol: str | None, key: str | None) -> str:
+    if key:
+        return key
+    if symbol:
+        return symbol
+    raise ValueError("a document needs a symbol or a key")
+
+
+def _placeholder(session: Session, symbol: str) -> Document:
+    """The document for a cited symbol, created bare (no text) when Lineage has never seen it."""
+    doc = queries.by_symbol(session, symbol)
+    if doc is None:
+        info = parse(symbol)
+        doc = Document(key=symbol, symbol=symbol, kind=info.kind, session=info.session)
+        session.add(doc)
+        session.flush()
+    return doc
+
+
+def _set(obj: Any, **values: Any) -> bool:
+    """Assign only what differs, so a second identical ingest leaves rows untouched."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _rows_for(
+    session: Session, doc: Document, found: Sequence[Found], series_titles: Iterable[str]
+) -> list[dict[str, Any]]:
+    titles = [_squash(t) for t in series_titles]
+    rows = []
+    for position, cit in enumerate(found):
+        cited = _placeholder(session, cit.symbol)
+        paragraph = _squash(cit.paragraph)
+        rows.append(
+            dict(
+                position=position,
+                cited_symbol=cit.symbol,
+                cited_id=cited.id,
+                verb=cit.verb,
+                verb_class=cit.verb_class,
+                cited_date=cit.date,
+                raw=cit.raw,
+                start=cit.start,
+                end=cit.end,
+                location=cit.location,
+                paragraph=cit.paragraph,
+                paragraph_index=cit.paragraph_index,
+                footnote=cit.footnote,
+                called_from=cit.called_from,
+                link=cit.link,
+                in_series=any(t in paragraph for t in titles),
+            )
+        )
+    return rows
+
+
+_COMPARED = (
+    "position", "cited_symbol", "cited_id", "verb", "verb_class", "cited_date", "raw", "start",
+    "end", "location", "paragraph", "paragraph_index", "footnote", "called_from", "link", "in_series",
+)
+
+
+def _replace_citations(session: Session, doc: Document, rows: list[dict[str, Any]]) -> bool:
+    existing = session.exec(
+        select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)
+    ).all()
+    if [tuple(getattr(c, k) for k in _COMPARED) for c in existing] == [
+        tuple(r[k] for k in _COMPARED) for r in rows
+    ]:
+        return False
+    for c in existing:
+        session.delete(c)
+    session.flush()
+    for r in rows:
+        session.add(Citation(citing_id=doc.id, **r))
+    session.flush()
+    return True
+
+
+def _derived_date(session: Session, doc_id: int | None) -> tuple[dt.date | None, str | None]:
+    """The date the citers of a document state most often (ties: the earliest), if any.
+
+    "64/183 was adopted 2009-12-18" is known only because A/77/L.107 says so; such a date is
+    derived here, from the stored citations, never typed in by hand.
+    """
+    if doc_id is None:
+        return None, None
+    dates = session.exec(
+        select(Citation.cited_date).where(Citation.cited_id == doc_id, Citation.cited_date.is_not(None))
+    ).all()
+    if not dates:
+        return None, None
+    counts = Counter(dates)
+    return min(counts, key=lambda d: (-counts[d], d)), "citation"
+
+
+def refresh_derived_dates(session: Session, doc_ids: Iterable[int]) -> None:
+    """Recompute the citation-given date of each document whose own text or facts give none."""
+    for doc_id in set(doc_ids):
+        doc = session.get(Document, doc_id)
+        if doc is None or doc.date_source == "text":
+            continue
+        date, source = _derived_date(session, doc_id)
+        _set(doc, date=date, date_source=source)
+
+
+class StaleDocument(Exception):
+    """The document changed, or went, since the admin form that edits it was opened."""
+
+    def __init__(self, current_version: int | None):
+        super().__init__(f"the document is now at version {current_version}")
+        self.current_version = current_version
+
+
+def new_key() -> str:
+    """A stable key for a document without a symbol (a letter, say)."""
+    return f"doc-{secrets.token_hex(6)}"
+
+
+def _claim(session: Session, doc: Document, expected_version: int) -> None:
+    """Bump the version only if it is still `expected_version`; else raise StaleDocument.
+
+    One conditional UPDATE: of two admins saving the same version at once, the second finds the
+    row changed (SQLite serializes the writes, PostgreSQL's row lock makes it wait), whatever
+    either read before.
+    """
+    bumped = session.exec(
+        update(Document)
+        .where(Document.id == doc.id, Document.version == expected_version)
+        .values(version=Document.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(doc, ["version"])
+    if bumped != 1:
+        raise StaleDocument(doc.version)
+
+
+def _absorb(session: Session, doc: Document, symbol: str) -> None:
+    """Give `symbol` to `doc` when a text-less document (known only from its citers) holds it:
+    its citers and the drafts that became it now point to `doc`, and it goes."""
+    other = queries.by_symbol(session, symbol)
+    if other is None or other.id == doc.id:
+        return
+    if other.text is not None:
+        raise ValueError(f"{symbol} already belongs to another document")
+    session.exec(
+        update(Citation).where(Citation.cited_id == other.id).values(cited_id=doc.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.exec(
+        update(Document).where(Document.became_id == other.id).values(became_id=doc.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(other)
+    session.flush()
+
+
+def ingest_document(
+    session: Session, data: DocumentIn, *, citations: Sequence[Found] | None = None,
+    commit: bool = True, document_id: int | None = None, expected_version: int | None = None,
+) -> IngestResult:
+    """Store one document and replace its outgoing citations, in one transaction.
+
+    `data.text` is run through the extractor unless `citations` are given (the admin form passes
+    the person's corrected list). Unknown cited symbols become text-less documents. Returns the
+    document, whether it was created, and whether anything changed.
+
+    The admin passes `document_id` to update exactly that document (its symbol may change; a key
+    that was its symbol follows it), and `expected_version`, the version its form was opened at:
+    StaleDocument is raised when the document has changed since. A symbol held by a text-less
+    document is taken over from it.
+    """
+    symbol = data.symbol
+    if symbol:
+        norm = normalize(symbol)
+        if not norm.symbol:
+            raise ValueError(f"invalid symbol {symbol!r}: {norm.error}")
+        symbol = norm.symbol
+    if document_id is not None:
+        target = session.get(Document, document_id)
+        if target is None:
+            raise StaleDocument(None)
+        key = (symbol or new_key()) if target.key == target.symbol else target.key
+    else:
+        target = None
+        key = document_key(symbol, data.key)
+
+    org = None
+    if data.organization:
+        org = session.exec(
+            select(Organization).where(Organization.acronym == data.organization)
+        ).first()
+        if org is None:
+            raise ValueError(f"unknown organization {data.organization!r}")
+
+    doc = target or session.exec(select(Document).where(Document.key == key)).first()
+    if doc is None and symbol:
+        doc = queries.by_symbol(session, symbol)
+    created = doc is None
+    if not created and expected_version is not None:
+        _claim(session, doc, expected_version)
+    if doc is None:
+        doc = Document(key=key, kind=data.kind)
+        session.add(doc)
+    elif symbol and doc.symbol != symbol:
+        _absorb(session, doc, symbol)
+    key_changed = target is not None and _set(doc, key=key)
+
+    became_id = None
+    if data.became:
+        became = normalize(data.became)
+        if not became.symbol:
+            raise ValueError(f"invalid symbol {data.became!r}: {became.error}")
+        became_id = _placeholder(session, became.symbol).id
+    date, date_source = (data.date, "text") if data.date else _derived_date(session, doc.id)
+    changed = _set(
+        doc,
+        symbol=symbol,
+        kind=data.kind,
+        session=data.session if data.session is not None else (parse(symbol).session if symbol else None),
+        date=date,
+        date_source=date_source,
+        title=data.title,
+        title_en=data.title_en,
+        language=data.language,
+        text=data.text,
+        source=data.source,
+        organization_id=org.id if org else None,
+        became_id=became_id,
+        provenance=data.provenance,
+    )
+    session.flush()
+
+    before = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
+    found = citations if citations is not None else (extract(data.text) if data.text else [])
+    rows = _rows_for(session, doc, found, org.series_titles if org else [])
+    cites_changed = _replace_citations(session, doc, rows)
+    if cites_changed:
+        after = {r["cited_id"] for r in rows}
+        refresh_derived_dates(session, (before | after) - {None})
+    changed = changed or key_changed
+    if changed or cites_changed:
+        doc.updated_at = utcnow()
+        if not created and expected_version is None:
+            doc.version = (doc.version or 1) + 1
+    if commit:
+        session.commit()
+        session.refresh(doc)
+    return IngestResult(document=doc, created=created, changed=changed or cites_changed, citations=len(rows))
+
+
+def delete_document(
+    session: Session, doc: Document, *, expected_version: int | None = None, commit: bool = True
+) -> bool:
+    """Remove a document's text, facts and citations; returns True when its row is gone too.
+
+    A document that something still refers to (a citer, a draft that became it, an organization
+    whose observer-status resolution it is) stays as what its citers say of it, like any cited
+    document without text. Cited documents that were known only from this one go as well.
+    """
+    if expected_version is not None:
+        _claim(session, doc, expected_version)
+    cited = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
+    cited |= {doc.became_id}
+    for c in queries.stored_citations(session, doc):
+        session.delete(c)
+    session.flush()
+    removed = not queries.is_referenced(session, doc)
+    if removed:
+        session.delete(doc)
+    else:
+        info = parse(doc.symbol) if doc.symbol else None
+        date, date_source = _derived_date(session, doc.id)
+        _set(
+            doc, text=None, title=None, title_en=None, language=None, source=None,
+            organization_id=None, became_id=None, provenance={}, date=date, date_source=date_source,
+            kind=info.kind if info else doc.kind, session=info.session if info else doc.session,
+        )
+        doc.updated_at = utcnow()
+        if expected_version is None:
+            doc.version = (doc.version or 1) + 1
+    session.flush()
+    for other_id in cited - {None, doc.id}:
+        other = session.get(Document, other_id)
+        if other is not None and other.text is None and other.organization_id is None \
+                and not queries.is_referenced(session, other):
+            session.delete(other)
+    session.flush()
+    refresh_derived_dates(session, cited - {None, doc.id})
+    if commit:
+        session.commit()
+    return removed
+
+
+# --- the seed data -------------------------------------------------------------------------
+
+
+def _value(fact: Any) -> Any:
+    return fact["value"] if isinstance(fact, dict) and "value" in fact else fact
+
+
+def load_facts(seed_dir: Path) -> dict[str, Any]:
+    return json.loads((seed_dir / "facts.json").read_text(encoding="utf-8"))
+
+
+def upsert_organization(
+    session: Session, *, acronym: str, name_zh: str, name_en: str, observer_symbol: str,
+    series_titles: list[str], provenance: dict[str, Any] | None = None,
+) -> bool:
+    """Create or update an organization; returns whether anything changed."""
+    org = session.exec(select(Organization).where(Organization.acronym == acronym)).first()
+    created = org is None
+    if org is None:
+        org = Organization(acronym=acronym, name_zh="", name_en="", observer_symbol="")
+        session.add(org)
+    norm = normalize(observer_symbol)
+    if not norm.symbol:
+        raise ValueError(f"invalid observer-status symbol {observer_symbol!r}: {norm.error}")
+    changed = _set(
+        org,
+        name_zh=name_zh,
+        name_en=name_en,
+        observer_symbol=norm.symbol,
+        series_titles=list(series_titles),
+        provenance=provenance or {},
+    )
+    session.flush()
+    # The observer-status resolution starts the chain even if no text cites it.
+    _placeholder(session, org.observer_symbol)
+    return created or changed
+
+
+def seed(session: Session, seed_dir: Path) -> dict[str, int]:
+    """Load the organizations and the seed texts of `seed_dir`. Running it twice changes nothing."""
+    facts = load_facts(seed_dir)
+    counts = {"organizations": 0, "documents": 0, "changed": 0}
+    for fact in facts["organizations"]:
+        counts["changed"] += upsert_organization(
+            session,
+            **{k: _value(v) for k, v in fact.items()},
+            provenance={k: v["source"] for k, v in fact.items() if isinstance(v, dict) and "source" in v},
+        )
+        counts["organizations"] += 1
+    for fact in facts["documents"]:
+        path = seed_dir / fact["file"]
+        with path.open(encoding="utf-8", newline="") as fh:
+            text = fh.read()
+        date = _value(fact.get("date"))
+        became = fact.get("became")
+        provenance = {k: v for k, v in fact.items() if isinstance(v, dict) and "source" in v}
+        data = DocumentIn(
+            key=fact.get("key"),
+            symbol=_value(fact.get("symbol")),
+            kind=_value(fact["kind"]),
+            text=text,
+            organization=_value(fact.get("organization")),
+            session=_value(fact.get("session")),
+            date=dt.date.fromisoformat(date) if date else None,
+            title=_value(fact.get("title")),
+            language="zh",
+            source=f"seed_data/{fact['file']}",
+            became=_value(became) if became else None,
+            provenance={
+                **{k: v["source"] for k, v in provenance.items()},
+                **({"annexed_draft": True} if _value(fact.get("annexed_draft")) else {}),
+                **({"became_reasoning": became["reasoning"]} if became else {}),
+                **({"note": _value(fact["note"])} if fact.get("note") else {}),
+            },
+        )
+        result = ingest_document(session, data, commit=False)
+        counts["documents"] += 1
+        counts["changed"] += result.changed
+    session.commit()
+    return counts
+
+
+def database_is_empty(session: Session) -> bool:
+    return session.exec(select(Document.id).limit(1)).first() is None

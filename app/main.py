@@ -1,0 +1,37 @@
+"""create_app(): FastAPI with the pages, the API and the static files."""
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.config import PROJECT_ROOT, get_settings
+from app.web.limits import BodyLimit
+from app import auth
+from app.web import admin, api, errors, pages, views
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Lineage",
+        summary="How United Nations resolutions descend from one another",
+        version="0.1.0",
+    )
+    # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
+    app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
+    app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
+
+    @app.get("/healthz", tags=["api"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(api.router)
+    # before pages: its /documents/{ref:path} would swallow /documents/{ref}/citing.atom
+    app.include_router(views.router)
+    app.include_router(admin.router)
+    app.include_router(pages.router)
+    errors.install(app)
+    # Session and CSRF middleware, and the login redirect of AdminDep (issue 4).
+    auth.install(app)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,284 @@
+"""Tables and their API schemas.
+
+Three tables carry the lineage: organizations, documents and citations. A document may be
+known only because something cites it: it then has no text, and its date is what its citers say.
+"""
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class DocumentKind(StrEnum):
+    ga_resolution = "ga_resolution"
+    sc_resolution = "sc_resolution"
+    draft_resolution = "draft_resolution"
+    letter = "letter"
+    presidential_statement = "presidential_statement"
+    report = "report"
+    other = "other"
+
+
+class VerbClass(StrEnum):
+    recall = "recall"
+    refer = "refer"
+    reaffirm = "reaffirm"
+    note = "note"
+    welcome = "welcome"
+    bear_in_mind = "bear_in_mind"
+    other = "other"
+
+
+class Location(StrEnum):
+    preamble = "preamble"
+    operative = "operative"
+    footnote = "footnote"
+    body = "body"
+
+
+class Organization(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    acronym: str = Field(max_length=16, unique=True, index=True)
+    name_zh: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    observer_symbol: str = Field(max_length=80)
+    # Titles of the series as the texts write them, e.g. 联合国同上海合作组织的合作: a paragraph
+    # that names one of them puts the documents it cites in the chain.
+    series_titles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # field name -> {"file"/"ref", "quote"}: where each fact above comes from.
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (Index("ix_document_org_date", "organization_id", "date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The stable identifier in URLs: the symbol when there is one, else a generated key.
+    key: str = Field(max_length=120, unique=True, index=True)
+    symbol: str | None = Field(default=None, max_length=120, unique=True, index=True)
+    kind: str = Field(max_length=32)
+    session: int | None = Field(default=None)
+    date: dt.date | None = Field(default=None)
+    # "text" when the document itself (or its facts file) gives the date, "citation" when
+    # only the documents citing it do.
+    date_source: str | None = Field(default=None, max_length=16)
+    title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    title_en: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    language: str | None = Field(default=None, max_length=8)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    source: str | None = Field(default=None, max_length=300)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    # The resolution a draft (or a letter's annexed draft) became, where the texts establish it.
+    became_id: int | None = Field(default=None, foreign_key="document.id", index=True)
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    # Bumped on every change: an admin form carries the version it was opened at, and a save
+    # from a stale form is refused instead of silently overwriting another admin's change.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class Citation(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("citing_id", "position", name="uq_citation_position"),
+        Index("ix_citation_cited", "cited_id", "citing_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    citing_id: int = Field(foreign_key="document.id", ondelete="CASCADE")
+    position: int  # 0-based order of the citation in its document
+    cited_symbol: str = Field(max_length=120, index=True)
+    cited_id: int | None = Field(default=None, foreign_key="document.id")
+    verb: str | None = Field(default=None, max_length=60)
+    verb_class: str = Field(default="other", max_length=16)
+    cited_date: dt.date | None = Field(default=None)
+    raw: str = Field(max_length=200)
+    start: int
+    end: int
+    location: str = Field(max_length=16)
+    paragraph: str = Field(sa_column=Column(Text, nullable=False))
+    paragraph_index: int
+    footnote: str | None = Field(default=None, max_length=16)
+    called_from: int | None = Field(default=None)
+    link: str | None = Field(default=None, max_length=300)
+    # The citing paragraph names the citing organization's series (see Organization.series_titles).
+    in_series: bool = Field(default=False)
+
+
+# --- the admin (issue 4) -------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """An administrator. Created only by `lineage create-admin`; there is no default account."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    password_hash: str = Field(max_length=200)  # argon2id, with its parameters and salt
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed login, kept for a while so that every worker counts the same failures."""
+
+    __table_args__ = (Index("ix_loginattempt_username_at", "username", "at"),
+                      Index("ix_loginattempt_address_at", "address", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80)
+    address: str = Field(max_length=64)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One admin change: who, when, and the document in full before and after it.
+
+    `before`/`after` are snapshots (`app.editing.snapshot`: the document's fields and its
+    citations), so a delete or an edit can be undone from the audit page. No foreign key to the
+    document: the history outlives it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    username: str = Field(max_length=80)
+    action: str = Field(max_length=16)  # add | edit | delete | restore
+    document_id: int | None = Field(default=None, index=True)
+    document_label: str = Field(max_length=200)
+    restored_from: int | None = Field(default=None)  # the audit entry whose snapshot was restored
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+# --- API schemas -------------------------------------------------------------------------
+
+
+class OrganizationPublic(SQLModel):
+    acronym: str
+    name_zh: str
+    name_en: str
+    observer_symbol: str
+    url: str
+    chain_length: int
+    first: str | None
+    latest: str | None
+
+
+class CitePublic(SQLModel):
+    symbol: str
+    label: str
+    url: str
+    verb: str | None
+    verb_class: str
+    date: dt.date | None
+    paragraph: str
+    location: str
+    found: bool
+
+
+class CitedByPublic(SQLModel):
+    symbol: str | None
+    label: str
+    url: str
+    verb: str | None
+    verb_class: str
+    paragraph: str
+
+
+class ChainLinkPublic(SQLModel):
+    symbol: str | None
+    label: str
+    kind: str
+    date: dt.date | None
+    session: int | None
+    url: str
+    has_text: bool
+    became: str | None
+    cites: list[str]
+    recalls: list[str]
+    leaves_out: list[str]
+
+
+class ChainPublic(SQLModel):
+    organization: OrganizationPublic
+    chain: list[ChainLinkPublic]
+
+
+class DocumentPublic(SQLModel):
+    symbol: str | None
+    key: str
+    label: str
+    kind: str
+    date: dt.date | None
+    session: int | None
+    title: str | None
+    has_text: bool
+    url: str
+    undocs_url: str | None
+    cites: list[CitePublic]
+    cited_by: list[CitedByPublic]
+
+
+class SymbolLookup(SQLModel):
+    query: str
+    symbol: str | None
+    found: bool
+    url: str | None
+    error: str | None
+
+
+class SearchHitPublic(SQLModel):
+    symbol: str | None
+    label: str
+    url: str
+    snippet: str
+    where: str
+
+
+class SearchPublic(SQLModel):
+    query: str
+    symbol: str | None
+    document_url: str | None
+    page: int
+    per_page: int
+    total: int
+    results: list[SearchHitPublic]
+
+
+class ExtractIn(SQLModel):
+    text: str
+    lang: str | None = None
+
+
+class ExtractedPublic(SQLModel):
+    symbol: str
+    verb: str | None
+    date: dt.date | None
+    paragraph: str
+    start: int
+    end: int
+    raw: str
+    verb_class: str
+    location: str
+    paragraph_index: int
+    footnote: str | None
+    called_from: int | None
+    link: str | None
+    found: bool
+    url: str | None
+    label: str | None
+
+
+class ExtractPublic(SQLModel):
+    lang: str
+    citations: list[ExtractedPublic]
+    unknown: list[str]
+
+
+class ErrorPublic(SQLModel):
+    error: str

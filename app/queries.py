@@ -1,0 +1,409 @@
+"""Every read the pages and the API need. Route handlers call these and render the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import column as text_column
+from sqlalchemy import func, or_
+from sqlalchemy import table as table_fts
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.models import (
+    AuditEntry,
+    Citation,
+    Document,
+    DocumentKind,
+    LoginAttempt,
+    Organization,
+    User,
+)
+
+
+def by_symbol(session: Session, symbol: str) -> Document | None:
+    return session.exec(select(Document).where(Document.symbol == symbol)).first()
+
+
+def by_ref(session: Session, ref: str) -> Document | None:
+    """A document by the identifier its URL carries: its symbol, else its key."""
+    doc = by_symbol(session, ref)
+    if doc is None:
+        doc = session.exec(select(Document).where(Document.key == ref)).first()
+    return doc
+
+
+def organizations(session: Session) -> list[Organization]:
+    return list(session.exec(select(Organization).order_by(Organization.acronym)).all())
+
+
+def organization(session: Session, acronym: str) -> Organization | None:
+    return session.exec(
+        select(Organization).where(func.upper(Organization.acronym) == acronym.upper())
+    ).first()
+
+
+def sort_date(doc: Document) -> dt.date:
+    """Where a document stands in time: its date, else the opening of its session.
+
+    A General Assembly session N opens in September of 1945 + N; the 71st-session CSTO draft
+    (seed 004) has no date, only its session, and stands after 69/12 (2014) by it.
+    """
+    if doc.date:
+        return doc.date
+    if doc.session:
+        return dt.date(1945 + doc.session, 9, 1)
+    return dt.date.max
+
+
+@dataclass
+class ChainLink:
+    document: Document
+    became: Document | None
+    cites: list[Citation]
+    recalls: list[Document] = field(default_factory=list)
+    leaves_out: list[Document] = field(default_factory=list)
+
+    @property
+    def has_text(self) -> bool:
+        return self.document.text is not None
+
+
+def chain_members(session: Session, org: Organization) -> list[Document]:
+    """The organization's texts, its observer-status resolution, and the documents its texts cite
+    in a paragraph that names the series ("回顾其关于联合国同上海合作组织的合作的…第64/183号…")."""
+    own = select(Document.id).where(Document.organization_id == org.id)
+    series = select(Citation.cited_id).where(
+        Citation.citing_id.in_(own), Citation.in_series, Citation.cited_id.is_not(None)
+    )
+    docs = session.exec(
+        select(Document).where(
+            or_(
+                Document.organization_id == org.id,
+                Document.symbol == org.observer_symbol,
+                Document.id.in_(series),
+            )
+        )
+    ).all()
+    kind_order = {DocumentKind.letter: 0, DocumentKind.draft_resolution: 1}
+    return sorted(docs, key=lambda d: (sort_date(d), kind_order.get(d.kind, 2), d.key))
+
+
+def chain(session: Session, org: Organization, as_of: dt.date | None = None) -> list[ChainLink]:
+    """The chain in date order, each link with what it cites and which earlier resolutions of the
+    chain it recalls or leaves out (only for links whose text Lineage has)."""
+    members = chain_members(session, org)
+    if as_of is not None:
+        members = [d for d in members if sort_date(d) <= as_of]
+    ids = [d.id for d in members]
+    cites: dict[int, list[Citation]] = {i: [] for i in ids}
+    for c in session.exec(
+        select(Citation).where(Citation.citing_id.in_(ids)).order_by(Citation.citing_id, Citation.position)
+    ).all():
+        cites[c.citing_id].append(c)
+    became_ids = {d.became_id for d in members if d.became_id}
+    became = {d.id: d for d in session.exec(select(Document).where(Document.id.in_(became_ids))).all()}
+
+    links = []
+    for i, doc in enumerate(members):
+        link = ChainLink(document=doc, became=became.get(doc.became_id), cites=cites[doc.id])
+        if doc.text is not None:
+            cited_ids = {c.cited_id for c in link.cites}
+            earlier = [d for d in members[:i] if d.kind == DocumentKind.ga_resolution]
+            link.recalls = [d for d in earlier if d.id in cited_ids]
+            link.leaves_out = [d for d in earlier if d.id not in cited_ids]
+        links.append(link)
+    return links
+
+
+def cites(session: Session, doc: Document) -> list[tuple[Citation, Document | None]]:
+    cited = aliased(Document)
+    return list(
+        session.exec(
+            select(Citation, cited)
+            .join(cited, Citation.cited_id == cited.id, isouter=True)
+            .where(Citation.citing_id == doc.id)
+            .order_by(Citation.position)
+        ).all()
+    )
+
+
+def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Document]]:
+    citing = aliased(Document)
+    rows = session.exec(
+        select(Citation, citing)
+        .join(citing, Citation.citing_id == citing.id)
+        .where(Citation.cited_id == doc.id)
+        .order_by(citing.date, citing.key, Citation.position)
+    ).all()
+    return sorted(rows, key=lambda r: (sort_date(r[1]), r[1].key, r[0].position))
+
+
+def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list[Document]:
+    """Documents whose symbol contains `fragment`, shortest first: the close matches of a search."""
+    pattern = f"%{fragment}%"
+    return list(
+        session.exec(
+            select(Document)
+            .where(Document.symbol.is_not(None), Document.symbol.ilike(pattern))
+            .order_by(func.length(Document.symbol), Document.symbol)
+            .limit(limit)
+        ).all()
+    )
+
+
+# --- full-text search ------------------------------------------------------------------------
+
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use marks: escaped text, then <mark>
+
+
+@dataclass
+class TextHit:
+    document: Document
+    snippet: str  # plain text with MARK_OPEN/MARK_CLOSE around the matches
+    where: str  # "text" or "paragraph"
+
+
+def _snippet(text: str, q: str, width: int = 40) -> str:
+    i = text.lower().find(q.lower())
+    if i < 0:
+        return text[: 2 * width]
+    start, end = max(0, i - width), min(len(text), i + len(q) + width)
+    return (
+        ("…" if start else "") + text[start:i] + MARK_OPEN + text[i:i + len(q)] + MARK_CLOSE
+        + text[i + len(q):end] + ("…" if end < len(text) else "")
+    )
+
+
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tuple[list[TextHit], int]:
+    """Documents whose text, or a paragraph they cite from, contains `q`; newest first.
+
+    SQLite answers queries of three characters or more from the FTS5 trigram index; shorter
+    ones (the many 1- and 2-character Chinese words, which trigram cannot index) by a scan, so
+    they are still correct. PostgreSQL uses ILIKE, which its pg_trgm indexes serve.
+    """
+    q = q.strip()
+    if not q:
+        return [], 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'
+        doc_ids = select(text_column("rowid")).select_from(table_fts("document_fts")).where(
+            text_column("document_fts").op("MATCH")(phrase))
+        cit_ids = select(text_column("rowid")).select_from(table_fts("citation_fts")).where(
+            text_column("citation_fts").op("MATCH")(phrase))
+        in_text = Document.id.in_(doc_ids)
+        in_para = Document.id.in_(select(Citation.citing_id).where(Citation.id.in_(cit_ids)))
+    else:
+        pattern = _like(q)
+        in_text = Document.text.ilike(pattern, escape="\\")
+        in_para = Document.id.in_(
+            select(Citation.citing_id).where(Citation.paragraph.ilike(pattern, escape="\\"))
+        )
+    where = or_(in_text, in_para)
+    total = session.exec(select(func.count()).select_from(Document).where(where)).one()
+    docs = session.exec(
+        select(Document).where(where)
+        .order_by(Document.date.desc().nulls_last(), Document.session.desc().nulls_last(), Document.key)
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    hits = []
+    for doc in docs:
+        if doc.text and q.lower() in doc.text.lower():
+            hits.append(TextHit(doc, _snippet(doc.text, q), "text"))
+            continue
+        para = session.exec(
+            select(Citation.paragraph).where(Citation.citing_id == doc.id, Citation.paragraph.ilike(_like(q), escape="\\"))
+        ).first()
+        hits.append(TextHit(doc, _snippet(para or "", q), "paragraph"))
+    return hits, total
+
+
+# --- Issue 5: views (timeline graph, anomalies, unresolved citations, feeds, exports) ---------
+# Reads only; the computation on what they return lives in app/views/.
+
+
+@dataclass
+class Scope:
+    """A set of documents and the citations their texts make, with what each organization
+    makes of them: the input of the timeline graph and of the exports.
+
+    `chains` maps an acronym to the ids of its chain (`chain_members`); `citing_orgs` maps a
+    document id to the acronyms of the organizations whose texts cite it and `citers` to the ids
+    of the documents citing it, both over the whole database, so that a citation several texts
+    share shows as shared in one organization's graph too.
+    """
+
+    organization: Organization | None
+    organizations: list[Organization]
+    documents: list[Document]
+    citations: list[Citation]
+    chains: dict[str, list[int]]
+    doc_orgs: dict[int, set[str]]
+    citing_orgs: dict[int, set[str]]
+    citers: dict[int, set[int]]
+
+
+def scope(session: Session, org: Organization | None = None) -> Scope:
+    """Everything (org None), or one organization's chain plus what its chain's texts cite."""
+    orgs = organizations(session)
+    acronym_by_id = {o.id: o.acronym for o in orgs}
+    chains = {o.acronym: [d.id for d in chain_members(session, o)] for o in orgs}
+    all_cites = list(
+        session.exec(select(Citation).order_by(Citation.citing_id, Citation.position)).all()
+    )
+    owner_rows = session.exec(
+        select(Document.id, Document.organization_id).where(Document.organization_id.is_not(None))
+    ).all()
+    doc_orgs: dict[int, set[str]] = {}
+    for doc_id, org_id in owner_rows:
+        doc_orgs.setdefault(doc_id, set()).add(acronym_by_id[org_id])
+    for acronym, ids in chains.items():
+        for doc_id in ids:
+            doc_orgs.setdefault(doc_id, set()).add(acronym)
+    citing_orgs: dict[int, set[str]] = {}
+    citers: dict[int, set[int]] = {}
+    for c in all_cites:
+        if c.cited_id is None:
+            continue
+        citers.setdefault(c.cited_id, set()).add(c.citing_id)
+        citing_orgs.setdefault(c.cited_id, set()).update(doc_orgs.get(c.citing_id, ()))
+
+    if org is None:
+        docs = list(session.exec(select(Document)).all())
+        cites_in = all_cites
+    else:
+        members = set(chains.get(org.acronym, []))
+        cites_in = [c for c in all_cites if c.citing_id in members]
+        ids = members | {c.cited_id for c in cites_in if c.cited_id is not None}
+        docs = list(session.exec(select(Document).where(Document.id.in_(ids))).all()) if ids else []
+        became = {d.became_id for d in docs if d.became_id and d.became_id not in ids}
+        if became:  # the resolution a chain's letter or draft became belongs with it
+            docs += session.exec(select(Document).where(Document.id.in_(became))).all()
+    docs.sort(key=lambda d: (sort_date(d), d.key))
+    return Scope(
+        organization=org, organizations=orgs, documents=docs, citations=cites_in, chains=chains,
+        doc_orgs=doc_orgs, citing_orgs=citing_orgs, citers=citers,
+    )
+
+
+def documents_by_ids(session: Session, ids) -> dict[int, Document]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {d.id: d for d in session.exec(select(Document).where(Document.id.in_(ids))).all()}
+
+
+@dataclass
+class UnresolvedSymbol:
+    """A cited symbol Lineage has no text for, with the citations that name it."""
+
+    symbol: str
+    document: Document | None
+    mentions: int
+    citers: list[Document]
+
+
+def unresolved(session: Session) -> list[UnresolvedSymbol]:
+    """Every cited symbol without a text, most cited first (citing documents, then mentions)."""
+    cited = aliased(Document)
+    citing = aliased(Document)
+    rows = session.exec(
+        select(Citation, cited, citing)
+        .join(cited, Citation.cited_id == cited.id, isouter=True)
+        .join(citing, Citation.citing_id == citing.id)
+        .where(or_(Citation.cited_id.is_(None), cited.text.is_(None)))
+        .order_by(Citation.cited_symbol, Citation.citing_id, Citation.position)
+    ).all()
+    found: dict[str, UnresolvedSymbol] = {}
+    for c, doc, by in rows:
+        entry = found.setdefault(c.cited_symbol, UnresolvedSymbol(c.cited_symbol, doc, 0, []))
+        entry.mentions += 1
+        if all(d.id != by.id for d in entry.citers):
+            entry.citers.append(by)
+    for entry in found.values():
+        entry.citers.sort(key=lambda d: (sort_date(d), d.key))
+    return sorted(found.values(), key=lambda e: (-len(e.citers), -e.mentions, e.symbol))
+
+
+# --- the admin (issue 4) -------------------------------------------------------------------
+
+
+def user_by_name(session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == username)).first()
+
+
+def failed_logins(
+    session: Session, *, username: str, address: str, since: dt.datetime
+) -> tuple[int, int, dt.datetime | None]:
+    """Failed logins since `since`: for the username, for the address, and the oldest of them."""
+    recent = LoginAttempt.at >= since
+    by_user = session.exec(
+        select(func.count()).select_from(LoginAttempt).where(recent, LoginAttempt.username == username)
+    ).one()
+    by_address = session.exec(
+        select(func.count()).select_from(LoginAttempt).where(recent, LoginAttempt.address == address)
+    ).one()
+    oldest = session.exec(
+        select(func.min(LoginAttempt.at)).where(
+            recent, or_(LoginAttempt.username == username, LoginAttempt.address == address)
+        )
+    ).one()
+    return by_user, by_address, oldest
+
+
+def stored_citations(session: Session, doc: Document) -> list[Citation]:
+    return list(
+        session.exec(select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)).all()
+    )
+
+
+def citer_count(session: Session, doc: Document) -> int:
+    """How many documents cite `doc`."""
+    return session.exec(
+        select(func.count(func.distinct(Citation.citing_id))).where(Citation.cited_id == doc.id)
+    ).one()
+
+
+def is_referenced(session: Session, doc: Document) -> bool:
+    """Whether something other than its own text keeps `doc` in Lineage: a citation of it, a
+    draft that became it, an organization whose observer-status resolution it is."""
+    if session.exec(select(Citation.id).where(Citation.cited_id == doc.id).limit(1)).first():
+        return True
+    if session.exec(select(Document.id).where(Document.became_id == doc.id).limit(1)).first():
+        return True
+    return bool(
+        doc.symbol
+        and session.exec(select(Organization.id).where(Organization.observer_symbol == doc.symbol)).first()
+    )
+
+
+def documents_with_text(session: Session) -> list[Document]:
+    """The texts an admin can edit, most recently changed first."""
+    return list(
+        session.exec(
+            select(Document).where(Document.text.is_not(None)).order_by(Document.updated_at.desc(), Document.key)
+        ).all()
+    )
+
+
+def audit_entries(session: Session, *, limit: int = 50, before_id: int | None = None) -> list[AuditEntry]:
+    """The audit log, newest first; `before_id` pages back."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return list(session.exec(query).all())
+
+
+def audit_entries_for(session: Session, document_id: int) -> list[AuditEntry]:
+    """The changes of one document, oldest first."""
+    return list(
+        session.exec(
+            select(AuditEntry).where(AuditEntry.document_id == document_id).order_by(AuditEntry.id)
+        ).all()
+    )

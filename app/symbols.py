@@ -1,0 +1,379 @@
+"""The one UN document symbol normalizer (see docs/extraction.md, "The normalized symbol").
+
+Used by the citation extractor (`app.citations`), by search and by the admin form, so that
+`59/48`, `第59/48号决议`, `a/res/59/48` and `resolution 59/48` all become `A/RES/59/48`.
+
+Pure standard library; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "MAX_LENGTH",
+    "Normalized",
+    "SymbolInfo",
+    "candidates",
+    "normalize",
+    "parse",
+    "undocs_url",
+]
+
+#: Longest input `normalize` accepts. Real symbols are < 40 characters; the longest joint
+#: symbols (`A/71/160-S/2016/621`) are ~20.
+MAX_LENGTH = 80
+
+# New-style GA resolution symbols (`A/RES/31/1` …) began with the 31st session (1976); before
+# that resolutions were numbered `2625 (XXV)`. A bare `N/M` with N < 31 is therefore a fraction,
+# a page number (`3/4` in a PDF footer, seed 001) or a day/month, never a resolution.
+FIRST_NEW_STYLE_SESSION = 31
+LAST_PLAUSIBLE_SESSION = 199
+
+KINDS = (
+    "ga_resolution",
+    "sc_resolution",
+    "draft_resolution",
+    "presidential_statement",
+    "report",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """Result of `normalize`: exactly one of `symbol` / `error` is set."""
+
+    symbol: str | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.symbol is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    """What a normalized symbol says about itself (see `parse`)."""
+
+    symbol: str
+    kind: str
+    session: int | None
+    year: int | None
+
+
+# --------------------------------------------------------------------------- helpers
+
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+_ROMAN_RE = re.compile(r"^(?:C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})$")
+
+
+def roman_to_int(s: str) -> int | None:
+    """`'XXV'` -> 25; None for anything that is not a well-formed roman numeral."""
+    if not s or not _ROMAN_RE.match(s):
+        return None
+    total = 0
+    prev = 0
+    for ch in reversed(s):
+        v = _ROMAN[ch]
+        if v < prev:
+            total -= v
+        else:
+            total += v
+            prev = v
+    return total or None
+
+
+# Words around a symbol that the normalizer strips (the table in docs/extraction.md).
+_URL_PREFIX = re.compile(
+    r"^(?:https?://)?(?:www\.)?undocs\.org/(?:(?:[a-z]{2}(?:-[a-z]{2,4})?)/)?", re.I
+)
+_LEAD_WORDS = re.compile(
+    r"^(?:(?:the\s+)?(?:general\s+assembly|security\s+council|GA|SC)\s+)?"
+    r"(?:resolutions?|res\.?|résolutions?|resolución|resoluciones|резолюци[яи]|决议|決議)"
+    r"(?![/A-Za-z])\s*(?:no\.\s*)?",
+    re.I,
+)
+_CJK_WRAP_HEAD = re.compile(r"^(?:大会|大會|安全理事会|安全理事會|安理会|安理會)?\s*第\s*")
+_CJK_WRAP_TAIL = re.compile(r"\s*[号號]\s*(?:决议|決議|文件)?\s*$")
+_TRAIL_PUNCT = re.compile(r"[\s.,;:。，；：、]+$")
+_WS = re.compile(r"\s+")
+# Spaces and line breaks a symbol may carry when written or broken across lines: around `/`,
+# `(`, `)`, `-`, `.` (`49 / 57`, `S/RES/1631 (2005)`, `S/PRST/` + newline + `2010/1`) and the
+# part letter of `217 A (III)`. Any other space separates words: `see A/71/160` is no symbol.
+_WS_INNER = re.compile(r"\s*([/().\-])\s*")
+_WS_PART_LETTER = re.compile(r"^(\d{1,4})\s+([A-Za-z])(?=\(|$)")
+
+# Canonical spellings of the suffix words that are not upper-cased (`Rev.1`, `Add.1`...).
+_TITLE_WORDS = {"REV": "Rev", "ADD": "Add", "CORR": "Corr", "AMEND": "Amend", "SUB": "Sub"}
+_TITLE_RE = re.compile(r"(?<![A-Z])(REV|ADD|CORR|AMEND|SUB)\.(?=\d|$)")
+# `UNEP/EA.5/Res.1`: `Res.` followed by a number is title-cased; `A/RES/` stays upper-case.
+_RES_DOT_RE = re.compile(r"(?<=/)RES\.(?=\d)")
+
+# Shapes, on the upper-cased, space-free form.
+_BARE_GA = re.compile(r"^(\d{1,3})/(\d{1,4})$")
+_SPECIAL = re.compile(r"^(?:A/RES/)?(E?S)-(\d{1,2})/(\d{1,4})$")
+_SC_BARE = re.compile(r"^(?:S/RES/)?(\d{1,4})\((\d{4})\)$")
+_OLD_STYLE = re.compile(r"^(?:A/RES/)?(\d{1,4})([A-Z])?\(([IVXLC]{1,7})\)([A-Z])?$")
+_A_RES = re.compile(r"^A/RES/(\d{1,3})/(\d{1,4})$")
+# Generic lettered symbol: an upper-case series (A, S, E, ST, UNEP...), then `/`-separated
+# components; components may carry `.`, `-` (joint symbols `A/71/160-S/2016/621`) and one
+# trailing `(2005)` / `(XXV)`.
+_LETTERED = re.compile(
+    r"^[A-Z]{1,10}(?:\.\d{1,3})?"
+    r"(?:/[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2}(?:-[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12})?)?){1,8}"
+    r"(?:\((?:\d{4}|[IVXLC]{1,7})\))?$"
+)
+
+# Shapes that are *not* symbols, recognised to give a precise error.
+_DATE_SHAPES = (
+    re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?$"),
+    re.compile(r"^\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}$"),
+    re.compile(
+        r"^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}$", re.I
+    ),
+    re.compile(
+        r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}$", re.I
+    ),
+)
+_SESSION_SHAPES = (
+    re.compile(r"^第?\s*[一二三四五六七八九十百零〇\d]+\s*届(?:会议|會議)?$"),
+    re.compile(r"^(?:[a-z]+-)?[a-z]+(?:th|st|nd|rd)\s+(?:special\s+|emergency\s+)?session$", re.I),
+    re.compile(r"^\d{1,3}(?:th|st|nd|rd)\s+session$", re.I),
+    re.compile(r"^(?:session\s+)?\d{1,3}$", re.I),
+)
+
+
+def _fold(text: str) -> str:
+    # NFKC folds fullwidth digits, letters and punctuation (`５９／５０`, `（2005）`).
+    return unicodedata.normalize("NFKC", text)
+
+
+def _canonical_case(s: str) -> str:
+    s = s.upper()
+    s = _TITLE_RE.sub(lambda m: _TITLE_WORDS[m.group(1)] + ".", s)
+    s = _RES_DOT_RE.sub("Res.", s)
+    return s
+
+
+def _strip_wrapping(s: str) -> str:
+    s = _URL_PREFIX.sub("", s)
+    s = _LEAD_WORDS.sub("", s)
+    s = _CJK_WRAP_HEAD.sub("", s)
+    s = _CJK_WRAP_TAIL.sub("", s)
+    s = _TRAIL_PUNCT.sub("", s)
+    return s.strip()
+
+
+def _canonical(compact: str) -> tuple[str | None, str | None]:
+    """`compact` is upper-cased and space-free. Returns (symbol, error)."""
+    m = _BARE_GA.match(compact)
+    if m:
+        session, number = int(m.group(1)), int(m.group(2))
+        if number == 0:
+            return None, f"{compact!r}: resolution number 0 does not exist"
+        if session < FIRST_NEW_STYLE_SESSION:
+            return None, (
+                f"{compact!r} looks like a fraction, a page number or a date: General Assembly "
+                f"resolutions are numbered session/number only from the "
+                f"{FIRST_NEW_STYLE_SESSION}st session on"
+            )
+        if session > LAST_PLAUSIBLE_SESSION:
+            return None, f"{compact!r}: session {session} is not a plausible General Assembly session"
+        return f"A/RES/{session}/{number}", None
+    m = _SPECIAL.match(compact)
+    if m:
+        return f"A/RES/{m.group(1)}-{int(m.group(2))}/{int(m.group(3))}", None
+    m = _SC_BARE.match(compact)
+    if m:
+        number, year = int(m.group(1)), int(m.group(2))
+        if not (1946 <= year <= 2199) or number == 0:
+            return None, f"{compact!r}: not a plausible Security Council resolution (number/year)"
+        return f"S/RES/{number}({year})", None
+    m = _OLD_STYLE.match(compact)
+    if m:
+        number, pre, roman, post = m.groups()
+        session = roman_to_int(roman)
+        if session is None or session > 30:
+            return None, f"{compact!r}: ({roman}) is not an old-style session numeral (I to XXX)"
+        if pre and post:
+            return None, f"{compact!r}: two part letters"
+        letter = pre or post or ""
+        return f"A/RES/{int(number)}({roman}){letter}", None
+    m = _A_RES.match(compact)
+    if m:
+        return f"A/RES/{int(m.group(1))}/{int(m.group(2))}", None
+    if _LETTERED.match(compact):
+        if not any(c.isdigit() for c in compact):
+            return None, f"{compact!r} has no number: a UN document symbol always carries one"
+        return compact, None
+    return None, None
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize one symbol as written into its canonical form.
+
+    In: any string (`'第 59/48 号决议'`, `'a/res/59/48'`, `'1631 （2005）'`, `'217 A (III)'`,
+    `'https://undocs.org/ch/S/RES/1631(2005)'`).
+    Out: `Normalized(symbol='A/RES/59/48', error=None)`, or `Normalized(None, reason)` where
+    `reason` says in words why the input is not a symbol (empty, too long, looks like a date,
+    looks like a session number, unknown shape...). Idempotent: normalizing a returned symbol
+    returns it unchanged.
+    """
+    if not isinstance(text, str):
+        return Normalized(None, "not a string")
+    if not text.strip():
+        return Normalized(None, "empty: no symbol given")
+    if len(text) > MAX_LENGTH:
+        return Normalized(
+            None, f"too long ({len(text)} characters; a symbol has at most {MAX_LENGTH})"
+        )
+    s = _fold(text).strip()
+    s = _strip_wrapping(s)
+    if not s:
+        return Normalized(None, f"{text.strip()!r} holds no symbol, only the words around one")
+    shown = _WS.sub(" ", text.strip())
+    for shape in _DATE_SHAPES:
+        if shape.match(s):
+            return Normalized(None, f"{shown!r} looks like a date, not a symbol")
+    for shape in _SESSION_SHAPES:
+        if shape.match(s):
+            return Normalized(None, f"{shown!r} looks like a session number, not a symbol")
+    compact = _WS_PART_LETTER.sub(r"\1\2", _WS_INNER.sub(r"\1", s))
+    if _WS.search(compact):
+        return Normalized(
+            None, f"{s!r} is not a UN document symbol: it has spaces between words"
+        )
+    compact = _canonical_case(compact)
+    symbol, error = _canonical(compact)
+    if symbol is not None:
+        return Normalized(symbol, None)
+    if error is not None:
+        return Normalized(None, error)
+    if compact.isdigit():
+        if len(compact) == 4 and compact[:2] in ("19", "20"):
+            return Normalized(None, f"{compact!r} looks like a year, not a symbol")
+        return Normalized(
+            None,
+            f"{compact!r} is a bare number: give the session (59/48) or, for the Security "
+            f"Council, the year (1631 (2005))",
+        )
+    return Normalized(
+        None,
+        f"{s!r} is not a UN document symbol (expected e.g. A/RES/59/48, 59/48, "
+        f"S/RES/1631(2005), S/PRST/2010/1, A/77/L.107)",
+    )
+
+
+# --------------------------------------------------------------------------- parse
+
+_P_GA = re.compile(r"^A/RES/(\d+)/\d+$")
+_P_GA_SPECIAL = re.compile(r"^A/RES/E?S-\d+/\d+$")
+_P_GA_OLD = re.compile(r"^A/RES/\d+\(([IVXLC]+)\)[A-Z]?$")
+_P_SC = re.compile(r"^S/RES/\d+\((\d{4})\)$")
+_P_PRST = re.compile(r"^S/PRST/(\d{4})/\d+")
+_P_DRAFT = re.compile(r"^A/(?:[A-Z][A-Z0-9.]*/)*?(?:(\d{1,3})|E?S-\d+)/L\.\d+")
+_P_A_SESSION = re.compile(r"^A/(?:[A-Z][A-Z0-9.]*/)*?(\d{1,3})/")
+_P_A_REPORT = re.compile(r"^A/(\d{1,3})/\d+")
+_P_S_REPORT = re.compile(r"^S/(\d{4})/\d+")
+_P_YEAR = re.compile(r"(?:^|/)((?:19|20)\d{2})(?=/|\(|$)")
+
+
+def parse(symbol: str) -> SymbolInfo:
+    """Say what a symbol is.
+
+    In: a symbol (normalized or not; it is normalized first).
+    Out: `SymbolInfo(symbol, kind, session, year)` with kind one of `ga_resolution`,
+    `sc_resolution`, `draft_resolution`, `presidential_statement`, `report`, `other`, and the
+    session / year the symbol carries (`A/RES/64/183` -> session 64, `S/RES/1631(2005)` ->
+    year 2005, `A/RES/2625(XXV)` -> session 25, `A/RES/S-30/1` -> neither).
+    Raises ValueError (with the normalizer's reason) when the input is not a symbol.
+    """
+    n = normalize(symbol)
+    if n.symbol is None:
+        raise ValueError(n.error)
+    s = n.symbol
+    m = _P_GA.match(s)
+    if m:
+        return SymbolInfo(s, "ga_resolution", int(m.group(1)), None)
+    if _P_GA_SPECIAL.match(s):
+        return SymbolInfo(s, "ga_resolution", None, None)
+    m = _P_GA_OLD.match(s)
+    if m:
+        return SymbolInfo(s, "ga_resolution", roman_to_int(m.group(1)), None)
+    m = _P_SC.match(s)
+    if m:
+        return SymbolInfo(s, "sc_resolution", None, int(m.group(1)))
+    m = _P_PRST.match(s)
+    if m:
+        return SymbolInfo(s, "presidential_statement", None, int(m.group(1)))
+    m = _P_DRAFT.match(s)
+    if m:
+        return SymbolInfo(s, "draft_resolution", int(m.group(1)) if m.group(1) else None, None)
+    year_m = _P_YEAR.search(s)
+    year = int(year_m.group(1)) if year_m else None
+    m = _P_A_REPORT.match(s)
+    if m:
+        # `A/71/160-S/2016/621`: a joint report carries both the session and the year.
+        return SymbolInfo(s, "report", int(m.group(1)), year)
+    m = _P_S_REPORT.match(s)
+    if m:
+        return SymbolInfo(s, "report", None, int(m.group(1)))
+    m = _P_A_SESSION.match(s)
+    return SymbolInfo(s, "other", int(m.group(1)) if m else None, year)
+
+
+def undocs_url(symbol: str, lang: str = "zh") -> str:
+    """`undocs_url('59/48')` -> `'https://undocs.org/zh/A/RES/59/48'`.
+
+    The symbol is normalized when it can be; otherwise it is used as given (stripped).
+    """
+    n = normalize(symbol)
+    s = n.symbol if n.symbol is not None else symbol.strip()
+    return f"https://undocs.org/{lang}/{s}"
+
+
+# --------------------------------------------------------------------------- candidates
+
+_CAND_TOKEN = re.compile(
+    r"(?:[A-Za-z]{1,10}(?:\.\d{1,3})?/)?(?:[A-Za-z0-9.\-]{1,14}/){0,7}"
+    r"[A-Za-z0-9.\-]{1,14}(?:\s?\((?:\d{4}|[IVXLCivxlc]{1,7})\))?"
+)
+_LOOSE_PAIR = re.compile(r"^\s*(\d{2,3})\s*[\s.\-_:,]\s*(\d{1,4})\s*$")
+
+
+def candidates(text: str) -> list[str]:
+    """Tolerant search helper: the normalized symbols a user may have meant by `text`.
+
+    In: free text typed into a search box (`'59/48'`, `'res 59 48'`, `'1631 2005'`,
+    `'see A/71/160 and S/PRST/2010/1'`).
+    Out: distinct normalized symbols, best guess first; `[]` when nothing fits.
+    """
+    out: list[str] = []
+
+    def add(sym: str | None) -> None:
+        if sym and sym not in out:
+            out.append(sym)
+
+    if not isinstance(text, str) or not text.strip():
+        return out
+    whole = normalize(text)
+    add(whole.symbol)
+    folded = _fold(text)[:2000]
+    for m in _CAND_TOKEN.finditer(folded):
+        tok = m.group(0).strip(".-")
+        if "/" in tok or "(" in tok:
+            add(normalize(tok).symbol)
+    stripped = _strip_wrapping(folded.strip())
+    m = _LOOSE_PAIR.match(stripped)
+    if m:
+        a, b = m.group(1), m.group(2)
+        add(normalize(f"{a}/{b}").symbol)
+        if len(b) == 4 and b[:2] in ("19", "20"):
+            add(normalize(f"{a}({b})").symbol)
+    m = re.match(r"^\s*(\d{1,4})\s*[\s(]\s*((?:19|20)\d{2})\s*\)?\s*$", stripped)
+    if m:
+        add(normalize(f"{m.group(1)}({m.group(2)})").symbol)
+    return out

@@ -1,0 +1,150 @@
+"""Every URL the templates and the API print. Templates never format paths by hand."""
+
+from urllib.parse import quote, urlencode
+
+# Symbols keep their slashes and parentheses in URLs, as on undocs: /documents/S/RES/1631(2005).
+_SAFE = "/()-.~"
+
+
+def _q(value: str) -> str:
+    return quote(value, safe=_SAFE)
+
+
+def _with_query(path: str, **params) -> str:
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def home() -> str:
+    return "/"
+
+
+def organization(acronym: str, **params) -> str:
+    return _with_query(f"/organizations/{_q(acronym)}", **params)
+
+
+def document_ref(doc) -> str:
+    """The identifier of a document in URLs: its symbol, else its stable key."""
+    return doc.symbol or doc.key
+
+
+def document(doc) -> str:
+    return f"/documents/{_q(document_ref(doc))}"
+
+
+def document_by_symbol(symbol: str) -> str:
+    return f"/documents/{_q(symbol)}"
+
+
+def search(q: str | None = None, page: int | None = None) -> str:
+    return _with_query("/search", q=q, page=page if page and page > 1 else None)
+
+
+def extract_page() -> str:
+    return "/extract"
+
+
+def undocs(symbol: str, lang: str = "zh") -> str:
+    return f"https://undocs.org/{lang}/{_q(symbol)}"
+
+
+def static(path: str) -> str:
+    return f"/static/{path}"
+
+
+def api_organization_chain(acronym: str) -> str:
+    return f"/api/organizations/{_q(acronym)}/chain"
+
+
+def api_document(doc) -> str:
+    return f"/api/documents/{_q(document_ref(doc))}"
+
+
+def with_lang(path: str, lang: str) -> str:
+    sep = "&" if "?" in path else "?"
+    return f"{path}{sep}{urlencode({'lang': lang})}"
+
+
+# --- the admin (issue 4) -------------------------------------------------------------------
+
+
+def login(next: str | None = None) -> str:
+    return _with_query("/login", next=next)
+
+
+def logout() -> str:
+    return "/logout"
+
+
+def admin_home() -> str:
+    return "/admin"
+
+
+def admin_new(symbol: str | None = None) -> str:
+    return _with_query("/admin/documents/new", symbol=symbol)
+
+
+def admin_new_preview() -> str:
+    return "/admin/documents/new/preview"
+
+
+def admin_edit(doc) -> str:
+    # The symbol keeps its slashes; the route matches `/admin/documents/{ref:path}/edit`.
+    return f"/admin/documents/{_q(document_ref(doc))}/edit"
+
+
+def admin_edit_preview(doc) -> str:
+    return f"/admin/documents/{_q(document_ref(doc))}/preview"
+
+
+def admin_delete(doc) -> str:
+    return f"/admin/documents/{_q(document_ref(doc))}/delete"
+
+
+def admin_audit(before: int | None = None) -> str:
+    return _with_query("/admin/audit", before=before)
+
+
+def admin_audit_entry(entry_id: int) -> str:
+    return f"/admin/audit/{entry_id}"
+
+
+def admin_restore(entry_id: int) -> str:
+    return f"/admin/audit/{entry_id}/restore"
+
+
+# --- Issue 5 views: graph, anomalies, unresolved, diff, feeds, exports -----------------------
+
+
+def graph(acronym: str | None = None) -> str:
+    return f"/organizations/{_q(acronym)}/graph" if acronym else "/graph"
+
+
+def graph_svg(acronym: str | None = None) -> str:
+    return f"/organizations/{_q(acronym)}/graph.svg" if acronym else "/graph.svg"
+
+
+def anomalies() -> str:
+    return "/anomalies"
+
+
+def unresolved() -> str:
+    return "/unresolved"
+
+
+def diff(a, b) -> str:
+    """/diff/{a}...{b}: two documents by symbol or key, slashes kept."""
+    return f"/diff/{_q(document_ref(a))}...{_q(document_ref(b))}"
+
+
+def organization_feed(acronym: str) -> str:
+    return f"/organizations/{_q(acronym)}/feed.atom"
+
+
+def citing_feed(doc) -> str:
+    return f"/documents/{_q(document_ref(doc))}/citing.atom"
+
+
+def export(name: str, acronym: str | None = None) -> str:
+    """name: documents.csv, citations.csv, lineage.json or lineage.graphml."""
+    return f"/organizations/{_q(acronym)}/export/{name}" if acronym else f"/export/{name}"

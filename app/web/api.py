@@ -1,0 +1,196 @@
+"""The JSON API: a contract other tools rely on. Extend, never rename."""
+
+from fastapi import APIRouter, Query, Request
+
+from fastapi import HTTPException
+
+from app import labels, queries, urls
+from app.config import get_settings
+from app.db import SessionDep
+from app.lookup import lookup
+from app.models import (
+    ChainLinkPublic,
+    ChainPublic,
+    CitedByPublic,
+    CitePublic,
+    DocumentPublic,
+    ErrorPublic,
+    ExtractedPublic,
+    ExtractIn,
+    ExtractPublic,
+    OrganizationPublic,
+    SearchHitPublic,
+    SearchPublic,
+    SymbolLookup,
+)
+from app.symbols import normalize
+from app.web.errors import NotFound
+
+router = APIRouter(prefix="/api", tags=["api"])
+NOT_FOUND = {404: {"model": ErrorPublic, "description": "Unknown organization or document"}}
+
+
+def organization_public(session, org) -> OrganizationPublic:
+    links = queries.chain(session, org)
+    return OrganizationPublic(
+        acronym=org.acronym,
+        name_zh=org.name_zh,
+        name_en=org.name_en,
+        observer_symbol=org.observer_symbol,
+        url=urls.organization(org.acronym),
+        chain_length=len(links),
+        first=labels.document_label(links[0].document) if links else None,
+        latest=labels.document_label(links[-1].document) if links else None,
+    )
+
+
+@router.get("/organizations", response_model=list[OrganizationPublic])
+def list_organizations(session: SessionDep):
+    return [organization_public(session, org) for org in queries.organizations(session)]
+
+
+@router.get("/organizations/{acronym}/chain", response_model=ChainPublic, responses=NOT_FOUND)
+def organization_chain(session: SessionDep, acronym: str):
+    org = queries.organization(session, acronym)
+    if org is None:
+        raise NotFound(f"No organization {acronym!r} in Lineage.")
+    links = queries.chain(session, org)
+    return ChainPublic(
+        organization=organization_public(session, org),
+        chain=[
+            ChainLinkPublic(
+                symbol=link.document.symbol,
+                label=labels.document_label(link.document),
+                kind=link.document.kind,
+                date=link.document.date,
+                session=link.document.session,
+                url=urls.document(link.document),
+                has_text=link.has_text,
+                became=link.became.symbol if link.became else None,
+                cites=list(dict.fromkeys(c.cited_symbol for c in link.cites)),
+                recalls=[labels.document_label(d) for d in link.recalls],
+                leaves_out=[labels.document_label(d) for d in link.leaves_out],
+            )
+            for link in links
+        ],
+    )
+
+
+@router.get("/documents/{ref:path}", response_model=DocumentPublic, responses=NOT_FOUND)
+def document(session: SessionDep, ref: str):
+    doc = queries.by_ref(session, ref)
+    if doc is None:
+        norm = normalize(ref)
+        doc = queries.by_symbol(session, norm.symbol) if norm.symbol else None
+    if doc is None:
+        raise NotFound(f"Lineage has no document {ref!r}.")
+    return DocumentPublic(
+        symbol=doc.symbol,
+        key=doc.key,
+        label=labels.document_label(doc),
+        kind=doc.kind,
+        date=doc.date,
+        session=doc.session,
+        title=doc.title,
+        has_text=doc.text is not None,
+        url=urls.document(doc),
+        undocs_url=urls.undocs(doc.symbol) if doc.symbol else None,
+        cites=[
+            CitePublic(
+                symbol=c.cited_symbol,
+                label=labels.document_label(d) if d else c.cited_symbol,
+                url=urls.document(d) if d else urls.document_by_symbol(c.cited_symbol),
+                verb=c.verb,
+                verb_class=c.verb_class,
+                date=c.cited_date,
+                paragraph=c.paragraph,
+                location=c.location,
+                found=d is not None and d.text is not None,
+            )
+            for c, d in queries.cites(session, doc)
+        ],
+        cited_by=[
+            CitedByPublic(
+                symbol=d.symbol,
+                label=labels.document_label(d),
+                url=urls.document(d),
+                verb=c.verb,
+                verb_class=c.verb_class,
+                paragraph=c.paragraph,
+            )
+            for c, d in queries.cited_by(session, doc)
+        ],
+    )
+
+
+@router.get("/symbols", response_model=SymbolLookup)
+def lookup_symbol(session: SessionDep, q: str = Query(..., max_length=500)):
+    norm = normalize(q)
+    doc = queries.by_symbol(session, norm.symbol) if norm.symbol else None
+    return SymbolLookup(
+        query=q,
+        symbol=norm.symbol,
+        found=doc is not None,
+        url=urls.document(doc) if doc else None,
+        error=norm.error,
+    )
+
+
+@router.get("/search", response_model=SearchPublic)
+def search(
+    session: SessionDep,
+    q: str = Query(..., min_length=1, max_length=500),
+    page: int = Query(1, ge=1, le=10_000),
+    per_page: int = Query(20, ge=1, le=100),
+):
+    """A symbol goes straight to its document (`document_url`); any other text is searched in
+    the documents' texts and cited paragraphs. Snippets mark matches with [[ ]]."""
+    norm = normalize(q)
+    doc = queries.by_symbol(session, norm.symbol) if norm.symbol else None
+    hits, total = ([], 0) if doc else queries.full_text(session, q, page=page, per_page=per_page)
+    return SearchPublic(
+        query=q,
+        symbol=norm.symbol,
+        document_url=urls.document(doc) if doc else None,
+        page=page,
+        per_page=per_page,
+        total=total,
+        results=[
+            SearchHitPublic(
+                symbol=h.document.symbol,
+                label=labels.document_label(h.document),
+                url=urls.document(h.document),
+                snippet=h.snippet.replace(queries.MARK_OPEN, "[[").replace(queries.MARK_CLOSE, "]]"),
+                where=h.where,
+            )
+            for h in hits
+        ],
+    )
+
+
+@router.post(
+    "/extract",
+    response_model=ExtractPublic,
+    responses={413: {"model": ErrorPublic, "description": "Text over 1 MB"}},
+)
+def extract_citations(session: SessionDep, body: ExtractIn):
+    """Text in (up to 1 MB); out, its citations with offsets into the text as sent, each marked
+    found (a document Lineage knows, with its URL) or unknown."""
+    limit = get_settings().max_text_bytes
+    if len(body.text.encode("utf-8")) > limit:
+        raise HTTPException(413, f"The text is over {limit // 1_000_000} MB; send a shorter text.")
+    result = lookup(session, body.text, body.lang)
+    return ExtractPublic(
+        lang=result.lang,
+        citations=[
+            ExtractedPublic(
+                **{k: v for k, v in c.to_json().items() if k != "date"},
+                date=c.date,
+                found=d is not None,
+                url=urls.document(d) if d else None,
+                label=labels.document_label(d) if d else None,
+            )
+            for c, d in result.resolved
+        ],
+        unknown=result.unknown,
+    )

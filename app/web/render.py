@@ -1,0 +1,59 @@
+"""One way to render a page: the full page, or only its fragment when htmx asks."""
+
+from functools import partial
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from markupsafe import Markup, escape
+
+from app import labels, queries, urls
+from app.config import PROJECT_ROOT
+from app.i18n import LANGS, request_lang, t
+
+templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
+templates.env.globals["u"] = urls
+
+
+def highlight(snippet: str) -> Markup:
+    """Escape a search snippet, then turn its private-use match marks into <mark>."""
+    return Markup(
+        str(escape(snippet)).replace(queries.MARK_OPEN, "<mark>").replace(queries.MARK_CLOSE, "</mark>")
+    )
+
+
+templates.env.filters["highlight"] = highlight
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+):
+    """Render `template`; an htmx request for the same URL gets `fragment` alone."""
+    lang = request_lang(request)
+    ctx = {
+        "request": request,
+        "lang": lang,
+        "other_lang": next(x for x in LANGS if x != lang),
+        "t": partial(t, lang=lang),
+        "label": partial(labels.document_label, lang=lang),
+        "kind_label": partial(labels.kind_label, lang=lang),
+        "short": labels.short_symbol,
+        **(context or {}),
+    }
+    name = fragment if fragment and is_htmx(request) else template
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+    if request.query_params.get("lang") in LANGS:
+        # The switch is remembered: the next page opens in the language chosen last.
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response

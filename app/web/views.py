@@ -1,0 +1,292 @@
+"""Issue 5 views: timeline graph, anomalies, unresolved citations, diff, feeds, exports.
+
+Thin handlers: parse, call `app.queries`, hand the result to `app.views.*`, render. This
+router is included before `pages`, whose `/documents/{ref:path}` would otherwise swallow
+`/documents/{ref}/citing.atom`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from app import labels, queries, urls
+from app.db import SessionDep
+from app.i18n import request_lang, t
+from app.symbols import normalize
+from app.views import anomalies as anomaly_rules
+from app.views import export, feeds, graph
+from app.views import title as doc_title
+from app.views.diff import BadSpec, diff_texts, parse_spec
+from app.views.timepoint import BadAsOf, parse_as_of
+from app.web.errors import NotFound
+from app.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+EXPORTS = {
+    "documents.csv": "text/csv; charset=utf-8",
+    "citations.csv": "text/csv; charset=utf-8",
+    "lineage.json": "application/json",
+    "lineage.graphml": "application/graphml+xml; charset=utf-8",
+}
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+# --- helpers shared with the organization page -----------------------------------------------
+
+
+def _org_or_404(session, acronym: str):
+    org = queries.organization(session, acronym)
+    if org is None:
+        raise NotFound(f"No organization {acronym!r} in Lineage.")
+    return org
+
+
+def _doc_or_404(session, ref: str):
+    doc = queries.by_ref(session, ref)
+    if doc is None:
+        norm = normalize(ref)
+        if norm.symbol:
+            doc = queries.by_symbol(session, norm.symbol)
+    if doc is None:
+        raise NotFound(f"Lineage has no document {ref!r}.")
+    return doc
+
+
+def as_of_or_400(value: str | None):
+    """`?as_of=` as an `AsOf` (a date or a session), or a 400 saying what is expected."""
+    try:
+        return parse_as_of(value)
+    except BadAsOf as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+
+
+def chain_context(session, org, links) -> dict:
+    """What the chain fragment shows beside each link: its anomalies, and the previous link that
+    has a text (the "compare with previous" diff)."""
+    cited_ids = {c.cited_id for link in links for c in link.cites}
+    found = anomaly_rules.chain_anomalies(links, org, queries.documents_by_ids(session, cited_ids))
+    previous: dict[int, object] = {}
+    last_with_text = None
+    for link in links:
+        if last_with_text is not None:
+            previous[link.document.id] = last_with_text
+        if link.has_text:
+            last_with_text = link.document
+    return {"chain_anomalies": anomaly_rules.by_document(found), "previous_text": previous}
+
+
+def _absolute(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + path
+
+
+# --- timeline graph ---------------------------------------------------------------------------
+
+
+def _timeline(request: Request, session, org):
+    lang = request_lang(request)
+    scope = queries.scope(session, org)
+    orgs = {o.acronym: o for o in scope.organizations}
+
+    def lane_label(lane: str) -> str:
+        if lane == graph.SHARED:
+            return t("lane_shared", lang)
+        if lane == graph.OTHER:
+            return t("lane_other", lang)
+        o = orgs.get(lane)
+        return f"{lane}\n{o.name_zh if lang == 'zh' else o.name_en}" if o else lane
+
+    timeline = graph.build(
+        scope, label=partial(labels.document_label, lang=lang), url=urls.document,
+        lane_label=lane_label, lang=lang,
+    )
+    try:
+        svg = graph.render_svg(timeline, undated_label=t("undated", lang))
+    except graph.GraphvizMissing:
+        raise HTTPException(
+            status_code=503,
+            detail="The timeline needs Graphviz's `dot` (Debian package graphviz): "
+            "run `make system-deps`.",
+        ) from None
+    return timeline, svg
+
+
+def _graph_page(request: Request, session, org):
+    timeline, svg = _timeline(request, session, org)
+    return render(request, "graph.html", {
+        "org": org, "timeline": timeline, "svg": Markup(svg),
+        "verb_styles": graph.VERB_STYLES,
+    })
+
+
+def _svg(request: Request, session, org) -> Response:
+    _, svg = _timeline(request, session, org)
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
+    return Response(body.encode("utf-8"), media_type="image/svg+xml")
+
+
+@router.get("/graph")
+def graph_all(request: Request, session: SessionDep):
+    return _graph_page(request, session, None)
+
+
+@router.get("/graph.svg")
+def graph_all_svg(request: Request, session: SessionDep):
+    return _svg(request, session, None)
+
+
+@router.get("/organizations/{acronym}/graph")
+def graph_organization(request: Request, session: SessionDep, acronym: str):
+    return _graph_page(request, session, _org_or_404(session, acronym))
+
+
+@router.get("/organizations/{acronym}/graph.svg")
+def graph_organization_svg(request: Request, session: SessionDep, acronym: str):
+    return _svg(request, session, _org_or_404(session, acronym))
+
+
+# --- anomalies, unresolved --------------------------------------------------------------------
+
+
+@router.get("/anomalies")
+def anomalies(request: Request, session: SessionDep):
+    per_org = []
+    for org in queries.organizations(session):
+        links = queries.chain(session, org)
+        ctx = chain_context(session, org, links)
+        found = [a for flags in ctx["chain_anomalies"].values() for a in flags]
+        order = {link.document.id: i for i, link in enumerate(links)}
+        found.sort(key=lambda a: (order.get(a.document.id, 0), anomaly_rules.RULES.index(a.rule)))
+        per_org.append((org, found))
+    return render(request, "anomalies.html", {"per_org": per_org, "rules": anomaly_rules.RULES})
+
+
+@router.get("/unresolved")
+def unresolved(request: Request, session: SessionDep):
+    return render(request, "unresolved.html", {"entries": queries.unresolved(session)})
+
+
+# --- diff ---------------------------------------------------------------------------------------
+
+
+@router.get("/diff/{spec:path}")
+def diff(request: Request, session: SessionDep, spec: str):
+    try:
+        ref_a, ref_b = parse_spec(spec)
+    except BadSpec as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    a, b = _doc_or_404(session, ref_a), _doc_or_404(session, ref_b)
+    lang = request_lang(request)
+    for doc in (a, b):
+        if doc.text is None:
+            raise HTTPException(
+                status_code=422,
+                detail=f"Lineage has no text of {labels.document_label(doc, lang)}: "
+                "only what cites it, nothing to compare.",
+            )
+    return render(request, "diff.html", {"a": a, "b": b, "diff": diff_texts(a.text, b.text)})
+
+
+# --- Atom feeds -------------------------------------------------------------------------------
+
+
+def _entry(request: Request, doc, lang: str, summary: str):
+    name = labels.document_label(doc, lang)
+    title = doc_title(doc, lang)
+    return feeds.document_entry(
+        doc, title=f"{name} — {title}" if title and title != name else name,
+        url=_absolute(request, urls.document(doc)), summary=summary, categories=[doc.kind],
+    )
+
+
+def _doc_summary(doc, lang: str) -> str:
+    parts = [labels.kind_label(doc.kind, lang)]
+    if doc.session:
+        parts.append(f"{t('session', lang)} {doc.session}")
+    if doc.date:
+        parts.append(doc.date.isoformat())
+    if doc.text is None:
+        parts.append(t("no_text", lang))
+    return " · ".join(parts)
+
+
+@router.get("/organizations/{acronym}/feed.atom")
+def organization_feed(request: Request, session: SessionDep, acronym: str):
+    org = _org_or_404(session, acronym)
+    lang = request_lang(request)
+    docs = queries.chain_members(session, org)
+    name = org.name_zh if lang == "zh" else org.name_en
+    feed = feeds.Feed(
+        id=feeds.tag("organization", org.acronym),
+        title=f"Lineage · {org.acronym} · {t('feed_org_title', lang)}",
+        subtitle=name,
+        self_url=_absolute(request, urls.organization_feed(org.acronym)),
+        alternate_url=_absolute(request, urls.organization(org.acronym)),
+        lang=lang,
+        entries=feeds.newest_first([_entry(request, d, lang, _doc_summary(d, lang)) for d in docs]),
+    )
+    return Response(feeds.to_atom(feed), media_type=ATOM)
+
+
+@router.get("/documents/{ref:path}/citing.atom")
+def citing_feed(request: Request, session: SessionDep, ref: str):
+    doc = _doc_or_404(session, ref)
+    lang = request_lang(request)
+    grouped: dict[int, tuple[object, list]] = {}
+    for c, citing in queries.cited_by(session, doc):
+        grouped.setdefault(citing.id, (citing, []))[1].append(c)
+    entries = []
+    for citing, cits in grouped.values():
+        verbs = ", ".join(dict.fromkeys(c.verb or "—" for c in cits))
+        summary = f"{_doc_summary(citing, lang)} — {verbs}: {feeds.plain(cits[0].paragraph)}"
+        entries.append(_entry(request, citing, lang, summary))
+    name = labels.document_label(doc, lang)
+    feed = feeds.Feed(
+        id=feeds.tag("citing", doc.key),
+        title=f"Lineage · {t('feed_citing_title', lang)} {name}",
+        subtitle=doc_title(doc, lang) or name,
+        self_url=_absolute(request, urls.citing_feed(doc)),
+        alternate_url=_absolute(request, urls.document(doc)),
+        lang=lang,
+        entries=feeds.newest_first(entries),
+    )
+    return Response(feeds.to_atom(feed), media_type=ATOM)
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+def _export(request: Request, session, org, name: str) -> Response:
+    if name not in EXPORTS:
+        raise NotFound(f"No export {name!r}: Lineage exports {', '.join(EXPORTS)}.")
+    scope = queries.scope(session, org)
+
+    def url(doc):
+        return _absolute(request, urls.document(doc))
+
+    if name == "documents.csv":
+        body = export.to_csv(export.document_rows(scope, url=url, undocs=urls.undocs), export.DOCUMENT_FIELDS)
+    elif name == "citations.csv":
+        body = export.to_csv(export.citation_rows(scope), export.CITATION_FIELDS)
+    elif name == "lineage.json":
+        body = export.to_json(scope, url=url, undocs=urls.undocs,
+                              org_url=lambda a: _absolute(request, urls.organization(a)))
+    else:
+        body = export.to_graphml(scope, url=url, undocs=urls.undocs)
+    filename = f"lineage-{org.acronym if org else 'all'}-{name}"
+    return Response(body, media_type=EXPORTS[name],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/export/{name}")
+def export_all(request: Request, session: SessionDep, name: str):
+    return _export(request, session, None, name)
+
+
+@router.get("/organizations/{acronym}/export/{name}")
+def export_organization(request: Request, session: SessionDep, acronym: str, name: str):
+    return _export(request, session, _org_or_404(session, acronym), name)

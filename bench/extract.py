@@ -1,0 +1,92 @@
+"""Throughput of the citation extractor on one core.
+
+Builds a ~10 MB corpus (UTF-8 bytes) deterministically by repeating the seed texts
+(seed_data/*.txt) and the gold case texts (tests/gold/cases*.toml, when present), runs
+`app.citations.extract` on every document of it, and prints MB/s. Target: >= 5 MB/s.
+
+    .venv/bin/python bench/extract.py [--mb 10] [--repeat 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.citations import extract  # noqa: E402
+
+
+def _texts() -> list[str]:
+    texts = []
+    for p in sorted((ROOT / "seed_data").glob("*.txt")):
+        with open(p, encoding="utf-8", newline="") as fh:
+            texts.append(fh.read())
+    for p in sorted((ROOT / "tests" / "gold").glob("cases*.toml")):
+        with open(p, "rb") as fh:
+            data = tomllib.load(fh)
+        texts.extend(c["text"] for c in data.get("case", []) if c.get("text"))
+    return texts
+
+
+def build_corpus(target_mb: float) -> list[str]:
+    """The documents of the corpus: the texts repeated in a fixed order up to target_mb."""
+    base = _texts()
+    if not base:
+        raise SystemExit("no seed texts found")
+    target = int(target_mb * 1_000_000)
+    docs: list[str] = []
+    size = 0
+    i = 0
+    while size < target:
+        t = base[i % len(base)]
+        docs.append(t)
+        size += len(t.encode("utf-8"))
+        i += 1
+    return docs
+
+
+def run(docs: list[str]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    n = 0
+    for d in docs:
+        n += len(extract(d))
+    return time.perf_counter() - t0, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--mb", type=float, default=10.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+
+    docs = build_corpus(args.mb)
+    mb = sum(len(d.encode("utf-8")) for d in docs) / 1_000_000
+    chars = sum(len(d) for d in docs)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        cProfile.runctx("run(docs)", globals(), {"docs": docs, "run": run}, "/tmp/extract.prof")
+        pstats.Stats("/tmp/extract.prof").sort_stats("cumulative").print_stats(25)
+        return
+    best = None
+    cites = 0
+    for _ in range(args.repeat):
+        dt, cites = run(docs)
+        best = dt if best is None else min(best, dt)
+    assert best is not None
+    print(
+        f"corpus: {len(docs)} documents, {mb:.2f} MB UTF-8 ({chars / 1e6:.2f} M characters), "
+        f"{cites} citations"
+    )
+    print(f"extract: best of {args.repeat}: {best:.3f} s -> {mb / best:.2f} MB/s (target >= 5 MB/s)")
+
+
+if __name__ == "__main__":
+    main()

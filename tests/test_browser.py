@@ -1,0 +1,81 @@
+"""What a person sees and clicks, in Debian's chromium driven by Playwright."""
+
+import os
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, screenshot_dir
+from tests.conftest import TEST_DB_URL
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if TEST_DB_URL:
+        url = TEST_DB_URL
+        from sqlmodel import SQLModel
+        from sqlalchemy import text
+
+        from app.config import Settings
+        from app.db import make_engine
+
+        engine = make_engine(Settings(database_url=url).sqlalchemy_url)
+        SQLModel.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'lineage.db'}"
+    with live_server(url) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"chromium not found at {CHROMIUM}: run `make system-deps`")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_sco_chain_from_home_page(server, page):
+    page.goto(server + "/")
+    page.get_by_role("link", name="SCO").click()
+    page.wait_for_url("**/organizations/SCO")
+    labels = page.locator("ol.chain > li a.label").all_inner_texts()
+    assert labels[0] == "A/RES/59/48" and labels[-1] == "A/77/L.107"
+    assert "2008年11月20日信函（附决议草案）" in labels
+    page.screenshot(path=str(screenshot_dir() / "sco-chain.png"), full_page=True)
+
+
+def test_live_search_then_follow_to_the_document(server, page):
+    page.goto(server + "/")
+    page.get_by_role("searchbox").fill("1631 (2005)")
+    result = page.locator("#search-results .exact a")
+    result.wait_for()
+    result.click()
+    page.wait_for_url("**/documents/S/RES/1631(2005)")
+    assert page.locator("#cited-by li.citation").count() == 3
+
+
+def test_search_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.get_by_role("searchbox").fill("第59/48号决议")
+    page.get_by_role("button", name="搜索").click()
+    page.wait_for_url("**/documents/A/RES/59/48")
+    assert page.locator("h1").inner_text() == "A/RES/59/48"
+    context.close()

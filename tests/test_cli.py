@@ -1,0 +1,67 @@
+"""The `lineage` command: extract, migrate, seed."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sqlmodel import Session, func, select
+
+from app.cli import main
+from app.db import make_engine
+from app.models import Citation, Document
+from tests.conftest import SEED_DIR, TEST_DB_URL
+
+
+def test_extract_json_offsets_point_into_the_file(capsys):
+    path = SEED_DIR / "001_0fd7e56c3f5b41c3.txt"
+    assert main(["extract", str(path), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    text = path.read_text(encoding="utf-8")
+    assert found, "no citation found"
+    for item in found:
+        assert list(item)[:6] == ["symbol", "verb", "date", "paragraph", "start", "end"]
+        assert item["date"] is None or len(item["date"]) == 10
+    first = found[0]
+    assert (first["symbol"], first["verb"], first["date"]) == ("A/RES/59/48", "还回顾", "2004-12-02")
+    assert text[first["start"]:first["end"]] == "59/48"
+    assert [f["symbol"] for f in found if f["verb"] == "回顾"][:7] == [
+        "A/RES/64/183", "A/RES/65/124", "A/RES/67/15", "A/RES/69/11", "A/RES/71/14",
+        "A/RES/73/334", "A/RES/75/268",
+    ]
+
+
+def test_extract_is_a_console_script():
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "extract", str(SEED_DIR / "002_cad8b63664231793.txt"), "--json"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert [c["symbol"] for c in json.loads(out)] == ["A/RES/59/50", "S/RES/1631(2005)"]
+
+
+@pytest.mark.skipif(bool(TEST_DB_URL), reason="a SQLite file, the embedded default")
+def test_migrate_then_seed_twice_on_a_sqlite_file(tmp_path, monkeypatch, capsys):
+    from app.config import get_settings
+    from app.db import get_engine
+
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    monkeypatch.setenv("LINEAGE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        assert main(["migrate"]) == 0
+        assert main(["seed", "--if-empty"]) == 0
+        assert "seeded 3 organizations and 5 documents" in capsys.readouterr().out
+        assert main(["seed"]) == 0
+        assert "(0 changed)" in capsys.readouterr().out
+        assert main(["seed", "--if-empty"]) == 0
+        assert "skipped" in capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    engine = make_engine(url)
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Document).where(Document.text.is_not(None))).one() == 5
+        # 2 + 13 + 2 + 5 + 12 citations, as tests/gold/seeds lists them
+        assert s.exec(select(func.count()).select_from(Citation)).one() == 34
+    engine.dispose()
