@@ -23,13 +23,14 @@ static/vendor/.installed: package.json package-lock.json
 install: $(VENV)/.installed static/vendor/.installed
 
 run: install
+	bash scripts/system-deps.sh run
 	$(VENV)/bin/lineage migrate
 	$(VENV)/bin/lineage seed --if-empty
 	$(VENV)/bin/lineage serve --host $(HOST) --port $(PORT)
 
 # Debian packages the browser and PostgreSQL tests need (root, as on CI machines).
 system-deps:
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh test
 
 test: install system-deps
 	bash scripts/test.sh

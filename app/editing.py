@@ -191,6 +191,8 @@ class PreviewRow:
     error: Msg | None = None
     warning: Msg | None = None
     field: str | None = None  # the row's field the error is about
+    context: tuple[str, str, str] | None = None  # the words before, the mention, the words after
+
 
     @property
     def blank(self) -> bool:
@@ -237,6 +239,8 @@ def session_range(session: int) -> tuple[int, int]:
 def sessions_of(date: dt.date, kind: str) -> set[int]:
     """The sessions a document of `kind` dated `date` may belong to."""
     y = date.year
+    if date < dt.date(1946, 9, 1):  # the first session opened on 10 January 1946
+        return {1}
     if date.month > 9:
         sessions = {y - 1945}
     elif date.month < 9:
@@ -272,6 +276,16 @@ def _added(text: str, paras, raw: str, symbol: str, verb: str | None, date: dt.d
         location=para.location if para else "body", paragraph=para.text if para else "",
         paragraph_index=para.index if para else 0, footnote=None, called_from=None, link=None,
     )
+
+
+def _around(text: str, start: int, end: int, width: int = 24) -> tuple[str, str, str]:
+    """A mention with the words around it, on one line, to tell the rows of a list apart."""
+    def flat(s: str) -> str:
+        return re.sub(r"\s+", " ", s)
+
+    before = flat(text[max(0, start - width):start]).lstrip()
+    return ("…" + before if start > width else before, flat(text[start:end]),
+            flat(text[end:end + width // 2]).rstrip() + "…")
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -394,7 +408,8 @@ def _preview_rows(
         r = submitted.get(key)
         if r is None:
             r = RowIn(key, f.symbol, f.verb or "", _iso(f.date), True)
-        rows.append(PreviewRow(len(rows), key, r.symbol, r.verb, r.date, r.include, f))
+        rows.append(PreviewRow(len(rows), key, r.symbol, r.verb, r.date, r.include, f,
+                               context=_around(text, f.start, f.end)))
     for r in form.rows or []:
         if not r.key and r.symbol:
             rows.append(PreviewRow(len(rows), "", r.symbol, r.verb, r.date, r.include, None))

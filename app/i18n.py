@@ -148,6 +148,7 @@ MESSAGES.update({
     "as_of_date": {"zh": "显示截至 {date} 的决议链", "en": "The chain as it stood on {date}"},
     "as_of_session": {"zh": "显示截至第 {session} 届会议结束（{date}）的决议链", "en": "The chain as it stood at the end of session {session} ({date})"},
     "as_of_reset": {"zh": "显示完整决议链", "en": "Show the whole chain"},
+    "title_english": {"zh": "英文标题", "en": "English title"},
 })
 
 

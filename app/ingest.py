@@ -237,6 +237,11 @@ def ingest_document(
     StaleDocument is raised when the document has changed since. A symbol held by a text-less
     document is taken over from it.
     """
+    for name in ("key", "symbol", "text", "title", "title_en", "source"):
+        value = getattr(data, name)
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL cannot store NUL, and no UN text contains one.
+            raise ValueError(f"{name} contains a NUL byte")
     symbol = data.symbol
     if symbol:
         norm = normalize(symbol)

@@ -5,6 +5,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.config import PROJECT_ROOT, get_settings
 from app.web.limits import BodyLimit
+from app.web.security import SecurityHeaders
 from app import auth
 from app.web import admin, api, errors, pages, views
 
@@ -17,6 +18,7 @@ def create_app() -> FastAPI:
     )
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
 
     @app.get("/healthz", tags=["api"])
@@ -29,6 +31,7 @@ def create_app() -> FastAPI:
     app.include_router(admin.router)
     app.include_router(pages.router)
     errors.install(app)
+    app.openapi = errors.openapi_with_our_errors(app)
     # Session and CSRF middleware, and the login redirect of AdminDep (issue 4).
     auth.install(app)
     return app

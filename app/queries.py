@@ -143,14 +143,17 @@ def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Document]]
 def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list[Document]:
     """Documents whose symbol contains `fragment`, shortest first: the close matches of a search."""
     pattern = f"%{fragment}%"
-    return list(
-        session.exec(
-            select(Document)
-            .where(Document.symbol.is_not(None), Document.symbol.ilike(pattern))
-            .order_by(func.length(Document.symbol), Document.symbol)
-            .limit(limit)
-        ).all()
-    )
+    order = (func.length(Document.symbol), Document.symbol)
+    # SQLite's LIKE already ignores ASCII case, as its lower() only lowers ASCII: the same test
+    # as ILIKE's lower(symbol) LIKE lower(?), without a lower() call per row.
+    if session.get_bind().dialect.name == "sqlite":
+        contains = Document.symbol.like(pattern)
+    else:
+        contains = Document.symbol.ilike(pattern)
+    # The substring test cannot use an index, but it can scan the symbol index (symbol, id)
+    # instead of the table with every text in it: pick the ids there, then load those rows.
+    ids = select(Document.id).where(Document.symbol.is_not(None), contains).order_by(*order).limit(limit)
+    return list(session.exec(select(Document).where(Document.id.in_(ids)).order_by(*order)).all())
 
 
 # --- full-text search ------------------------------------------------------------------------

@@ -104,7 +104,7 @@ _WS = re.compile(r"\s+")
 # `(`, `)`, `-`, `.` (`49 / 57`, `S/RES/1631 (2005)`, `S/PRST/` + newline + `2010/1`) and the
 # part letter of `217 A (III)`. Any other space separates words: `see A/71/160` is no symbol.
 _WS_INNER = re.compile(r"\s*([/().\-])\s*")
-_WS_PART_LETTER = re.compile(r"^(\d{1,4})\s+([A-Za-z])(?=\(|$)")
+_WS_PART_LETTER = re.compile(r"(^|/)(\d{1,4})\s+([A-Za-z])(?=\(|$)")
 
 # Canonical spellings of the suffix words that are not upper-cased (`Rev.1`, `Add.1`...).
 _TITLE_WORDS = {"REV": "Rev", "ADD": "Add", "CORR": "Corr", "AMEND": "Amend", "SUB": "Sub"}
@@ -241,7 +241,7 @@ def normalize(text: str) -> Normalized:
     for shape in _SESSION_SHAPES:
         if shape.match(s):
             return Normalized(None, f"{shown!r} looks like a session number, not a symbol")
-    compact = _WS_PART_LETTER.sub(r"\1\2", _WS_INNER.sub(r"\1", s))
+    compact = _WS_PART_LETTER.sub(r"\1\2\3", _WS_INNER.sub(r"\1", s))
     if _WS.search(compact):
         return Normalized(
             None, f"{s!r} is not a UN document symbol: it has spaces between words"

@@ -60,9 +60,10 @@ def api_document(doc) -> str:
     return f"/api/documents/{_q(document_ref(doc))}"
 
 
-def with_lang(path: str, lang: str) -> str:
-    sep = "&" if "?" in path else "?"
-    return f"{path}{sep}{urlencode({'lang': lang})}"
+def with_lang(path: str, lang: str, params=None) -> str:
+    """The same page in the other language, keeping its other query parameters (?as_of=…)."""
+    kept = [(k, v) for k, v in (params.multi_items() if params is not None else []) if k != "lang"]
+    return f"{path}?{urlencode(kept + [('lang', lang)])}"
 
 
 # --- the admin (issue 4) -------------------------------------------------------------------

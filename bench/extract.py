@@ -50,12 +50,13 @@ def build_corpus(target_mb: float) -> list[str]:
     return docs
 
 
-def run(docs: list[str]) -> tuple[float, int]:
-    t0 = time.perf_counter()
+def run(docs: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of this process, citations found)."""
+    w0, c0 = time.perf_counter(), time.process_time()
     n = 0
     for d in docs:
         n += len(extract(d))
-    return time.perf_counter() - t0, n
+    return time.perf_counter() - w0, time.process_time() - c0, n
 
 
 def main() -> None:
@@ -75,17 +76,20 @@ def main() -> None:
         cProfile.runctx("run(docs)", globals(), {"docs": docs, "run": run}, "/tmp/extract.prof")
         pstats.Stats("/tmp/extract.prof").sort_stats("cumulative").print_stats(25)
         return
-    best = None
+    best_wall = best_cpu = float("inf")
     cites = 0
     for _ in range(args.repeat):
-        dt, cites = run(docs)
-        best = dt if best is None else min(best, dt)
-    assert best is not None
+        wall, cpu, cites = run(docs)
+        best_wall, best_cpu = min(best_wall, wall), min(best_cpu, cpu)
     print(
         f"corpus: {len(docs)} documents, {mb:.2f} MB UTF-8 ({chars / 1e6:.2f} M characters), "
         f"{cites} citations"
     )
-    print(f"extract: best of {args.repeat}: {best:.3f} s -> {mb / best:.2f} MB/s (target >= 5 MB/s)")
+    # CPU time is the figure to quote on a shared machine: wall time includes other processes
+    print(
+        f"extract, best of {args.repeat}: {mb / best_cpu:.2f} MB/s CPU ({best_cpu:.3f} s), "
+        f"{mb / best_wall:.2f} MB/s wall ({best_wall:.3f} s); target >= 5 MB/s"
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,11 @@ TEST_DB_URL = os.environ.get("LINEAGE_TEST_DATABASE_URL", "")
 
 def _engine():
     if TEST_DB_URL:
-        engine = make_engine(Settings(database_url=TEST_DB_URL).sqlalchemy_url)
+        # A test that leaves a transaction open must fail, not hang the next test's DROP TABLE.
+        engine = make_engine(
+            Settings(database_url=TEST_DB_URL).sqlalchemy_url,
+            connect_args={"options": "-c lock_timeout=20000"},
+        )
         SQLModel.metadata.drop_all(engine)
         SQLModel.metadata.create_all(engine)
         return engine

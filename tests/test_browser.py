@@ -79,3 +79,31 @@ def test_search_without_javascript(server, browser):
     page.wait_for_url("**/documents/A/RES/59/48")
     assert page.locator("h1").inner_text() == "A/RES/59/48"
     context.close()
+
+
+def test_timeline_graph_click_a_node_to_its_document(server, page):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(server + "/")
+    page.locator('tr[data-acronym="SCO"] td.graph a').click()
+    page.wait_for_url("**/organizations/SCO/graph")
+    svg = page.locator("figure.timeline-graph svg.timeline")
+    assert svg.is_visible()
+    assert page.locator("svg.timeline g.doc").count() >= 10
+    assert page.locator("svg.timeline g.cite").count() >= 10
+    page.screenshot(path=str(screenshot_dir() / "sco-graph.png"), full_page=True)
+    node = page.locator('svg.timeline g.doc[data-key="A/RES/64/183"] a')
+    node.scroll_into_view_if_needed()
+    node.click()
+    page.wait_for_url("**/documents/A/RES/64/183")
+    assert page.locator("h1").inner_text() == "A/RES/64/183"
+
+
+def test_whole_graph_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1600, "height": 900})
+    page = context.new_page()
+    page.goto(server + "/graph")
+    assert page.locator("svg.timeline g.doc").count() >= 25
+    page.screenshot(path=str(screenshot_dir() / "graph.png"), full_page=True)
+    page.locator('svg.timeline g.doc[data-key="seed-004-5f2f1bc2f128ea34"] a').click()
+    page.wait_for_url("**/documents/seed-004-5f2f1bc2f128ea34")
+    context.close()

@@ -27,6 +27,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_data(seeded, e
     lines = list(export_lines(seeded))
     assert json.loads(lines[0])["type"] == "organization"
     expected = _state(seeded)
+    seeded.close()  # PostgreSQL: let drop_all take its locks
 
     from sqlmodel import Session, SQLModel
 

@@ -180,3 +180,8 @@ def test_language_switch_is_remembered(app_client):
 def test_organization_lookup_is_case_insensitive_and_unknown_is_404(app_client):
     assert app_client.get("/organizations/sco").status_code == 200
     assert app_client.get("/organizations/NATO").status_code == 404
+
+
+def test_language_link_keeps_the_other_parameters(app_client):
+    page = soup(app_client.get("/organizations/SCO", params={"as_of": "2015-01-01"}))
+    assert page.select_one("a.lang")["href"] == "/organizations/SCO?as_of=2015-01-01&lang=en"

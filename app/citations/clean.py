@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = [
     "Document",
@@ -127,25 +127,33 @@ class OffsetMap:
 # --------------------------------------------------------------------------- model
 
 
-@dataclass(slots=True)
 class Paragraph:
-    """One logical paragraph: a body paragraph or a footnote."""
+    """One logical paragraph: a body paragraph or a footnote.
 
-    kind: str  # "body" | "footnote"
-    segs: list[tuple[int, int]] = field(default_factory=list)
+    A plain class (not a dataclass): thousands are made per document and a lean `__init__`
+    matters for throughput (bench/extract.py).
+    """
+
+    # defaults shared by every instance until set
     mark: str | None = None  # footnote mark ("1", "*") for a footnote
-    def_pos: int = 0  # offset of the footnote's mark in the text (for call binding)
-    numbered: bool = False  # starts with an operative number `1.`
-    anchor: bool = False  # `大会，` / `The General Assembly,`
-    annex: bool = False  # `附件二` / `Annex`: ends a resolution
-    last_width: int = 0  # display width of its last physical line (pdf layout)
-    call_lines: list[tuple[int, str]] = field(default_factory=list)  # (seg index, mark)
-    index: int = -1
-    location: str = "body"
-    # filled by `finish`
-    text: str = ""  # reassembled from the original text (the `paragraph` field)
-    folded: str = ""  # the same, folded (what the finders read)
-    omap: OffsetMap | None = None
+    numbered = False  # starts with an operative number `1.`
+    anchor = False  # `大会，` / `The General Assembly,`
+    annex = False  # `附件二` / `Annex`: ends a resolution
+    call_lines: list[tuple[int, str]] = []  # (seg index, mark) of bare call-mark lines; never mutated
+    index = -1
+    location = "body"
+    text = ""  # reassembled from the original text (the `paragraph` field); set by `finish`
+    folded = ""  # the same, folded (what the finders read)
+    omap: "OffsetMap | None" = None
+
+    def __init__(self, kind: str, segs: list[tuple[int, int]], last_width: int, def_pos: int):
+        self.kind = kind  # "body" | "footnote"
+        self.segs = segs  # original (start, end) of each physical line's content
+        self.last_width = last_width  # display width of its last physical line (pdf layout)
+        self.def_pos = def_pos  # offset of the footnote's mark (call binding)
+
+    def __repr__(self) -> str:
+        return f"Paragraph({self.index}, {self.kind}, {self.text[:30]!r})"
 
     @property
     def start(self) -> int:
@@ -153,12 +161,19 @@ class Paragraph:
 
     def finish(self, text: str, folded: str) -> None:
         """Join the slices: nothing between two CJK characters, one space otherwise."""
+        segs = self.segs
+        if len(segs) == 1:
+            s, e = segs[0]
+            self.text = text[s:e]
+            self.folded = folded[s:e]
+            self.omap = OffsetMap(segs, [0])
+            return
         parts_o: list[str] = []
         parts_f: list[str] = []
         starts: list[int] = []
         pos = 0
         prev_last = ""
-        for s, e in self.segs:
+        for s, e in segs:
             if parts_o:
                 # the join rule reads the original characters (a fullwidth `，` is CJK)
                 if not (is_cjk(prev_last) and is_cjk(text[s])):
@@ -172,7 +187,7 @@ class Paragraph:
             prev_last = text[e - 1]
         self.text = "".join(parts_o)
         self.folded = "".join(parts_f)
-        self.omap = OffsetMap(self.segs, starts)
+        self.omap = OffsetMap(segs, starts)
 
 
 @dataclass(slots=True)
@@ -419,6 +434,8 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
                     # a call right under a body line (seed 003: `的声明，` ⏎ `1` ⏎ ` 其中强调`):
                     # part of the paragraph, and the next line goes on with it
                     assert cur is not None
+                    if not cur.call_lines:
+                        cur.call_lines = []
                     cur.call_lines.append((len(cur.segs), mark))
                     cur.segs.append((cs, ce))
                     cur.last_width += width

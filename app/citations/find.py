@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from functools import lru_cache
@@ -57,6 +58,11 @@ _SYMBOL = re.compile(
     r"|(?<=\d)(?P<ga>\d{0,2}\s{0,2}/\s{0,2}\d{1,4})(?![A-Za-z0-9/])"
     r")"
 )
+
+# Where a symbol may start, and how far before its first `/` or `(` (lettered `ABCDEFGHIJ.123/`:
+# 14; `ES-  10  /`: 9; `2625 A (`: 9; margin included).
+_TOKEN_START = re.compile(r"[0-9A-Z](?<![A-Za-z0-9/.\-].)")
+_LEAD = 24
 
 # A bare number needs a context that makes it a resolution: `第…号` (Chinese) or
 # `resolution(s)` before it (English and the other languages). Session numbers, article and
@@ -110,7 +116,7 @@ _DATE = re.compile(
 )
 _DATE_US = re.compile(rf"(?:{_MONTHS_EN})\s{{1,3}}\d{{1,2}},?\s{{1,3}}\d{{4}}(?!\d)")
 _DIGITS = re.compile(r"\d+")
-_HAS_MONTH_EN = re.compile(rf"(?:{_MONTHS_EN})\s{{1,3}}\d")
+_HAS_MONTH = re.compile(rf"(?:{_MONTHS_EN}|{_MONTHS_FR}|{_MONTHS_ES}|{_MONTHS_RU})")
 _MONTH_WORD = re.compile(r"[^\W\d_]{3,}")
 # `2016 年 4 月 19 日至 21 日`, `18-20 December 2009`: one end of a range is no date.
 _RANGE_AFTER = re.compile(r"\s{0,3}(?:至|到|~|-|–|—|to\b|au\b|al\b)\s{0,3}\d")
@@ -159,6 +165,45 @@ def url_spans(folded: str) -> list[tuple[int, int]]:
     return [m.span() for m in _URL.finditer(folded)]
 
 
+def _positions(text: str, chars: str) -> list[int]:
+    """Offsets of the given characters, in order (`str.find` runs in C)."""
+    out: list[int] = []
+    for ch in chars:
+        i = text.find(ch)
+        while i != -1:
+            out.append(i)
+            i = text.find(ch, i + 1)
+    if len(chars) > 1:
+        out.sort()
+    return out
+
+
+def _scan_symbols(folded: str) -> list[re.Match[str]]:
+    """The matches `_SYMBOL.finditer(folded)` gives, found faster.
+
+    Every symbol holds a `/` or a `(` no more than _LEAD characters after its first character,
+    so only token starts in the _LEAD characters before such a candidate are tried (each one
+    at most once). Digit-heavy CJK text (dates) then costs little; the work stays linear even on
+    `1/1/1/1/…` (tests/test_extract_properties.py).
+    """
+    out: list[re.Match[str]] = []
+    pos = 0  # end of the last match: the next one starts at or after it
+    scanned = 0  # token starts before this offset have been tried
+    match = _SYMBOL.match
+    for c in _positions(folded, "/("):
+        if c < pos:
+            continue
+        ws = max(pos, scanned, c - _LEAD)
+        scanned = c + 1
+        for t in _TOKEN_START.finditer(folded, ws, c + 1):
+            m = match(folded, t.start())
+            if m is not None:
+                out.append(m)
+                pos = scanned = m.end()
+                break
+    return out
+
+
 def find_symbols(folded: str) -> list[Found]:
     """All symbol mentions in one folded paragraph, in order.
 
@@ -172,57 +217,59 @@ def find_symbols(folded: str) -> list[Found]:
         return []
     urls = url_spans(folded)
     out: list[Found] = []
-    group: list[tuple[int, int, str]] = []  # consecutive bare items of one list
-    anchored = False
-    decision = False
-
-    def flush() -> None:
-        nonlocal group, anchored, decision
-        if group and anchored and not decision:
-            for s, e, sym in group:
-                out.append(Found(s, e, sym))
-        group = []
-        anchored = False
-        decision = False
-
-    for m in _SYMBOL.finditer(folded):
+    # consecutive bare items of one list: [anchored, is_decision, items]
+    groups: list[list] = []
+    group: list | None = None
+    for m in _scan_symbols(folded):
         s, e = m.span()
-        if urls and any(us <= s < ue for us, ue in urls):
+        if urls:
+            k = bisect_right(urls, (s, len(folded) + 1)) - 1
+            if k >= 0 and urls[k][0] <= s < urls[k][1]:
+                continue  # a symbol inside a URL is a link, not a mention
+        sym = normalize(folded[s:e]).symbol
+        if sym is None:
             continue
         kind = m.lastgroup
-        raw = folded[s:e]
-        n = normalize(raw)
-        if n.symbol is None:
-            continue
-        if kind in ("let", "spec"):
-            flush()
-            out.append(Found(s, e, n.symbol))
+        if kind == "let" or kind == "spec":
+            group = None
+            out.append(Found(s, e, sym))
             continue
         # bare number: chain it to the list it belongs to
-        if group:
-            pe = group[-1][1]
+        if group is not None:
+            pe = group[2][-1][1]
             if s - pe > _MAX_GAP or not _LIST_GAP.fullmatch(folded, pe, s):
-                flush()
-        if not group:
-            if _ZH_BEFORE.search(folded, max(0, s - 4), s) or _KW_BEFORE.search(
-                folded, max(0, s - 40), s
-            ):
-                anchored = True
+                group = None
+        if group is None:
+            group = [False, False, []]
+            groups.append(group)
+            if _ZH_BEFORE.search(folded, max(0, s - 4), s):
+                group[0] = True
+            else:
+                # `resolution(s) 64/183`: only worth a regex after a non-CJK word (or `No.`)
+                prev = folded[max(0, s - 5) : s].rstrip()
+                if prev and (
+                    prev[-1].isalpha() and prev[-1] < "\u2e80" or prev[-1] in ".°№"
+                ):
+                    if _KW_BEFORE.search(folded, max(0, s - 40), s):
+                        group[0] = True
         if _ZH_AFTER.match(folded, e):
-            anchored = True
+            group[0] = True
             if _ZH_DECISION.match(folded, e):
-                decision = True  # `第 55/488 号决定`: a decision has no symbol of its own
-        group.append((s, e, n.symbol))
-    flush()
-    out.sort(key=lambda f: f.start)
+                group[1] = True  # `第 55/488 号决定`: a decision has no symbol of its own
+        group[2].append((s, e, sym))
+    if groups:
+        for anchored, decision, items in groups:
+            if anchored and not decision:
+                out.extend(Found(s, e, sym) for s, e, sym in items)
+        out.sort(key=lambda f: f.start)
     return out
 
 
-def _date_from(m: re.Match[str]) -> datetime.date | None:
-    txt = m.group(0)
+@lru_cache(maxsize=4096)
+def _date_value(txt: str, kind: str | None) -> datetime.date | None:
     nums = _DIGITS.findall(txt)
     try:
-        if m.lastgroup == "zh":
+        if kind == "zh":
             return datetime.date(int(nums[0]), int(nums[1]), int(nums[2]))
         month = None
         for w in _MONTH_WORD.findall(txt):
@@ -231,11 +278,16 @@ def _date_from(m: re.Match[str]) -> datetime.date | None:
                 break
         if not month:
             return None
-        if m.lastgroup is None:  # `December 18, 2009`
+        if kind is None:  # `December 18, 2009`
             return datetime.date(int(nums[1]), month, int(nums[0]))
         return datetime.date(int(nums[-1]), month, int(nums[0]))
     except (ValueError, IndexError):
         return None
+
+
+def _date_from(m: re.Match[str]) -> datetime.date | None:
+    # dates recur (the same resolutions are cited with the same dates): cache by text
+    return _date_value(m.group(0), m.lastgroup)
 
 
 def find_dates(folded: str) -> list[tuple[int, int, datetime.date]]:
@@ -247,10 +299,26 @@ def find_dates(folded: str) -> list[tuple[int, int, datetime.date]]:
     out: list[tuple[int, int, datetime.date]] = []
     if _HAS_DIGIT.search(folded) is None:
         return out
-    matches = list(_DATE.finditer(folded))
-    if _HAS_MONTH_EN.search(folded):
-        matches.extend(_DATE_US.finditer(folded))
-        matches.sort(key=lambda m: m.start())
+    matches: list[re.Match[str]] = []
+    # Chinese dates: try the digit runs in the 8 characters before each `年` (a literal search)
+    pos = 0
+    match = _DATE.match
+    for c in _positions(folded, "年"):
+        if c < pos:
+            continue
+        for t in _TOKEN_START.finditer(folded, max(pos, c - 8), c):
+            m = match(folded, t.start())
+            if m is not None:
+                matches.append(m)
+                pos = m.end()
+                break
+    # the other languages: only where a month name occurs
+    if _HAS_MONTH.search(folded):
+        latin = [m for m in _DATE.finditer(folded) if m.lastgroup != "zh"]
+        latin.extend(_DATE_US.finditer(folded))
+        if latin:
+            matches.extend(latin)
+            matches.sort(key=lambda m: m.start())
     for m in matches:
         s, e = m.span()
         if _RANGE_AFTER.match(folded, e) or _RANGE_BEFORE.search(folded, max(0, s - 8), s):
@@ -275,35 +343,44 @@ def attach_date(
     a date right behind `of`. `prefer_after` (latin-script texts) tries the latter first.
     """
     f = found[i]
-    prev_end = found[i - 1].end if i > 0 else 0
-    next_start = found[i + 1].start if i + 1 < len(found) else len(folded)
-
-    def before() -> datetime.date | None:
-        best = None
-        for ds, de, d in dates:
-            if de > f.start:
-                break
-            best = (ds, de, d)
-        if best is None or best[0] < prev_end:
-            return None
-        if _DATE_GAP_BEFORE.fullmatch(folded, best[1], f.start):
-            return best[2]
+    if not dates:
         return None
-
-    def after() -> datetime.date | None:
-        m = _DATE_GAP_AFTER.match(folded, f.end)
-        if m is None:
-            return None
-        for ds, de, d in dates:
-            if ds == m.end() and de <= next_start:
-                return d
-            if ds > m.end():
-                break
-        return None
-
     if prefer_after:
-        return after() or before()
-    return before() or after()
+        return _date_after(folded, found, i, dates) or _date_before(folded, found, i, dates)
+    return _date_before(folded, found, i, dates) or _date_after(folded, found, i, dates)
+
+
+def _date_before(folded: str, found: list[Found], i: int, dates: list) -> datetime.date | None:
+    f = found[i]
+    k = bisect_right(dates, f.start, key=_END) - 1  # last date that ends before the symbol
+    if k < 0:
+        return None
+    ds, de, d = dates[k]
+    if i > 0 and ds < found[i - 1].end:
+        return None  # another symbol stands between
+    if _DATE_GAP_BEFORE.fullmatch(folded, de, f.start):
+        return d
+    return None
+
+
+def _date_after(folded: str, found: list[Found], i: int, dates: list) -> datetime.date | None:
+    f = found[i]
+    m = _DATE_GAP_AFTER.match(folded, f.end)
+    if m is None:
+        return None
+    k = bisect_left(dates, m.end(), key=_START)
+    if k < len(dates) and dates[k][0] == m.end():
+        if i + 1 >= len(found) or dates[k][1] <= found[i + 1].start:
+            return dates[k][2]
+    return None
+
+
+def _START(d: tuple) -> int:
+    return d[0]
+
+
+def _END(d: tuple) -> int:
+    return d[1]
 
 
 # ------------------------------------------------------------------------ footnote calls

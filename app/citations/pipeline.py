@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 from .clean import Document, Paragraph, fold, split
 from .find import Found, attach_date, find_calls, find_dates, find_symbols, normalize
@@ -112,9 +112,7 @@ class _ParaCache:
         return r
 
 
-def _bind_footnotes(
-    doc: Document, cache: _ParaCache
-) -> dict[int, tuple[Paragraph, int]]:
+def _bind_footnotes(doc: Document, cache: _ParaCache) -> dict[int, tuple[Paragraph, int]]:
     """footnote paragraph index -> (calling paragraph, call position in it).
 
     docs "Footnotes": `called_from` is the first paragraph that calls the mark. Marks may
@@ -125,7 +123,8 @@ def _bind_footnotes(
     if not fns:
         return {}
     marks = frozenset(p.mark for p in fns if p.mark is not None)
-    calls: list[tuple[int, str, bool, Paragraph, int]] = []  # (orig pos, mark, bare, para, jpos)
+    # mark -> [(orig pos, bare, para, jpos)] in text order
+    calls: dict[str, list[tuple[int, bool, Paragraph, int]]] = {}
     for p in doc.paragraphs:
         if p.kind != "body":
             continue
@@ -134,6 +133,8 @@ def _bind_footnotes(
         for seg_i, mark in p.call_lines:
             # seed 003: the mark `1` alone on a line between `的声明，` and `其中强调`
             found.append((mark, p.omap.joined_starts[seg_i], False))
+        if not found:
+            continue
         seen: set[int] = set()
         kept: list[tuple[str, int, bool]] = []
         for mark, j, bare in sorted(found, key=lambda t: (t[1], t[2])):
@@ -141,25 +142,32 @@ def _bind_footnotes(
                 continue
             seen.add(j)
             kept.append((mark, j, bare))
-            calls.append((p.omap.to_original(j), mark, bare, p, j))
+            calls.setdefault(mark, []).append((p.omap.to_original(j), bare, p, j))
         cache.calls[p.index] = kept
-    calls.sort(key=lambda t: t[0])
     by_mark: dict[str, list[Paragraph]] = {}
     for f in fns:
         by_mark.setdefault(f.mark or "", []).append(f)
     out: dict[int, tuple[Paragraph, int]] = {}
     for mark, defs in by_mark.items():
+        mcalls = calls.get(mark)
+        if not mcalls:
+            continue
+        mcalls.sort(key=lambda t: t[0])
+        # (bisect over positions keeps this linear-logarithmic when a mark recurs a lot)
+        positions = [c[0] for c in mcalls]
         defs.sort(key=lambda f: f.def_pos)
         for k, f in enumerate(defs):
             lo = defs[k - 1].def_pos if k > 0 else -1
             hi = defs[k + 1].def_pos if k + 1 < len(defs) else None
-            for pos, cmark, bare, cp, j in calls:
-                if cmark != mark or pos <= lo:
-                    continue
+            i = bisect_right(positions, lo)
+            while i < len(mcalls):
+                pos, bare, cp, j = mcalls[i]
                 if hi is not None and pos >= hi:
                     break
                 if bare and pos >= f.def_pos:
-                    continue
+                    # a bare number after its definition is no call of it; neither are the
+                    # later ones
+                    break
                 out[f.index] = (cp, j)
                 break
     return out
@@ -174,18 +182,18 @@ def _call_date(cp: Paragraph, j: int, cache: _ParaCache) -> datetime.date | None
     # between them (no symbol, date, mark, or clause separator except one right before the
     # mark): `包括 2010 年 1 月 13 日<sup>3</sup>`, `2013 年 8 月 6 日的声明，<sup>4</sup>` (seed 004).
     dates = cache.get_dates(cp)
-    i = bisect_left(dates, (j,)) - 1
-    while i >= 0 and dates[i][1] > j:
-        i -= 1
+    i = bisect_right(dates, j, key=lambda d: d[1]) - 1
     if i < 0:
         return None
     ds, de, d = dates[i]
-    for f in cache.get_found(cp):
-        if de <= f.start < j:
-            return None
-    for _, cj, _ in cache.calls.get(cp.index, ()):
-        if de <= cj < j:
-            return None
+    found = cache.get_found(cp)
+    k = bisect_left(found, de, key=lambda f: f.start)
+    if k < len(found) and found[k].start < j:
+        return None
+    pcalls = cache.calls.get(cp.index, ())
+    k = bisect_left(pcalls, de, key=lambda c: c[1])
+    if k < len(pcalls) and pcalls[k][1] < j:
+        return None
     gap = cp.folded[de:j].rstrip()
     if gap and gap[-1] in _SEP:
         gap = gap[:-1]
@@ -288,6 +296,7 @@ def extract(text: str, lang: str | None = None) -> list[Citation]:
         by_symbol: dict[str, list[dict]] = {}
         for r in records:
             by_symbol.setdefault(r["symbol"], []).append(r)
+        claimed: dict[str, int] = {}  # symbol -> mentions claimed so far (in text order)
         orphans: list[dict] = []
         for link in doc.links:
             n = normalize(text[link.sym_start : link.sym_end])
@@ -313,10 +322,11 @@ def extract(text: str, lang: str | None = None) -> list[Citation]:
                 by_symbol[n.symbol] = [r]
                 orphans.append(r)
                 continue
-            for r in mentions:
-                if r["link"] is None:
-                    r["link"] = link.url
-                    break
+            k = claimed.get(n.symbol, 0)
+            if k < len(mentions):
+                if mentions[k]["link"] is None:
+                    mentions[k]["link"] = link.url
+                claimed[n.symbol] = k + 1
         if orphans:
             records.extend(orphans)
             records.sort(key=lambda r: r["start"])

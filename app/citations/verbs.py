@@ -156,11 +156,35 @@ class Lexicon:
 
 
 def _alt(words: list[str]) -> str:
-    # longest first so that the alternation prefers `又回顾` over `回顾`; spaces inside
-    # multi-word verbs match any run of whitespace (a line break joined to one space)
-    return "|".join(
-        re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=len, reverse=True)
-    )
+    """A regex alternation of `words` factored into a trie (`又(?:回顾|提及|…)`).
+
+    The regex engine tries alternatives one by one; factored, a position that starts no word
+    fails at its first character, which keeps the scan of long Chinese paragraphs fast. Longer
+    continuations come before a word's end, so the longest entry wins (`又回顾` over `又`,
+    `Recalling also` over `Recalling`). A space inside a word matches any run of whitespace
+    (a line break joined to one space).
+    """
+    trie: dict = {}
+    for w in set(words):
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = []
+        for ch in sorted(k for k in node if k):
+            piece = r"\s+" if ch == " " else re.escape(ch)
+            branches.append(piece + emit(node[ch]))
+        end = "" in node
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if end:
+            return "(?:" + body + ")?"  # greedy: the longer word is tried first
+        return body if len(branches) == 1 else body
+
+    return emit(trie)
 
 
 def _build(lang: str, verbs: dict[str, str]) -> Lexicon:
@@ -179,8 +203,13 @@ def _build(lang: str, verbs: dict[str, str]) -> Lexicon:
     at_start = re.compile(
         rf"\s*(?:#{{1,6}}\s*)?(?:\d{{1,3}}\s?\.\s*)?(?:\([a-z]{{1,3}}\)\s*)?{conn}{v}", flags
     )
+    # a clause separator is common, a verb after it rare: test the next character first
+    firsts = {w[0] for w in verbs} | {c[0] for c in conns} | {"<"}
+    if latin:
+        firsts |= {c.swapcase() for c in firsts}
+    first = "[" + "".join(re.escape(c) for c in sorted(firsts)) + "]"
     after_sep = re.compile(
-        rf"[,;:、،؛]\s*(?:<sup>[^<>]{{0,8}}</sup>\s*)?{conn}{v}", flags
+        rf"[,;:、،؛]\s*(?={first})(?:<sup>[^<>]{{0,8}}</sup>\s*)?{conn}{v}", flags
     )
     line_start = re.compile(rf"\s*{conn}{v}", flags)
     return Lexicon(lang, verbs, at_start, after_sep, line_start)

@@ -218,7 +218,7 @@ def to_dot(timeline: Timeline, *, undated_label: str = "?", session_label=None):
             c.attr(label="", style="rounded,filled", color="#d9dee5",
                    fillcolor="#f6f8fa" if lane not in (SHARED, OTHER) else "#fffaf0",
                    **{"class": f"lane lane-{lane}"})
-            c.node(f"lane-{lane}", label=text, shape="plaintext", fontsize="12",
+            c.node(f"lane-{lane}", label=graphviz.escape(text), shape="plaintext", fontsize="12",
                    fontcolor="#1d2733", **{"class": "lane-label"})
             for n in timeline.nodes:
                 if n.lane == lane:
@@ -252,7 +252,10 @@ def to_dot(timeline: Timeline, *, undated_label: str = "?", session_label=None):
 
 def _node_attrs(n: Node) -> dict[str, str]:
     style = ["rounded"]
-    attrs = {"label": n.label, "tooltip": n.tooltip, "href": n.url, "target": "_top",
+    import graphviz
+
+    attrs = {"label": graphviz.escape(n.label), "tooltip": graphviz.escape(n.tooltip), "href": n.url,
+             "target": "_top",
              "id": f"doc:{n.key}", "class": " ".join(n.classes), "color": "#0b5cad"}
     if n.kind == "letter":
         attrs["shape"] = "note"

@@ -1,6 +1,6 @@
 """The JSON API: a contract other tools rely on. Extend, never rename."""
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from fastapi import HTTPException
 
@@ -27,6 +27,8 @@ from app.symbols import normalize
 from app.web.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["api"])
+# NUL bytes are refused before routing (app/web/security.py); the schema says so.
+NO_NUL = r"^[^\x00]*$"
 NOT_FOUND = {404: {"model": ErrorPublic, "description": "Unknown organization or document"}}
 
 
@@ -50,7 +52,7 @@ def list_organizations(session: SessionDep):
 
 
 @router.get("/organizations/{acronym}/chain", response_model=ChainPublic, responses=NOT_FOUND)
-def organization_chain(session: SessionDep, acronym: str):
+def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=100, pattern=NO_NUL)):
     org = queries.organization(session, acronym)
     if org is None:
         raise NotFound(f"No organization {acronym!r} in Lineage.")
@@ -77,7 +79,7 @@ def organization_chain(session: SessionDep, acronym: str):
 
 
 @router.get("/documents/{ref:path}", response_model=DocumentPublic, responses=NOT_FOUND)
-def document(session: SessionDep, ref: str):
+def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=NO_NUL)):
     doc = queries.by_ref(session, ref)
     if doc is None:
         norm = normalize(ref)
@@ -124,7 +126,7 @@ def document(session: SessionDep, ref: str):
 
 
 @router.get("/symbols", response_model=SymbolLookup)
-def lookup_symbol(session: SessionDep, q: str = Query(..., max_length=500)):
+def lookup_symbol(session: SessionDep, q: str = Query(..., max_length=500, pattern=NO_NUL)):
     norm = normalize(q)
     doc = queries.by_symbol(session, norm.symbol) if norm.symbol else None
     return SymbolLookup(
@@ -139,7 +141,7 @@ def lookup_symbol(session: SessionDep, q: str = Query(..., max_length=500)):
 @router.get("/search", response_model=SearchPublic)
 def search(
     session: SessionDep,
-    q: str = Query(..., min_length=1, max_length=500),
+    q: str = Query(..., min_length=1, max_length=500, pattern=NO_NUL),
     page: int = Query(1, ge=1, le=10_000),
     per_page: int = Query(20, ge=1, le=100),
 ):

@@ -17,13 +17,14 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
-def _error(request: Request, status: int, message: str, detail=None):
+def _error(request: Request, status: int, message: str, detail=None, headers=None):
     if _wants_json(request):
         body = {"error": message}
         if detail is not None:
             body["detail"] = detail
-        return JSONResponse(body, status_code=status)
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+        return JSONResponse(body, status_code=status, headers=headers)
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status,
+                  headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -34,7 +35,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "Request refused."
-        return _error(request, exc.status_code, message)
+        # Keep the handler's headers: a 405 must say which methods are allowed.
+        return _error(request, exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -42,5 +44,41 @@ def install(app: FastAPI) -> None:
             f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}"
             for e in exc.errors()
         )
-        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return _error(request, 422, f"Invalid request: {problems}", detail)
+
+
+def openapi_with_our_errors(app: FastAPI):
+    """The schema says what the API really answers on invalid input: `{"error", "detail"}`."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        schemas = spec.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = {
+                "title": "HTTPValidationError",
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {"type": "string"},
+                    "detail": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        schemas.setdefault("Error", {
+            "title": "Error", "type": "object", "required": ["error"],
+            "properties": {"error": {"type": "string"}},
+        })
+        # Any request can be malformed (a NUL byte, a body that is not JSON): it gets a 400.
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                operation.setdefault("responses", {}).setdefault("400", {
+                    "description": "Malformed request",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                })
+        app.openapi_schema = spec
+        return spec
+
+    return openapi

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Lineage vs Datasette, one command: installs what is missing (the `bench` extra, Debian's wrk),
+# generates the corpus if its file is missing, serves both on loopback, loads them, prints the
+# Markdown table, and stops everything it started (also on Ctrl-C or kill).
+#
+#   bench/run.sh                      # scale 1 (20,000 documents)
+#   SCALES="1 10" bench/run.sh        # also 10x (generated once, ~5 min, ~1.7 GB)
+#   bench/run.sh --duration 30 --api  # any bench/load.py option
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALES="${SCALES:-1}"
+PY=.venv/bin/python
+
+if [ ! -x .venv/bin/datasette ] || [ ! -x .venv/bin/py-spy ]; then
+  .venv/bin/pip install --quiet -e ".[bench]"
+fi
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -q wrk; else sudo apt-get install -y -q wrk; fi
+fi
+
+child=""
+cleanup() { if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then kill -TERM "$child"; wait "$child" || true; fi; }
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+for scale in $SCALES; do
+  if [ ! -f "bench/out/lineage-$scale.db" ]; then
+    "$PY" bench/generate.py --scale "$scale" &
+    child=$!; wait "$child"; child=""
+  fi
+  "$PY" bench/load.py --scale "$scale" "$@" &
+  child=$!; wait "$child"; child=""
+done

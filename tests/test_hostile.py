@@ -1,0 +1,132 @@
+"""Hostile input gets a clear 4xx, is shown escaped, and changes nothing stored."""
+
+import pytest
+from sqlmodel import func, select
+
+from app.ingest import DocumentIn, ingest_document
+from app.models import Citation, Document
+from tests.helpers import soup
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+SQLISH = "59/48'; DROP TABLE document; --"
+
+
+def _counts(session):
+    session.expire_all()
+    return (session.exec(select(func.count()).select_from(Document)).one(),
+            session.exec(select(func.count()).select_from(Citation)).one())
+
+
+@pytest.fixture
+def hostile_doc(seeded):
+    ingest_document(seeded, DocumentIn(
+        key="hostile-1", kind="other", organization="SCO", title=XSS,
+        text=f"大会，\n回顾其2004年12月2日第59/48号决议，{XSS}\n"))
+    return seeded
+
+
+@pytest.mark.parametrize("path", [
+    "/documents/hostile-1", "/organizations/SCO", "/documents/A/RES/59/48", f"/search?q={XSS}",
+    "/search?q=上海", "/api/documents/hostile-1",
+])
+def test_script_payloads_are_shown_escaped(client, hostile_doc, path):
+    response = client.get(path)
+    assert response.status_code in (200, 404)
+    if path.startswith("/api/"):
+        # JSON carries the text as data; nosniff keeps a browser from reading it as HTML.
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        return
+    assert "<script>alert" not in response.text
+    assert "<img src=x" not in response.text
+
+
+def test_script_payload_reads_back_as_text(client, hostile_doc):
+    page = soup(client.get("/documents/hostile-1"))
+    assert XSS in page.get_text()
+    assert page.find("script", string=lambda s: s and "alert" in s) is None
+
+
+@pytest.mark.parametrize("q", [SQLISH, "' OR 1=1 --", '" OR ""="', "%' --", "_%_"])
+def test_sql_shaped_queries_change_nothing(client, seeded, q):
+    before = _counts(seeded)
+    for url in ("/search", "/api/symbols", "/api/search"):
+        response = client.get(url, params={"q": q})
+        assert response.status_code < 500, (url, response.text)
+    assert client.get(f"/documents/{q}").status_code == 404
+    assert _counts(seeded) == before
+
+
+@pytest.mark.parametrize("path", [
+    "/documents/%FF%FE", "/search?q=%FF%FE%C3%28", "/api/symbols?q=%C3%28", "/api/documents/%E2%82",
+    "/organizations/%FF",
+])
+def test_invalid_utf8_in_urls_is_a_4xx_or_a_clean_miss(client, seeded, path):
+    response = client.get(path)
+    assert response.status_code < 500
+    if response.status_code == 200 and path.startswith("/api/symbols"):
+        assert response.json()["symbol"] is None and response.json()["error"]
+    else:
+        assert response.status_code != 200 or "search" in path
+
+
+@pytest.mark.parametrize("path", ["/search?q=59%0048", "/documents/A/RES/59%00/48", "/api/symbols?q=%00"])
+def test_nul_bytes_in_urls_are_refused(client, seeded, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
+
+
+def test_nul_bytes_in_a_body(client, seeded):
+    response = client.post("/api/extract", json={"text": "回顾第59/48号\x00决议"})
+    assert response.status_code == 200  # extraction reads it; nothing is stored
+    with pytest.raises(ValueError, match="NUL"):
+        ingest_document(seeded, DocumentIn(key="nul", kind="other", text="a\x00b"))
+
+
+def test_invalid_utf8_json_body(client):
+    response = client.post("/api/extract", content=b'{"text": "\xff\xfe"}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code in (400, 422) and "error" in response.json()
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../app/config.py", "/static/%2e%2e/app/config.py", "/static/..%2fpyproject.toml",
+    "/documents/../../etc/passwd", "/documents/%2e%2e/%2e%2e/etc/passwd",
+])
+def test_path_traversal_reveals_nothing(client, seeded, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    assert "LINEAGE_" not in response.text and "root:" not in response.text
+
+
+def test_absurdly_long_symbols(client, seeded):
+    long = "A/RES/" + "9" * 20000
+    assert client.get(f"/documents/{long}").status_code == 404
+    response = client.get(f"/api/documents/{long}")
+    assert response.status_code == 422 and "at most 2000" in response.json()["error"]
+    body = client.get("/api/symbols", params={"q": "59/" + "4" * 400}).json()
+    assert body["symbol"] is None and body["error"]
+    assert client.get("/search", params={"q": "x" * 5000}).status_code == 422
+
+
+@pytest.mark.parametrize("body, ctype", [
+    (b"text=%ZZ%", "application/x-www-form-urlencoded"),
+    (b"--xx\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nabc", "multipart/form-data; boundary=xx"),
+    (b"\xff\xfe\x00", "application/x-www-form-urlencoded"),
+    (b"{}", "multipart/form-data"),
+])
+def test_malformed_form_posts(client, seeded, body, ctype):
+    before = _counts(seeded)
+    response = client.post("/extract", content=body, headers={"content-type": ctype})
+    assert 200 <= response.status_code < 500
+    assert _counts(seeded) == before
+
+
+def test_security_headers_on_every_response(client, seeded):
+    for path in ("/", "/documents/A/RES/59/48", "/api/organizations", "/nope", "/static/app.css"):
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"

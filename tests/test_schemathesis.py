@@ -1,0 +1,30 @@
+"""schemathesis against the app's own /openapi.json: no 5xx, and every response fits the schema."""
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from sqlmodel import Session
+
+from app.db import get_session
+from app.ingest import seed
+from app.main import create_app
+from tests.conftest import SEED_DIR, _engine
+
+app = create_app()
+_db = _engine()
+with Session(_db) as _s:
+    seed(_s, SEED_DIR)
+
+
+def _session():
+    with Session(_db) as s:
+        yield s
+
+
+app.dependency_overrides[get_session] = _session
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(case):
+    case.call_and_validate()

@@ -1,0 +1,128 @@
+"""Paragraph diff of two texts: alignment, statuses, character-level changes, bad input."""
+
+import copy
+
+from app import urls
+from app.queries import by_ref
+from app.views.diff import Para, align, diff_texts, inline, parse_spec
+from tests.helpers import soup
+
+CSTO_LETTER = "seed-002-cad8b63664231793"
+CSTO_DRAFT = "seed-004-5f2f1bc2f128ea34"
+SCO_LETTER = "seed-000-02a8ab7b9388f710"
+
+
+def _rows(page, section):
+    return page.select(f'section[data-section="{section}"] ol.diff > li.para')
+
+
+def _text(li, keep: str) -> str:
+    """The paragraph as it reads in one text: `a` drops <ins>, `b` drops <del>."""
+    span = copy.copy(li.select_one("span.text"))
+    drop = "ins" if keep == "a" else "del"
+    for tag in span.find_all(drop):
+        tag.decompose()
+    return span.get_text()
+
+
+def test_inline_diff_is_character_by_character_for_chinese():
+    segs = inline("提及其 2004 年 12 月 2 日第 59/50 号决议", "又提及大会 2004 年 12 月 2 日第 59/50 号决议")
+    assert segs[0] == ("insert", "又")
+    assert ("delete", "其") in segs and ("insert", "大会") in segs
+    assert "".join(s for op, s in segs if op != "insert") == "提及其 2004 年 12 月 2 日第 59/50 号决议"
+    assert "".join(s for op, s in segs if op != "delete") == "又提及大会 2004 年 12 月 2 日第 59/50 号决议"
+
+
+def test_inline_diff_is_word_by_word_for_english():
+    segs = inline("Recalling its resolution 64/183", "Recalling also its resolutions 64/183")
+    assert ("insert", "also ") in segs or ("insert", " also") in segs
+    assert ("delete", "resolution") in segs and ("insert", "resolutions") in segs
+
+
+def test_align_finds_added_removed_changed_and_moved():
+    a = [Para(0, None, "甲甲甲甲甲甲"), Para(1, None, "乙乙乙乙乙乙"), Para(2, None, "丙丙丙丙丙丙"),
+         Para(3, None, "丁丁丁丁丁丁")]
+    b = [Para(0, None, "丙丙丙丙丙丙"), Para(1, None, "甲甲甲甲甲甲"), Para(2, None, "乙乙乙乙乙戊"),
+         Para(3, None, "己己己己己己")]
+    rows = [(r.status, r.a.position if r.a else None, r.b.position if r.b else None) for r in align(a, b)]
+    assert ("moved", 2, 0) in rows
+    assert ("same", 0, 1) in rows
+    assert ("changed", 1, 2) in rows
+    assert ("removed", 3, None) in rows and ("added", None, 3) in rows
+    assert len(rows) == 5
+
+
+def test_csto_letter_against_the_71st_session_draft(seeded, client):
+    r = client.get(f"/diff/{CSTO_LETTER}...{CSTO_DRAFT}")
+    assert r.status_code == 200
+    page = soup(r)
+    assert page.select_one("a.doc-a")["href"] == f"/documents/{CSTO_LETTER}"
+    assert page.select_one("a.doc-b")["href"] == f"/documents/{CSTO_DRAFT}"
+    pre, op = _rows(page, "preamble"), _rows(page, "operative")
+    assert pre and op
+    statuses = {li["data-status"] for li in pre + op}
+    assert {"added", "removed", "changed", "moved"} <= statuses
+    # 59/50: "提及其 …" became "又提及大会 …": changed, character by character
+    row = next(li for li in pre if "59/50" in li.get_text())
+    assert row["data-status"] == "changed"
+    assert [t.get_text() for t in row.select("ins")][:2] == ["又", "大会"]
+    assert _text(row, "a").startswith("提及其 2004 年 12 月 2 日第 59/50 号决议")
+    assert _text(row, "b").startswith("又提及大会 2004 年 12 月 2 日第 59/50 号决议")
+    # the new "审议了秘书长…的报告" paragraph is added, whole
+    first = pre[0]
+    assert first["data-status"] == "added" and first.select_one("ins").get_text().startswith("审议了秘书长")
+    # the 64th-session letter's report request (65th session) became the 73rd
+    report = next(li for li in op if "执行情况" in li.get_text() and li["data-status"] == "changed")
+    assert "第六十五届" in _text(report, "a") and "第七十三届" in _text(report, "b")
+    assert {"六", "五"} <= {d.get_text() for d in report.select("del")}  # 六十五 -> 七十三
+    assert {"七", "三"} <= {i.get_text() for i in report.select("ins")}
+    assert report.select_one("span.number").get_text(strip=True) == "4 → 8"
+    # preambular paragraphs are never paired with operative ones
+    assert all(li.select_one("span.number") is None for li in pre)
+
+
+def test_sco_letter_against_a_77_l_107(seeded, client):
+    page = soup(client.get(f"/diff/{SCO_LETTER}...A/77/L.107"))
+    pre, op = _rows(page, "preamble"), _rows(page, "operative")
+    assert len([li for li in pre if li["data-status"] != "removed"]) >= 20  # A/77/L.107 has 23
+    report = next(li for li in op if "提交" in li.get_text() and li["data-status"] == "changed")
+    assert "七十九" in "".join(i.get_text() for i in report.select("ins"))
+    assert "____" in "".join(d.get_text() for d in report.select("del"))
+    summary = page.select_one("p.diff-summary").get_text()
+    assert "新增" in summary and "移动" in summary
+
+
+def test_diff_of_a_text_with_itself_is_all_unchanged(seeded):
+    d = diff_texts(by_ref(seeded, CSTO_DRAFT).text, by_ref(seeded, CSTO_DRAFT).text)
+    assert d.count("same") == sum(len(s.rows) for s in d.sections) > 0
+
+
+def test_every_chain_link_offers_compare_with_previous(seeded, client):
+    page = soup(client.get(urls.organization("CSTO")))
+    links = page.select("ol.chain > li")
+    draft = next(li for li in links if li["data-key"] == CSTO_DRAFT)
+    href = draft.select_one("a.compare-previous")["href"]
+    assert href == f"/diff/{CSTO_LETTER}...{CSTO_DRAFT}"
+    assert client.get(href).status_code == 200
+    # the first text of the chain has nothing before it; links without text offer nothing
+    assert next(li for li in links if li["data-key"] == CSTO_LETTER).select_one("a.compare-previous") is None
+    assert all(li.select_one("a.compare-previous") is None for li in links if "no-text" in li["class"])
+    sco = soup(client.get(urls.organization("SCO"))).select_one('ol.chain > li[data-key="A/77/L.107"]')
+    assert sco.select_one("a.compare-previous")["href"] == f"/diff/{SCO_LETTER}...A/77/L.107"
+
+
+def test_parse_spec():
+    assert parse_spec("A/RES/64/183...A/77/L.107") == ("A/RES/64/183", "A/77/L.107")
+    assert parse_spec("S/RES/1631(2005)...seed-004-x") == ("S/RES/1631(2005)", "seed-004-x")
+
+
+def test_bad_specs_and_documents_are_4xx(seeded, client):
+    for spec in ("nothing", "a...b...c", "...A/77/L.107", "A/77/L.107..."):
+        r = client.get(f"/diff/{spec}")
+        assert r.status_code == 400, spec
+        assert "FIRST...SECOND" in soup(r).select_one("p.message").get_text()
+    r = client.get(f"/diff/A/RES/99/999...{CSTO_DRAFT}")
+    assert r.status_code == 404 and "A/RES/99/999" in r.text
+    r = client.get(f"/diff/64/183...{CSTO_DRAFT}")  # found by its normalized symbol, but no text
+    assert r.status_code == 422 and "A/RES/64/183" in r.text
+    assert client.get("/diff/").status_code in (400, 404)
