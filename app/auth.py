@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import queries, urls
 from app.config import Settings, get_settings
 from app.db import SessionDep
+from app.i18n import request_lang, t
 from app.models import LoginAttempt, User, utcnow
 
 log = logging.getLogger("lineage.auth")
@@ -236,15 +237,16 @@ def safe_next(target: str | None) -> str:
 async def _login_required(request: Request, exc: LoginRequired):
     from app.web.render import is_htmx, render
 
+    message = t("login_required", request_lang(request))
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     login_url = urls.login(next=target if request.method in ("GET", "HEAD") else None)
     if is_htmx(request):
         # htmx does not follow a redirect into a swap: tell it to load the login page instead.
-        return render(request, "error.html", {"status": 401, "message": "Log in first."},
+        return render(request, "error.html", {"status": 401, "message": message},
                       status_code=401, headers={"HX-Redirect": login_url})
     if request.method in ("GET", "HEAD"):
         return RedirectResponse(login_url, status_code=303)
-    return render(request, "error.html", {"status": 401, "message": "Log in first."}, status_code=401)
+    return render(request, "error.html", {"status": 401, "message": message}, status_code=401)
 
 
 # --- the middleware ---------------------------------------------------------------------------

@@ -116,6 +116,22 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from app.backup import backup
+
+    backup(get_settings(), Path(args.path))
+    print(f"backed up to {args.path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.backup import restore
+
+    restore(get_settings(), Path(args.path))
+    print(f"restored from {args.path}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -162,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--reset-password", action="store_true", help="give an existing admin a new password")
     p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("backup", help="an online, consistent copy of the database")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="bring a backup back (replaces the database's contents)")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("serve", help="serve the web app")
     p.add_argument("--host", default="127.0.0.1")

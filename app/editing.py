@@ -120,9 +120,12 @@ class FormIn:
 
     @classmethod
     def from_form(cls, form: Mapping[str, Any]) -> FormIn:
+        def clean(value: Any) -> str:
+            # No symbol or word holds a NUL, and PostgreSQL cannot store one.
+            return value.replace("\x00", "") if isinstance(value, str) else ""
+
         def get(name: str) -> str:
-            value = form.get(name)
-            return value.strip() if isinstance(value, str) and name != "text" else (value or "")
+            return clean(form.get(name)).strip()
 
         rows: dict[int, RowIn] = {}
         items = form.multi_items() if hasattr(form, "multi_items") else form.items()
@@ -134,12 +137,11 @@ class FormIn:
             if m.group(2) == "include":
                 row.include = True
             else:
-                setattr(row, m.group(2), value.strip())
-        text = form.get("text")
+                setattr(row, m.group(2), clean(value).strip())
         return cls(
             symbol=get("symbol"), kind=get("kind"), organization=get("organization"),
             session=get("session"), date=get("date"), title=get("title"),
-            text=text if isinstance(text, str) else "", version=get("version"),
+            text=clean(form.get("text")), version=get("version"),
             previewed=get("previewed"), accept_warnings=bool(form.get("accept_warnings")),
             rows=[rows[i] for i in sorted(rows)] if rows else None,
         )
@@ -690,5 +692,5 @@ def audit_time(entry: AuditEntry) -> str:
 
 __all__ = [
     "FormIn", "Msg", "Outcome", "Prepared", "PreviewRow", "RowIn", "changed_fields", "check_save",
-    "delete", "digest", "prepare", "restore", "save", "snapshot", "utcnow", "verb_suggestions",
+    "delete", "digest", "prepare", "restore", "save", "snapshot", "verb_suggestions",
 ]

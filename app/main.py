@@ -16,6 +16,10 @@ def create_app() -> FastAPI:
         summary="How United Nations resolutions descend from one another",
         version="0.1.0",
     )
+    # Session and CSRF middleware, and the login redirect of AdminDep (issue 4). Added first so
+    # that it runs inside the two below: bodies are capped before asgi-csrf reads a form, and its
+    # 403 gets the security headers.
+    auth.install(app)
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
     app.add_middleware(SecurityHeaders)
@@ -32,8 +36,6 @@ def create_app() -> FastAPI:
     app.include_router(pages.router)
     errors.install(app)
     app.openapi = errors.openapi_with_our_errors(app)
-    # Session and CSRF middleware, and the login redirect of AdminDep (issue 4).
-    auth.install(app)
     return app
 
 

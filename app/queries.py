@@ -20,6 +20,7 @@ from app.models import (
     Organization,
     User,
 )
+from app.symbols import normalize
 
 
 def by_symbol(session: Session, symbol: str) -> Document | None:
@@ -335,6 +336,15 @@ def unresolved(session: Session) -> list[UnresolvedSymbol]:
 
 
 # --- the admin (issue 4) -------------------------------------------------------------------
+
+
+def by_ref_or_symbol(session: Session, ref: str) -> Document | None:
+    """`by_ref`, else the document whose symbol `ref` is another way of writing (`a/77/l.107`)."""
+    doc = by_ref(session, ref)
+    if doc is None:
+        norm = normalize(ref)
+        doc = by_symbol(session, norm.symbol) if norm.symbol else None
+    return doc
 
 
 def user_by_name(session: Session, username: str) -> User | None:

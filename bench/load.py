@@ -81,13 +81,16 @@ def sample(db: Path, n: int, seed: int) -> dict[str, list[tuple[str, str]]]:
     acronyms = [r[0] for r in con.execute("SELECT acronym FROM organization ORDER BY id")]
     refs = [r[0] for r in con.execute("SELECT coalesce(symbol, key) FROM document ORDER BY id")]
     symbols = [r[0] for r in con.execute("SELECT symbol FROM document WHERE symbol IS NOT NULL ORDER BY id")]
+    has_recent = con.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'ix_document_recent'").fetchone()
     con.close()
+    fulltext = "fulltext_by_date_index" if has_recent else "fulltext"
     safe = "/()-.~"
     out = {
         "chain": [(f"/organizations/{q(a)}", f"chain?acronym={q(a)}") for a in rng.sample(acronyms, min(n, len(acronyms)))],
         "document": [(f"/documents/{q(r, safe=safe)}", f"document?ref={q(r, safe='')}") for r in rng.sample(refs, n)],
         "symbol": [],
-        "fulltext": [(f"/search?q={q(w)}", f"fulltext?q={q(w)}") for w in WORDS],
+        "fulltext": [(f"/search?q={q(w)}", f"{fulltext}?q={q(w)}") for w in WORDS],
     }
     for s in rng.sample(symbols, n):
         out["symbol"].append((f"/search?q={q(user_forms(s, rng), safe='')}", f"symbol?symbol={q(s, safe='')}"))

@@ -55,10 +55,50 @@ def live_server(database_url: str, extra_env: dict | None = None, seed: bool = T
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def screenshot_dir() -> Path:
     out = PROJECT_ROOT / "tests" / "screenshots"
     out.mkdir(exist_ok=True)
     return out
+
+
+def empty_database_url(tmp_path_factory, name: str) -> str:
+    """A database with nothing in it for a live server: the PostgreSQL test database emptied
+    (LINEAGE_TEST_DATABASE_URL), else a new SQLite file."""
+    from tests.conftest import TEST_DB_URL
+
+    if not TEST_DB_URL:
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / 'lineage.db'}"
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    from app.config import Settings
+    from app.db import make_engine
+
+    engine = make_engine(Settings(database_url=TEST_DB_URL).sqlalchemy_url)
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    return TEST_DB_URL
+
+
+@contextmanager
+def chromium():
+    """Debian's chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        raise RuntimeError(f"chromium not found at {CHROMIUM}: run `make system-deps`")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

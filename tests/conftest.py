@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
@@ -20,16 +21,26 @@ SEED_DIR = PROJECT_ROOT / "seed_data"
 TEST_DB_URL = os.environ.get("LINEAGE_TEST_DATABASE_URL", "")
 
 
+_pg_engine = None
+
+
 def _engine():
+    global _pg_engine
     if TEST_DB_URL:
-        # A test that leaves a transaction open must fail, not hang the next test's DROP TABLE.
-        engine = make_engine(
-            Settings(database_url=TEST_DB_URL).sqlalchemy_url,
-            connect_args={"options": "-c lock_timeout=20000"},
-        )
-        SQLModel.metadata.drop_all(engine)
-        SQLModel.metadata.create_all(engine)
-        return engine
+        if _pg_engine is None:
+            # A test that leaves a transaction open must fail, not hang the next test's TRUNCATE.
+            _pg_engine = make_engine(
+                Settings(database_url=TEST_DB_URL).sqlalchemy_url,
+                connect_args={"options": "-c lock_timeout=20000"},
+            )
+        # Tables are made once (again after a test that dropped them) and emptied for each test:
+        # as fresh as a new database, without paying for DDL every time.
+        SQLModel.metadata.create_all(_pg_engine)
+        quote = _pg_engine.dialect.identifier_preparer.quote
+        names = ", ".join(quote(t.name) for t in SQLModel.metadata.sorted_tables)
+        with _pg_engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        return _pg_engine
     engine = make_engine("sqlite://", poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)
     return engine
@@ -39,7 +50,8 @@ def _engine():
 def engine():
     engine = _engine()
     yield engine
-    engine.dispose()
+    if not TEST_DB_URL:
+        engine.dispose()
 
 
 @pytest.fixture

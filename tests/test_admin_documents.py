@@ -212,6 +212,14 @@ def test_a_chinese_text_just_under_the_limit_is_saved(admin_client, session):
     assert queries.by_symbol(session, "A/79/L.124").text == text
 
 
+def test_nul_characters_are_dropped_not_stored(admin_client, session):
+    # PostgreSQL cannot store a NUL; a text pasted from a PDF may carry one.
+    data = sco_form(text=SCO_TEXT.replace("大会，", "大会\x00，"), title="标\x00题")
+    assert submit(admin_client, NEW, data).status_code == 303
+    doc = queries.by_symbol(session, "A/79/L.124")
+    assert doc.text == SCO_TEXT and doc.title == "标题"
+
+
 def test_a_letter_or_draft_may_be_for_the_next_session(admin_client, session):
     # Seed 000: a letter of 2008-11-20 (63rd session) for the 64th session.
     data = sco_form(symbol="", kind="letter", session="64", date="2008-11-20", text=SCO_TEXT)

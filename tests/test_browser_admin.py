@@ -6,8 +6,7 @@ import os
 import pytest
 
 from tests.admin_support import PASSWORD, SCO_TEXT, SCO_TITLE
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, run_lineage, screenshot_dir
-from tests.conftest import TEST_DB_URL
+from tests.browser import chromium, empty_database_url, live_server, run_lineage, screenshot_dir
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -15,22 +14,10 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if TEST_DB_URL:
-        from sqlalchemy import text
-        from sqlmodel import SQLModel
-
-        from app.config import Settings
-        from app.db import make_engine
-
-        url = TEST_DB_URL
-        engine = make_engine(Settings(database_url=url).sqlalchemy_url)
-        SQLModel.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        engine.dispose()
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('browser-admin') / 'lineage.db'}"
+    url = empty_database_url(tmp_path_factory, "browser-admin")
     with live_server(url) as base:
+        # The one way to an admin account: `lineage create-admin`, here with the password from
+        # the environment.
         env = {**os.environ, "LINEAGE_DATABASE_URL": url, "LINEAGE_ADMIN_PASSWORD": PASSWORD}
         run_lineage(env, "create-admin", "editor")
         yield base
@@ -38,12 +25,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"chromium not found at {CHROMIUM}: run `make system-deps`")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _log_in(page, server):

@@ -42,3 +42,24 @@ def test_upgrade_twice_is_harmless(empty_database):
     upgrade(url)
     upgrade(url)
     check(url)
+
+
+def test_migrated_database_has_the_full_text_index(empty_database):
+    """Search on a migrated database (as `make run` makes it), not only on create_all's."""
+    from sqlmodel import Session
+
+    from app import queries
+    from app.ingest import DocumentIn, ingest_document
+
+    url, engine = empty_database
+    upgrade(url)
+    with Session(engine) as s:
+        ingest_document(s, DocumentIn(key="k", kind="other", text="上海合作组织观察员地位"))
+        assert [h.document.key for h in queries.full_text(s, "观察员地位")[0]] == ["k"]
+        assert [h.document.key for h in queries.full_text(s, "地位")[0]] == ["k"]
+        if engine.dialect.name == "sqlite":
+            names = {r[0] for r in s.connection().exec_driver_sql("SELECT name FROM sqlite_master").all()}
+            assert {"document_fts", "citation_fts", "document_fts_ai"} <= names
+        else:
+            names = set(s.connection().exec_driver_sql("SELECT indexname FROM pg_indexes").scalars())
+            assert {"ix_document_text_trgm", "ix_citation_paragraph_trgm"} <= names

@@ -82,8 +82,10 @@ def is_cjk(ch: str) -> bool:
     CJK ideographs, CJK punctuation (`，。《》「」`), fullwidth forms, and the curly quotes
     `“”‘’` and `—…·` that Chinese text uses as full-width punctuation.
     """
-    o = ord(ch)
-    return o >= 0x2E80 or ch in "“”‘’—…·"
+    return ch >= "\u2e80" or ch in _CJK_PUNCT
+
+
+_CJK_PUNCT = "“”‘’—…·"
 
 
 # --------------------------------------------------------------------------- offset map
@@ -175,8 +177,13 @@ class Paragraph:
         prev_last = ""
         for s, e in segs:
             if parts_o:
-                # the join rule reads the original characters (a fullwidth `，` is CJK)
-                if not (is_cjk(prev_last) and is_cjk(text[s])):
+                # the join rule reads the original characters (a fullwidth `，` is CJK);
+                # `is_cjk` inlined
+                nxt = text[s]
+                if not (
+                    (prev_last >= "\u2e80" or prev_last in _CJK_PUNCT)
+                    and (nxt >= "\u2e80" or nxt in _CJK_PUNCT)
+                ):
                     parts_o.append(" ")
                     parts_f.append(" ")
                     pos += 1
@@ -251,6 +258,8 @@ _ANCHOR = re.compile(
     r"|La\s+Asamblea\s+General|El\s+Consejo\s+de\s+Seguridad|Генеральная\s+Ассамблея"
     r"|Совет\s+Безопасности|(?:إن\s+)?الجمعية\s+العامة|(?:إن\s+)?مجلس\s+الأمن)\s*[,،]$"
 )
+_ANCHOR_LAST = frozenset(",،")
+_ANNEX_FIRST = frozenset("#附AП\u0627")
 _ANNEX = re.compile(
     r"^(?:#{1,6}\s*)?(?:附件[一二三四五六七八九十\dA-Z]{0,3}|Annex(?:e)?(?:\s+[IVX\d]{1,4})?"
     r"|Anexo(?:\s+[IVX\d]{1,4})?|Приложение(?:\s+[IVX\d]{1,4})?|المرفق)\s*$"
@@ -267,7 +276,7 @@ _NEW_PARA_START_LATIN = re.compile(r"^[A-Z]")
 def _width(s: str) -> int:
     # Display width without a per-character loop: CJK characters are 3 bytes in UTF-8 and two
     # columns wide, ASCII one byte and one column.
-    return (len(s.encode("utf-8")) + len(s)) >> 1
+    return (len(s.encode("utf-8", "surrogatepass")) + len(s)) >> 1
 
 
 def _is_open_md(p: Paragraph, folded: str) -> bool:
@@ -330,9 +339,15 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
     measure = 0
     widths: list[int] = []
     if layout == "pdf":
-        widths = [_width(folded[cs:ce]) for cs, ce, _, _ in lines]
+        # display width without a per-character loop (see `_width`)
+        widths = [
+            (len(ln.encode("utf-8", "surrogatepass")) + len(ln)) >> 1
+            for ln in [folded[cs:ce] for cs, ce, _, _ in lines]
+        ]
         text_widths = sorted(
-            w for w, (cs, ce, _, _) in zip(widths, lines) if not _URL_LINE.match(folded, cs, ce)
+            w
+            for w, (cs, ce, _, _) in zip(widths, lines)
+            if folded[cs] not in "hw<" or not _URL_LINE.match(folded, cs, ce)
         )
         if text_widths:
             measure = text_widths[min(len(text_widths) - 1, (len(text_widths) * 9) // 10)]
@@ -484,8 +499,11 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
             masthead = False
             block_start = False
         if short:
-            anchor = _ANCHOR.match(line) is not None
-            annex = not anchor and _ANNEX.match(line) is not None
+            # `大会，` ends with a comma; `附件二` / `## Annex` start with one of a few characters
+            if line[-1] in _ANCHOR_LAST:
+                anchor = _ANCHOR.match(line) is not None
+            elif first in _ANNEX_FIRST:
+                annex = _ANNEX.match(line) is not None
             block_start = block_start or anchor or annex
 
         target: Paragraph | None = None
@@ -534,10 +552,13 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
         in_fn = False
         cur_fn = None
         interrupted = False
-        p = Paragraph(kind="body", segs=[(cs, ce)], last_width=width, def_pos=cs)
-        p.numbered = numbered
-        p.anchor = anchor
-        p.annex = annex
+        p = Paragraph("body", [(cs, ce)], width, cs)
+        if numbered:
+            p.numbered = True
+        if anchor:
+            p.anchor = True
+        if annex:
+            p.annex = True
         paragraphs.append(p)
         cur = p
         prev_para = p

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime
 import re
 from bisect import bisect_left, bisect_right
+from dataclasses import replace
+from operator import attrgetter
 
 from .clean import Document, Paragraph, fold, split
 from .find import Found, attach_date, find_calls, find_dates, find_symbols, normalize
@@ -82,31 +84,29 @@ def _assign_locations(paras: list[Paragraph]) -> None:
 
 
 class _ParaCache:
-    """Per-paragraph finder results, computed at most once."""
+    """Per-paragraph finder results (indexed by paragraph index), computed at most once."""
 
-    __slots__ = ("lex", "found", "dates", "verbs", "calls")
+    __slots__ = ("lex", "paras", "found", "dates", "verbs", "calls")
 
-    def __init__(self, lex: Lexicon):
+    def __init__(self, lex: Lexicon, paras: list[Paragraph]):
         self.lex = lex
-        self.found: dict[int, list[Found]] = {}
-        self.dates: dict[int, list[tuple[int, int, datetime.date]]] = {}
-        self.verbs: dict[int, list[tuple[int, int, str]]] = {}
+        self.paras = paras
+        self.found: list[list[Found]] = [find_symbols(p.folded) for p in paras]
+        self.dates: list[list[tuple[int, int, datetime.date]] | None] = [None] * len(paras)
+        self.verbs: list[list[tuple[int, int, str]] | None] = [None] * len(paras)
         self.calls: dict[int, list[tuple[str, int, bool]]] = {}
 
     def get_found(self, p: Paragraph) -> list[Found]:
-        r = self.found.get(p.index)
-        if r is None:
-            r = self.found[p.index] = find_symbols(p.folded)
-        return r
+        return self.found[p.index]
 
     def get_dates(self, p: Paragraph) -> list[tuple[int, int, datetime.date]]:
-        r = self.dates.get(p.index)
+        r = self.dates[p.index]
         if r is None:
             r = self.dates[p.index] = find_dates(p.folded)
         return r
 
     def get_verbs(self, p: Paragraph) -> list[tuple[int, int, str]]:
-        r = self.verbs.get(p.index)
+        r = self.verbs[p.index]
         if r is None:
             r = self.verbs[p.index] = self.lex.clause_verbs(p.folded)
         return r
@@ -235,99 +235,86 @@ def extract(text: str, lang: str | None = None) -> list[Citation]:
     doc = split(text, folded, verb_start=lex.line_start)
     paras = doc.paragraphs
     _assign_locations(paras)
-    cache = _ParaCache(lex)
+    cache = _ParaCache(lex, paras)
     bound = _bind_footnotes(doc, cache)
 
-    records: list[dict] = []
-    for p in paras:
-        found = cache.get_found(p)
+    out: list[Citation] = []
+    for p, found in zip(paras, cache.found):
         if not found:
             continue
-        assert p.omap is not None
+        omap = p.omap
+        assert omap is not None
         dates = cache.get_dates(p)
+        footnote = called_from = None
         if p.kind == "footnote":
+            verb, vcls, call_date = None, "other", None
             call = bound.get(p.index)
-            verb_txt = None
-            verb_cls = "other"
-            call_date = None
             if call is not None:
                 cp, j = call
+                called_from = cp.index
                 v = governing(cache.get_verbs(cp), j)
                 if v is not None:
-                    verb_txt, verb_cls = cp.text[v[0] : v[1]], v[2]
+                    verb, vcls = cp.text[v[0] : v[1]], v[2]
                 call_date = _call_date(cp, j, cache)
+            footnote = p.mark
+            for i, f in enumerate(found):
+                start, end = omap.span_to_original(f.start, f.end)
+                date = call_date or attach_date(p.folded, found, i, dates, prefer_after)
+                out.append(
+                    Citation(f.symbol, text[start:end], start, end, verb, vcls, date,
+                             p.location, p.text, p.index, footnote, called_from, None)
+                )
         else:
             verbs = cache.get_verbs(p)
-        for i, f in enumerate(found):
-            start, end = p.omap.span_to_original(f.start, f.end)
-            if p.kind == "footnote":
-                date = call_date or attach_date(p.folded, found, i, dates, prefer_after)
-                verb, vcls = verb_txt, verb_cls
-                footnote = p.mark
-                called_from = bound[p.index][0].index if p.index in bound else None
-            else:
+            for i, f in enumerate(found):
+                start, end = omap.span_to_original(f.start, f.end)
                 date = attach_date(p.folded, found, i, dates, prefer_after)
                 v = governing(verbs, f.start)
-                verb, vcls = (p.text[v[0] : v[1]], v[2]) if v is not None else (None, "other")
-                footnote = None
-                called_from = None
-            records.append(
-                {
-                    "symbol": f.symbol,
-                    "raw": text[start:end],
-                    "start": start,
-                    "end": end,
-                    "verb": verb,
-                    "verb_class": vcls,
-                    "date": date,
-                    "location": p.location,
-                    "paragraph": p.text,
-                    "paragraph_index": p.index,
-                    "footnote": footnote,
-                    "called_from": called_from,
-                    "link": None,
-                }
-            )
-    records.sort(key=lambda r: r["start"])
+                if v is not None:
+                    verb, vcls = p.text[v[0] : v[1]], v[2]
+                else:
+                    verb, vcls = None, "other"
+                out.append(
+                    Citation(f.symbol, text[start:end], start, end, verb, vcls, date,
+                             p.location, p.text, p.index, None, None, None)
+                )
+    out.sort(key=_START)
+    if doc.links:
+        out = _apply_links(text, out, doc)
+    return out
 
+
+_START = attrgetter("start")
+
+
+def _apply_links(text: str, cites: list[Citation], doc: Document) -> list[Citation]:
     # undocs links corroborate mentions: each link goes to the first unclaimed mention of its
     # symbol; a link to a symbol mentioned nowhere is a citation of its own (docs "undocs links").
-    if doc.links:
-        by_symbol: dict[str, list[dict]] = {}
-        for r in records:
-            by_symbol.setdefault(r["symbol"], []).append(r)
-        claimed: dict[str, int] = {}  # symbol -> mentions claimed so far (in text order)
-        orphans: list[dict] = []
-        for link in doc.links:
-            n = normalize(text[link.sym_start : link.sym_end])
-            if n.symbol is None:
-                continue
-            mentions = by_symbol.get(n.symbol)
-            if mentions is None:
-                r = {
-                    "symbol": n.symbol,
-                    "raw": text[link.sym_start : link.sym_end],
-                    "start": link.sym_start,
-                    "end": link.sym_end,
-                    "verb": None,
-                    "verb_class": "other",
-                    "date": None,
-                    "location": "body",
-                    "paragraph": link.line.strip(),
-                    "paragraph_index": None,
-                    "footnote": None,
-                    "called_from": None,
-                    "link": link.url,
-                }
-                by_symbol[n.symbol] = [r]
-                orphans.append(r)
-                continue
-            k = claimed.get(n.symbol, 0)
-            if k < len(mentions):
-                if mentions[k]["link"] is None:
-                    mentions[k]["link"] = link.url
-                claimed[n.symbol] = k + 1
-        if orphans:
-            records.extend(orphans)
-            records.sort(key=lambda r: r["start"])
-    return [Citation(**r) for r in records]
+    by_symbol: dict[str, list[int]] = {}
+    for k, c in enumerate(cites):
+        by_symbol.setdefault(c.symbol, []).append(k)
+    claimed: dict[str, int] = {}  # symbol -> mentions claimed so far (in text order)
+    orphans: list[Citation] = []
+    for link in doc.links:
+        sym = normalize(text[link.sym_start : link.sym_end]).symbol
+        if sym is None:
+            continue
+        mentions = by_symbol.get(sym)
+        if mentions is None:
+            by_symbol[sym] = []
+            claimed[sym] = 0
+            orphans.append(
+                Citation(sym, text[link.sym_start : link.sym_end], link.sym_start, link.sym_end,
+                         None, "other", None, "body", link.line.strip(), None, None, None,
+                         link.url)
+            )
+            continue
+        k = claimed.get(sym, 0)
+        if k < len(mentions):
+            i = mentions[k]
+            cites[i] = replace(cites[i], link=link.url)
+            claimed[sym] = k + 1
+    if orphans:
+        cites.extend(orphans)
+        cites.sort(key=_START)
+    return cites

@@ -59,10 +59,7 @@ def _render(request: Request, template: str, ctx: dict[str, Any], *, user: User 
 
 
 def _document(session, ref: str) -> Document:
-    doc = queries.by_ref(session, ref)
-    if doc is None:
-        norm = normalize(ref)
-        doc = queries.by_symbol(session, norm.symbol) if norm.symbol else None
+    doc = queries.by_ref_or_symbol(session, ref)
     if doc is None:
         raise NotFound(f"Lineage has no document {ref!r}.")
     return doc
