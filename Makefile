@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast system-deps bench clean
+.PHONY: install run test test-fast system-deps bench soak clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test-fast: install
 
 bench: install
 	$(PY) bench/extract.py
+
+# 60 s at 64 connections on the read pages while an admin saves documents: zero errors (issue 7).
+soak: install system-deps
+	$(PY) bench/soak.py --seconds 60 --connections 64
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor lineage.db lineage.db-wal lineage.db-shm

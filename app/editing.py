@@ -31,7 +31,7 @@ from app.citations import detect_language, extract, paragraphs
 from app.citations.verbs import lexicon
 from app.config import get_settings
 from app.ingest import DocumentIn, StaleDocument, delete_document, ingest_document, new_key
-from app.models import AuditEntry, Citation, Document, DocumentKind, Organization, utcnow
+from app.models import AuditEntry, Citation, Document, DocumentKind, Organization
 from app.symbols import normalize, parse
 
 KINDS = tuple(k.value for k in DocumentKind)
@@ -60,7 +60,8 @@ class Msg:
 def normalize_text(text: str) -> str:
     # Browsers send a textarea's line breaks as CRLF: store LF, as the seed texts have it, so that
     # re-saving an unchanged text changes nothing.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # A NUL is dropped on the way in (FormIn.from_form), so the digest must not see it either.
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
 def digest(text: str) -> str:

@@ -14,6 +14,8 @@ Fixes (each is a proposal for app/, described in bench/README.md):
             ix_document_recent; `--fixes` adds it to a COPY only when asked: see --add-index),
             then the 20 documents by id; symbol_matches skipped for text with no ASCII letter
             or digit (no symbol can contain it)
+  lean      (with light) the chain's citations and cited documents as column rows, not ORM objects
+  onefts    (with fulltext) one MATCH on document_fts, emulating paragraphs indexed with the text
   gc        gc.freeze() after start-up and a higher gen-0 threshold
   cache     a rendered-page cache in front of the app for anonymous GETs of HTML pages, keyed by
             path, query, lang cookie and HX-Request, dropped whenever PRAGMA data_version says
@@ -143,6 +145,89 @@ def fix_light() -> None:
 
     queries.chain_members, queries.chain = chain_members, chain
     queries.documents_by_ids, queries.cites, queries.cited_by = documents_by_ids, cites, cited_by
+
+
+def fix_lean() -> None:
+    """After `light`: the chain's citations and the documents they cite as plain rows (the columns
+    the chain page, its anomalies and the API read), not ORM objects with paragraphs and texts."""
+    from sqlmodel import select
+
+    from app import queries
+    from app.models import Citation, Document, DocumentKind
+
+    light_chain_members = queries.chain_members
+    doc_has_text = queries.ChainLink.has_text.fget
+
+    def chain(session, org, as_of=None):
+        members = light_chain_members(session, org)
+        if as_of is not None:
+            members = [d for d in members if queries.sort_date(d) <= as_of]
+        ids = [d.id for d in members]
+        cites = {i: [] for i in ids}
+        for c in session.exec(
+            select(Citation.id, Citation.citing_id, Citation.position, Citation.cited_id, Citation.cited_symbol,
+                   Citation.cited_date, Citation.verb, Citation.verb_class, Citation.location, Citation.in_series)
+            .where(Citation.citing_id.in_(ids)).order_by(Citation.citing_id, Citation.position)
+        ).all():
+            cites[c.citing_id].append(c)
+        became_ids = [d.became_id for d in members if d.became_id]
+        became = queries.documents_by_ids(session, became_ids)
+        links = []
+        for i, doc in enumerate(members):
+            link = queries.ChainLink(document=doc, became=became.get(doc.became_id), cites=cites[doc.id])
+            if doc_has_text(link):
+                cited_ids = {c.cited_id for c in link.cites}
+                earlier = [d for d in members[:i] if d.kind == DocumentKind.ga_resolution]
+                link.recalls = [d for d in earlier if d.id in cited_ids]
+                link.leaves_out = [d for d in earlier if d.id not in cited_ids]
+            links.append(link)
+        return links
+
+    def documents_by_ids(session, ids):
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            return {}
+        return {d.id: d for d in session.exec(
+            select(Document.id, Document.key, Document.symbol, Document.kind, Document.session, Document.date,
+                   Document.date_source, Document.became_id, Document.organization_id, Document.provenance,
+                   Document.text.is_not(None).label("has_text"))
+            .where(Document.id.in_(ids))).all()}
+
+    queries.chain, queries.documents_by_ids = chain, documents_by_ids
+
+
+def fix_onefts() -> None:
+    """After `fulltext`: emulates the proposed index of each document's reassembled paragraphs in
+    document_fts itself (a second column), so one MATCH answers text and paragraphs. Only valid
+    on the bench corpus, where every paragraph is a slice of its document's text (the same
+    answers: bench/load.py checks them against Datasette)."""
+    from sqlalchemy import func, literal_column
+    from sqlalchemy import column as text_column
+    from sqlalchemy import table as table_fts
+    from sqlmodel import select
+
+    from app import queries
+    from app.models import Document
+
+    fulltext = queries.full_text
+
+    def full_text(session, q, page=1, per_page=20):
+        q = q.strip()
+        if not q or session.get_bind().dialect.name != "sqlite" or len(q) < 3:
+            return fulltext(session, q, page=page, per_page=per_page)
+        phrase = '"' + q.replace('"', '""') + '"'
+        matched = select(literal_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
+            text_column("document_fts").op("MATCH")(phrase)).subquery()
+        total = session.exec(select(func.count()).select_from(matched)).one()
+        ids = session.exec(
+            select(Document.id).where((Document.id + 0).in_(select(matched.c.id)))
+            .order_by(Document.date.desc().nulls_last(), Document.session.desc().nulls_last(), Document.key)
+            .offset((page - 1) * per_page).limit(per_page)
+        ).all()
+        docs = {d.id: d for d in session.exec(select(Document).where(Document.id.in_(ids))).all()}
+        return [queries.TextHit(docs[i], queries._snippet(docs[i].text, q), "text") for i in ids], total
+
+    queries.full_text = full_text
 
 
 def fix_fulltext() -> None:
@@ -287,6 +372,8 @@ def main(argv=None) -> int:
     fixes = [f for f in args.fixes.split(",") if f]
     for f in fixes:
         if f not in ("cache", "gc"):
+            if f in ("lean", "onefts") and {"lean": "light", "onefts": "fulltext"}[f] not in fixes:
+                raise SystemExit(f"{f} goes with {'light' if f == 'lean' else 'fulltext'}")
             globals()[f"fix_{f}"]()
     import uvicorn
 

@@ -21,6 +21,24 @@ SEED_DIR = PROJECT_ROOT / "seed_data"
 TEST_DB_URL = os.environ.get("LINEAGE_TEST_DATABASE_URL", "")
 
 
+def _per_worker_database(url: str, worker: str) -> str:
+    """With pytest-xdist, each worker gets its own PostgreSQL database, made on first use."""
+    from sqlalchemy import create_engine, make_url
+
+    base = make_url(Settings(database_url=url).sqlalchemy_url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+if TEST_DB_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    TEST_DB_URL = _per_worker_database(TEST_DB_URL, os.environ["PYTEST_XDIST_WORKER"])
+
+
 _pg_engine = None
 
 

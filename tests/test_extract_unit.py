@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app.citations import Citation, detect_language, extract, paragraphs, resolve
-from app.citations.clean import OffsetMap, fold, split
+from app.citations.clean import OffsetMap, fold
 from app.citations.find import find_calls, find_dates, find_symbols
 from app.citations.verbs import LEXICONS, governing, lexicon
 

@@ -175,15 +175,13 @@ class Paragraph:
         starts: list[int] = []
         pos = 0
         prev_last = ""
+        P = _CJK_PUNCT
         for s, e in segs:
             if parts_o:
                 # the join rule reads the original characters (a fullwidth `，` is CJK);
                 # `is_cjk` inlined
                 nxt = text[s]
-                if not (
-                    (prev_last >= "\u2e80" or prev_last in _CJK_PUNCT)
-                    and (nxt >= "\u2e80" or nxt in _CJK_PUNCT)
-                ):
+                if not ((prev_last >= "\u2e80" or prev_last in P) and (nxt >= "\u2e80" or nxt in P)):
                     parts_o.append(" ")
                     parts_f.append(" ")
                     pos += 1
@@ -273,6 +271,23 @@ _CLOSED_END = ",.;:!?。，；：！？、)）]】》”\"'"
 _NEW_PARA_START_LATIN = re.compile(r"^[A-Z]")
 
 
+def _links(text: str, folded: str) -> list[Link]:
+    """Every undocs URL in the text, in order: in link lists (seeds 001/003) and inline
+    (a markdown `[59/48](https://undocs.org/…)`)."""
+    out: list[Link] = []
+    for m in _UNDOCS.finditer(folded):
+        sym_s, sym_e = m.span("sym")
+        sym = folded[sym_s:sym_e].rstrip(".,;:")
+        if sym.count(")") > sym.count("("):
+            sym = sym[: sym.rfind(")")]
+        end = sym_s + len(sym)
+        ls = folded.rfind("\n", 0, m.start()) + 1
+        le = folded.find("\n", end)
+        line = text[ls : le if le != -1 else len(text)].strip()
+        out.append(Link(text[m.start() : end], m.start(), end, sym_s, end, line))
+    return out
+
+
 def _width(s: str) -> int:
     # Display width without a per-character loop: CJK characters are 3 bytes in UTF-8 and two
     # columns wide, ASCII one byte and one column.
@@ -285,22 +300,6 @@ def _is_open_md(p: Paragraph, folded: str) -> bool:
     s, e = p.segs[-1]
     last = _TRAILING_CALLS.sub("", folded[s:e]).rstrip()
     return bool(last) and last[-1] not in _CLOSED_END
-
-
-def _detect_layout(lines: list[tuple[int, int, bool, bool]], folded: str) -> str:
-    indented = 0
-    total = 0
-    for cs, ce, indent, _ in lines:
-        if folded[cs] in "h<":
-            continue
-        total += 1
-        if indent:
-            indented += 1
-    # Paragraph-start indents (a leading space) only occur in PDF conversions; the markdown
-    # seeds have none. Short texts count too (gold case regression_date_broken_across_lines_in_list).
-    if indented and indented * 100 >= total * 15:
-        return "pdf"
-    return "markdown"
 
 
 # One match per non-blank line: group 1 is the line's content without surrounding spaces.
@@ -325,32 +324,35 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
     # ---- non-blank physical lines: (content start, content end, indented, adjacent), where
     # `adjacent` means no blank line stands between it and the previous non-blank line
     lines: list[tuple[int, int, bool, bool]] = []
+    append = lines.append
     prev_ce = -1
     count = folded.count
+    indented = 0
     for m in _LINE.finditer(folded):
         cs, ce = m.span(1)
         ls = m.start()
-        lines.append((cs, ce, cs > ls, prev_ce >= 0 and count("\n", prev_ce, ls) == 1))
+        if cs > ls:
+            indented += 1
+            append((cs, ce, True, prev_ce >= 0 and count("\n", prev_ce, ls) == 1))
+        else:
+            append((cs, ce, False, prev_ce >= 0 and count("\n", prev_ce, ls) == 1))
         prev_ce = ce
     if not lines:
-        return Document(text=text, folded=folded, layout="markdown", paragraphs=[], links=[])
-    layout = _detect_layout(lines, folded)
+        return Document(text, folded, "markdown", [], [])
+    # Paragraph-start indents (a leading space) only occur in PDF conversions; the markdown
+    # seeds have none. Short texts count too (gold case regression_date_broken_across_lines_in_list).
+    layout = "pdf" if indented and indented * 100 >= len(lines) * 15 else "markdown"
 
     measure = 0
     widths: list[int] = []
     if layout == "pdf":
-        # display width without a per-character loop (see `_width`)
+        # display width without a per-character loop (see `_width`); link lines count too
+        # (they are few and short, the 90th percentile does not move)
         widths = [
-            (len(ln.encode("utf-8", "surrogatepass")) + len(ln)) >> 1
-            for ln in [folded[cs:ce] for cs, ce, _, _ in lines]
+            (len(folded[cs:ce].encode("utf-8", "surrogatepass")) + ce - cs) >> 1
+            for cs, ce, _, _ in lines
         ]
-        text_widths = sorted(
-            w
-            for w, (cs, ce, _, _) in zip(widths, lines)
-            if folded[cs] not in "hw<" or not _URL_LINE.match(folded, cs, ce)
-        )
-        if text_widths:
-            measure = text_widths[min(len(text_widths) - 1, (len(text_widths) * 9) // 10)]
+        measure = sorted(widths)[min(len(widths) - 1, (len(widths) * 9) // 10)]
         if measure > 120:
             # PDF lines are < ~100 columns; one-line-per-paragraph text with some indented
             # lines is markdown after all
@@ -360,7 +362,6 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
     pdf = layout == "pdf"
 
     paragraphs: list[Paragraph] = []
-    links: list[Link] = []
     cur: Paragraph | None = None  # last body paragraph (continuations attach to it)
     cur_fn: Paragraph | None = None  # current footnote
     in_fn = False  # inside a footnote block
@@ -375,8 +376,32 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
         if not adjacent:  # a blank line stood before this one
             prev_para = None
             after_call = False
+        first = folded[cs]
+        if (
+            pdf
+            and ce - cs > 40
+            and first >= "\u2e80"
+            and pending_def is None
+            and not after_call
+            and not in_fn
+        ):
+            # Fast path for the bulk of a PDF-converted Chinese text: a long line of running
+            # text, outside a footnote block. Indented, it starts a paragraph; in column 0 it
+            # goes on with the current one when that one's last line was full.
+            masthead = False
+            width = widths[li]
+            if not indent and cur is not None and cur.last_width >= full_at:
+                cur.segs.append((cs, ce))
+                cur.last_width = width
+                prev_para = cur
+                interrupted = False
+                continue
+            interrupted = False
+            cur_fn = None
+            cur = prev_para = Paragraph("body", [(cs, ce)], width, cs)
+            paragraphs.append(cur)
+            continue
         line = folded[cs:ce]
-        first = line[0]
         # Only lines that start with an ASCII or marker character can be links, rules,
         # furniture, footnote marks, numbered paragraphs or headings; only short lines can be
         # `大会，` or `附件二`. Long CJK-led lines (most of a Chinese text) skip every test.
@@ -385,21 +410,7 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
 
         # -- links (undocs hyperlink lists, seeds 001/003)
         if special and first in "hw<" and _URL_LINE.match(line):
-            for m in _UNDOCS.finditer(line):
-                sym_s, sym_e = m.span("sym")
-                sym = line[sym_s:sym_e].rstrip(".,;:")
-                if sym.count(")") > sym.count("("):
-                    sym = sym[: sym.rfind(")")]
-                links.append(
-                    Link(
-                        url=text[cs + m.start() : cs + sym_s + len(sym)],
-                        start=cs + m.start(),
-                        end=cs + sym_s + len(sym),
-                        sym_start=cs + sym_s,
-                        sym_end=cs + sym_s + len(sym),
-                        line=text[cs:ce],
-                    )
-                )
+            # (the links themselves are collected from the whole text, see `_links`)
             prev_para = None
             interrupted = True
             continue
@@ -563,8 +574,9 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
         cur = p
         prev_para = p
 
-    paragraphs.sort(key=lambda p: p.start)
+    links = _links(text, folded) if "undocs.org" in folded else []
+    # (no sort needed: a paragraph is created at its first line, so they come in text order)
     for i, p in enumerate(paragraphs):
         p.index = i
         p.finish(text, folded)
-    return Document(text=text, folded=folded, layout=layout, paragraphs=paragraphs, links=links)
+    return Document(text, folded, layout, paragraphs, links)

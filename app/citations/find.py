@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from functools import lru_cache
+from operator import attrgetter
 
 from app.symbols import Normalized
 from app.symbols import normalize as _normalize
@@ -59,18 +60,21 @@ _SYMBOL = re.compile(
     r")"
 )
 
-# Where a symbol may start, and how far before its first `/` or `(` (lettered `ABCDEFGHIJ.123/`:
-# 14; `ES-  10  /`: 9; `2625 A (`: 9; margin included).
-_TOKEN_START = re.compile(r"[0-9A-Z](?<![A-Za-z0-9/.\-].)")
+# Where a symbol may start (a capital or a digit not inside a longer token), and how far before
+# its first `/` or `(` it can start (lettered `ABCDEFGHIJ.123/`: 14; `ES-  10  /`: 9;
+# `2625 A (`: 9; margin included).
+_TOKEN_FIRST = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NOT_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/.-")
+# what may stand in a symbol before its first `/` or `(` (besides spaces): `ABC.12/`, `ES-10/`,
+# `217 A (`, `1631 (`; never a lower-case letter, so `resolutions 64/183` stops at the space
+_SYM_HEAD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_DIGITS_SET = frozenset("0123456789")
 _LEAD = 24
 
 # A bare number needs a context that makes it a resolution: `第…号` (Chinese) or
 # `resolution(s)` before it (English and the other languages). Session numbers, article and
 # paragraph numbers, agenda items `127(s)`, treaty numbers `第 2896 卷，第 50518 号` and page
 # numbers `3/4` never get one (or fail `normalize`).
-_ZH_BEFORE = re.compile(r"[第]\s{0,3}$")
-_ZH_AFTER = re.compile(r"\s{0,3}[号號]")
-_ZH_DECISION = re.compile(r"\s{0,3}[号號]\s{0,2}(?:决定|決定)")
 _KW_BEFORE = re.compile(
     r"(?:resolutions?|résolutions?|resoluci(?:ón|ones)|резолюци[яиюей]{1,2}|القرارات?)"
     r"\s{1,3}(?:(?:No|no|n°|№)\.?\s{0,2})?$",
@@ -120,6 +124,8 @@ _HAS_MONTH = re.compile(rf"(?:{_MONTHS_EN}|{_MONTHS_FR}|{_MONTHS_ES}|{_MONTHS_RU
 _MONTH_WORD = re.compile(r"[^\W\d_]{3,}")
 # `2016 年 4 月 19 日至 21 日`, `18-20 December 2009`: one end of a range is no date.
 _RANGE_AFTER = re.compile(r"\s{0,3}(?:至|到|~|-|–|—|to\b|au\b|al\b)\s{0,3}\d")
+_RANGE_NEXT = frozenset("至到~-–—ta")
+_RANGE_PREV = frozenset("-–oulà")
 _RANGE_BEFORE = re.compile(r"\d\s{0,3}(?:-|–|to|au|al|à)\s{0,3}$")
 # Without named groups: used inside the list-gap pattern.
 _DATE_ANY = re.sub(r"\(\?P<\w+>", "(?:", rf"(?:{_D_ZH}|{_D_EN}|{_D_US}|{_D_FR}|{_D_ES}|{_D_RU})")
@@ -145,7 +151,6 @@ _DATE_GAP_BEFORE = re.compile(
 # Date after a symbol (English `resolution 64/183 of 18 December 2009`).
 _DATE_GAP_AFTER = re.compile(r"\s{0,3},?\s{0,3}(?:of|du|del|de|от)\s{1,3}", re.I)
 
-_HAS_DIGIT = re.compile(r"\d")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'，。；]{1,300}")
 
 
@@ -168,12 +173,15 @@ def url_spans(folded: str) -> list[tuple[int, int]]:
 def _positions(text: str, chars: str) -> list[int]:
     """Offsets of the given characters, in order (`str.find` runs in C)."""
     out: list[int] = []
+    several = 0
     for ch in chars:
         i = text.find(ch)
+        if i != -1:
+            several += 1
         while i != -1:
             out.append(i)
             i = text.find(ch, i + 1)
-    if len(chars) > 1:
+    if several > 1:
         out.sort()
     return out
 
@@ -193,14 +201,20 @@ def _scan_symbols(folded: str) -> list[re.Match[str]]:
     for c in _positions(folded, "/("):
         if c < pos:
             continue
-        ws = max(pos, scanned, c - _LEAD)
+        lo = max(pos, scanned, c - _LEAD)
         scanned = c + 1
-        for t in _TOKEN_START.finditer(folded, ws, c + 1):
-            m = match(folded, t.start())
-            if m is not None:
-                out.append(m)
-                pos = scanned = m.end()
-                break
+        # Walk back over the characters a symbol may have before its first `/` or `(`
+        # (capitals, digits, `.`, `-`, spaces): it starts in that run. Usually 2-4 characters.
+        r = c
+        while r > lo and (folded[r - 1] in _SYM_HEAD or folded[r - 1].isspace()):
+            r -= 1
+        for x in range(r, c + 1):
+            if folded[x] in _TOKEN_FIRST and (x == 0 or folded[x - 1] not in _NOT_BEFORE):
+                m = match(folded, x)
+                if m is not None:
+                    out.append(m)
+                    pos = scanned = m.end()
+                    break
     return out
 
 
@@ -213,7 +227,7 @@ def find_symbols(folded: str) -> list[Found]:
     after `resolution(s)`, or as a further item of such a list.
     """
     # every symbol has a `/` or a `(` (cheap test first: most paragraphs cite nothing)
-    if ("/" not in folded and "(" not in folded) or _HAS_DIGIT.search(folded) is None:
+    if "/" not in folded and "(" not in folded:
         return []
     urls = url_spans(folded)
     out: list[Found] = []
@@ -242,27 +256,32 @@ def find_symbols(folded: str) -> list[Found]:
         if group is None:
             group = [False, False, []]
             groups.append(group)
-            if _ZH_BEFORE.search(folded, max(0, s - 4), s):
-                group[0] = True
-            else:
-                # `resolution(s) 64/183`: only worth a regex after a non-CJK word (or `No.`)
-                prev = folded[max(0, s - 5) : s].rstrip()
-                if prev and (
-                    prev[-1].isalpha() and prev[-1] < "\u2e80" or prev[-1] in ".°№"
+            # (plain string tests: a regex call costs more than the few characters it reads)
+            prev = folded[max(0, s - 4) : s].rstrip()
+            if prev:
+                last = prev[-1]
+                if last == "第":  # `第 59/48 号`
+                    group[0] = True
+                elif (last.isalpha() and last < "\u2e80" or last in ".°№") and _KW_BEFORE.search(
+                    folded, max(0, s - 40), s
                 ):
-                    if _KW_BEFORE.search(folded, max(0, s - 40), s):
-                        group[0] = True
-        if _ZH_AFTER.match(folded, e):
+                    group[0] = True  # `resolution(s) 64/183`
+        after = folded[e : e + 10].replace(" ", "")
+        if after and (after[0] == "号" or after[0] == "號"):  # `59/48 号`
             group[0] = True
-            if _ZH_DECISION.match(folded, e):
+            if after[1:3] in ("决定", "決定"):
                 group[1] = True  # `第 55/488 号决定`: a decision has no symbol of its own
         group[2].append((s, e, sym))
     if groups:
         for anchored, decision, items in groups:
             if anchored and not decision:
-                out.extend(Found(s, e, sym) for s, e, sym in items)
-        out.sort(key=lambda f: f.start)
+                for s, e, sym in items:
+                    out.append(Found(s, e, sym))
+        out.sort(key=_FOUND_START)
     return out
+
+
+_FOUND_START = attrgetter("start")
 
 
 @lru_cache(maxsize=4096)
@@ -285,19 +304,15 @@ def _date_value(txt: str, kind: str | None) -> datetime.date | None:
         return None
 
 
-def _date_from(m: re.Match[str]) -> datetime.date | None:
-    # dates recur (the same resolutions are cited with the same dates): cache by text
-    return _date_value(m.group(0), m.lastgroup)
-
-
-def find_dates(folded: str) -> list[tuple[int, int, datetime.date]]:
+def find_dates(folded: str, latin_dates: bool = True) -> list[tuple[int, int, datetime.date]]:
     """Full dates (year, month and day) in a folded paragraph, in order, ranges left out.
 
     In: a folded paragraph. Out: `[(start, end, date)]`; `2014 年 11 月 11 日` broken across
-    lines is one date once the paragraph is reassembled (seed 001, 69/11).
+    lines is one date once the paragraph is reassembled (seed 001, 69/11). `latin_dates=False`
+    looks for Chinese dates only.
     """
     out: list[tuple[int, int, datetime.date]] = []
-    if _HAS_DIGIT.search(folded) is None:
+    if not latin_dates and "年" not in folded:
         return out
     matches: list[re.Match[str]] = []
     # Chinese dates: try the digit runs in the 8 characters before each `年` (a literal search)
@@ -306,14 +321,21 @@ def find_dates(folded: str) -> list[tuple[int, int, datetime.date]]:
     for c in _positions(folded, "年"):
         if c < pos:
             continue
-        for t in _TOKEN_START.finditer(folded, max(pos, c - 8), c):
-            m = match(folded, t.start())
-            if m is not None:
-                matches.append(m)
-                pos = m.end()
-                break
-    # the other languages: only where a month name occurs
-    if _HAS_MONTH.search(folded):
+        # the year is the run of digits (and spaces) right before `年`
+        lo = max(pos, c - 8)
+        r = c
+        while r > lo and (folded[r - 1] in _DIGITS_SET or folded[r - 1].isspace()):
+            r -= 1
+        for x in range(r, c):
+            if folded[x] in _DIGITS_SET and (x == 0 or folded[x - 1] not in _DIGITS_SET):
+                m = match(folded, x)
+                if m is not None and m.lastgroup == "zh":
+                    matches.append(m)
+                    pos = m.end()
+                    break
+    # the other languages: only where a month name occurs (not looked for in Chinese texts,
+    # whose only latin dates are masthead furniture)
+    if latin_dates and _HAS_MONTH.search(folded):
         latin = [m for m in _DATE.finditer(folded) if m.lastgroup != "zh"]
         latin.extend(_DATE_US.finditer(folded))
         if latin:
@@ -321,9 +343,14 @@ def find_dates(folded: str) -> list[tuple[int, int, datetime.date]]:
             matches.sort(key=lambda m: m.start())
     for m in matches:
         s, e = m.span()
-        if _RANGE_AFTER.match(folded, e) or _RANGE_BEFORE.search(folded, max(0, s - 8), s):
+        # ranges, tested with plain string operations first
+        nxt = folded[e : e + 4].lstrip()
+        if nxt and nxt[0] in _RANGE_NEXT and _RANGE_AFTER.match(folded, e):
             continue
-        d = _date_from(m)
+        prv = folded[max(0, s - 8) : s].rstrip()
+        if prv and prv[-1] in _RANGE_PREV and _RANGE_BEFORE.search(folded, max(0, s - 8), s):
+            continue
+        d = _date_value(m.group(0), m.lastgroup)
         if d is not None:
             out.append((s, e, d))
     return out
@@ -342,7 +369,6 @@ def attach_date(
     `第` or `resolution` between, and no other symbol. After it (`64/183 of 18 December 2009`):
     a date right behind `of`. `prefer_after` (latin-script texts) tries the latter first.
     """
-    f = found[i]
     if not dates:
         return None
     if prefer_after:

@@ -6,6 +6,7 @@ See docs/extraction.md for the contract every rule here implements.
 from __future__ import annotations
 
 import datetime
+import gc
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import replace
@@ -86,10 +87,11 @@ def _assign_locations(paras: list[Paragraph]) -> None:
 class _ParaCache:
     """Per-paragraph finder results (indexed by paragraph index), computed at most once."""
 
-    __slots__ = ("lex", "paras", "found", "dates", "verbs", "calls")
+    __slots__ = ("lex", "paras", "found", "dates", "verbs", "calls", "latin")
 
     def __init__(self, lex: Lexicon, paras: list[Paragraph]):
         self.lex = lex
+        self.latin = lex.lang != "zh"
         self.paras = paras
         self.found: list[list[Found]] = [find_symbols(p.folded) for p in paras]
         self.dates: list[list[tuple[int, int, datetime.date]] | None] = [None] * len(paras)
@@ -102,7 +104,7 @@ class _ParaCache:
     def get_dates(self, p: Paragraph) -> list[tuple[int, int, datetime.date]]:
         r = self.dates[p.index]
         if r is None:
-            r = self.dates[p.index] = find_dates(p.folded)
+            r = self.dates[p.index] = find_dates(p.folded, self.latin)
         return r
 
     def get_verbs(self, p: Paragraph) -> list[tuple[int, int, str]]:
@@ -228,6 +230,21 @@ def extract(text: str, lang: str | None = None) -> list[Citation]:
     """
     if not isinstance(text, str) or not text:
         return []
+    if len(text) > _GC_PAUSE_AT and gc.isenabled():
+        # A long text makes tens of thousands of small objects that all stay alive until the
+        # end; the cyclic GC would walk them again and again (none of them forms a cycle).
+        gc.disable()
+        try:
+            return _extract(text, lang)
+        finally:
+            gc.enable()
+    return _extract(text, lang)
+
+
+_GC_PAUSE_AT = 200_000
+
+
+def _extract(text: str, lang: str | None) -> list[Citation]:
     lang = lang or detect_language(text)
     lex = lexicon(lang)
     prefer_after = not lang.lower().startswith("zh")

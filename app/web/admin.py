@@ -23,7 +23,7 @@ from app.i18n import request_lang, t
 from app.models import AuditEntry, Document, User
 from app.symbols import normalize, parse
 from app.web.errors import NotFound
-from app.web.render import is_htmx, render
+from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
