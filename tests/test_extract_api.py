@@ -71,3 +71,13 @@ def test_extract_page_highlights_and_links_every_citation(client, seeded):
 def test_extract_page_fragment_for_htmx(client, seeded):
     page = soup(client.post("/extract", data={"text": ENGLISH}, headers={"HX-Request": "true"}))
     assert page.select_one("header") is None and page.select_one("#extract-result") is not None
+
+
+def test_extract_page_takes_a_chinese_text_up_to_the_limit(client, seeded):
+    """URL-encoding triples Chinese bytes: a 0.9 MB text must not hit Starlette's 1 MiB field cap."""
+    text = "回顾第59/48号决议，" * (900_000 // 30)
+    response = client.post("/extract", data={"text": text})
+    assert response.status_code == 200
+    assert soup(response).select_one(".count").get_text() == f"({900_000 // 30})"
+    over = client.post("/extract", data={"text": text * 2})
+    assert over.status_code == 413 and "MB" in soup(over).select_one(".message.error").get_text()

@@ -131,14 +131,12 @@ class Lexicon:
     line_start: re.Pattern[str]  # a line that begins with a verb (used by clean.split)
 
     def verb_class(self, verb: str) -> str:
+        """The class of a verb as written (`又回顾` -> `recall`, `recalling  also` -> `recall`);
+        `other` for a word not in the lexicon."""
         v = self.verbs.get(verb)
         if v is not None:
             return v
-        key = re.sub(r"\s+", " ", verb).casefold()
-        for w, c in self.verbs.items():
-            if w.casefold() == key:
-                return c
-        return "other"
+        return _folded_index(self).get(" ".join(verb.split()).casefold(), "other")
 
     def clause_verbs(self, folded: str) -> list[tuple[int, int, str]]:
         """All lexicon verbs that open a clause in a (folded) paragraph.
@@ -153,6 +151,17 @@ class Lexicon:
             out.append((m.start("v"), m.end("v"), self.verb_class(m.group("v"))))
         out.sort()
         return out
+
+
+_FOLDED: dict[str, dict[str, str]] = {}
+
+
+def _folded_index(lex: "Lexicon") -> dict[str, str]:
+    # case- and space-insensitive lookup (`recalling` after a comma, `Recalling\nalso`)
+    idx = _FOLDED.get(lex.lang)
+    if idx is None:
+        idx = _FOLDED[lex.lang] = {" ".join(w.split()).casefold(): c for w, c in lex.verbs.items()}
+    return idx
 
 
 def _alt(words: list[str]) -> str:

@@ -17,29 +17,18 @@ from starlette.datastructures import FormData
 
 from app import auth, editing, queries, urls
 from app.auth import AdminDep
-from app.config import get_settings
 from app.db import SessionDep
 from app.i18n import request_lang, t
 from app.models import AuditEntry, Document, User
 from app.symbols import normalize, parse
 from app.web.errors import NotFound
+from app.web.forms import form_reader
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 
-async def _form(request: Request) -> FormData:
-    """The submitted form, read here so that the handlers stay sync (in the thread pool, with
-    their DB session). Starlette caps a field at 1 MiB as sent, but URL-encoding triples the
-    bytes of a Chinese text: the field may be as large as the body ceiling of app/web/limits.py,
-    so that any text over the 1 MB limit comes back in its form with the 413 message."""
-    return await request.form(
-        max_part_size=8 * get_settings().max_text_bytes,
-        max_fields=5 * editing.MAX_ROWS + 100,
-    )
-
-
-FormDep = Annotated[FormData, Depends(_form)]
+FormDep = Annotated[FormData, Depends(form_reader(max_fields=5 * editing.MAX_ROWS + 100))]
 
 
 def _render(request: Request, template: str, ctx: dict[str, Any], *, user: User | None = None,

@@ -1,6 +1,6 @@
 """The JSON API: a contract other tools rely on. Extend, never rename."""
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
 from fastapi import HTTPException
 
@@ -80,10 +80,7 @@ def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=
 
 @router.get("/documents/{ref:path}", response_model=DocumentPublic, responses=NOT_FOUND)
 def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=NO_NUL)):
-    doc = queries.by_ref(session, ref)
-    if doc is None:
-        norm = normalize(ref)
-        doc = queries.by_symbol(session, norm.symbol) if norm.symbol else None
+    doc = queries.by_ref_or_symbol(session, ref)
     if doc is None:
         raise NotFound(f"Lineage has no document {ref!r}.")
     return DocumentPublic(

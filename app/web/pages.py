@@ -1,6 +1,6 @@
 """Server-rendered pages. Each handler parses, queries, renders."""
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
 from app import queries, urls
@@ -10,6 +10,7 @@ from app.db import SessionDep
 from app.symbols import normalize
 from app.web import views
 from app.web.errors import NotFound
+from app.web.forms import TextFormDep
 from app.web.render import is_htmx, render
 
 router = APIRouter()
@@ -43,14 +44,12 @@ def organization(
 
 @router.get("/documents/{ref:path}", include_in_schema=False)
 def document(request: Request, session: SessionDep, ref: str):
-    doc = queries.by_ref(session, ref)
+    doc = queries.by_ref_or_symbol(session, ref)
     if doc is None:
-        norm = normalize(ref)
-        if norm.symbol and norm.symbol != ref:
-            doc = queries.by_symbol(session, norm.symbol)
-            if doc is not None:
-                return RedirectResponse(urls.document(doc), status_code=301)
         raise NotFound(f"Lineage has no document {ref!r}.")
+    if urls.document_ref(doc) != ref:
+        # 59/48 or a/res/59/48 in the address: send the reader to the one URL of the document.
+        return RedirectResponse(urls.document(doc), status_code=301)
     return render(
         request,
         "document.html",
@@ -89,7 +88,9 @@ def extract_form(request: Request):
 
 
 @router.post("/extract", include_in_schema=False)
-def extract_page(request: Request, session: SessionDep, text: str = Form("", max_length=4_000_000)):
+def extract_page(request: Request, session: SessionDep, form: TextFormDep):
+    text = form.get("text") or ""
+    text = text if isinstance(text, str) else ""
     limit = get_settings().max_text_bytes
     if len(text.encode("utf-8")) > limit:
         ctx = {"text": "", "result": None, "error": f"The text is over {limit // 1_000_000} MB."}
