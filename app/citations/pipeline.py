@@ -285,8 +285,10 @@ def _extract(text: str, lang: str | None) -> list[Citation]:
             verbs = cache.get_verbs(p)
             for i, f in enumerate(found):
                 start, end = omap.span_to_original(f.start, f.end)
-                date = attach_date(p.folded, found, i, dates, prefer_after)
-                v = governing(verbs, f.start)
+                date = attach_date(p.folded, found, i, dates, prefer_after) if dates else None
+                # the governing verb: the last clause-opening verb before the symbol
+                k = bisect_left(verbs, (f.start,)) - 1
+                v = verbs[k] if k >= 0 else None
                 if v is not None:
                     verb, vcls = p.text[v[0] : v[1]], v[2]
                 else:
