@@ -132,8 +132,23 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limit_malloc_arenas() -> None:
+    """glibc gives each of the thread pool's threads its own memory arena; two keep a worker
+    under 160 MB at 10x scale instead of over 200 MB (bench/README.md), at the same speed."""
+    import ctypes
+    import os
+
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # for the worker processes uvicorn starts
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, int(os.environ["MALLOC_ARENA_MAX"]))  # M_ARENA_MAX
+    except (OSError, AttributeError, ValueError):
+        pass  # not glibc: nothing to tune
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    _limit_malloc_arenas()
 
     uvicorn.run(
         "app.main:app",

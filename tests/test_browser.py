@@ -1,11 +1,8 @@
 """What a person sees and clicks, in Debian's chromium driven by Playwright."""
 
-import os
-
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, screenshot_dir
-from tests.conftest import TEST_DB_URL
+from tests.browser import chromium, empty_database_url, live_server, screenshot_dir
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -13,33 +10,14 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if TEST_DB_URL:
-        url = TEST_DB_URL
-        from sqlmodel import SQLModel
-        from sqlalchemy import text
-
-        from app.config import Settings
-        from app.db import make_engine
-
-        engine = make_engine(Settings(database_url=url).sqlalchemy_url)
-        SQLModel.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        engine.dispose()
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'lineage.db'}"
-    with live_server(url) as base:
+    with live_server(empty_database_url(tmp_path_factory, "browser")) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"chromium not found at {CHROMIUM}: run `make system-deps`")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
