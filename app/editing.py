@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -626,6 +627,9 @@ def save(session: Session, prep: Prepared, username: str, *, doc: Document | Non
         after=snapshot(session, document),
     )
     session.add(entry)
+    pause = get_settings().fault_pause_before_commit
+    if pause:
+        time.sleep(pause)  # the crash tests kill the server here (tests/test_resilience.py)
     session.commit()
     return Outcome(True, 303, document=document, entry=entry)
 

@@ -28,6 +28,10 @@ def run_lineage(env: dict, *args: str) -> None:
                    capture_output=True)
 
 
+# base URL -> the server's process, for the tests that kill it
+SERVERS: dict[str, subprocess.Popen] = {}
+
+
 @contextmanager
 def live_server(database_url: str, extra_env: dict | None = None, seed: bool = True):
     """Migrate, seed and serve `database_url` on a free loopback port; yields the base URL."""
@@ -41,6 +45,7 @@ def live_server(database_url: str, extra_env: dict | None = None, seed: bool = T
         env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVERS[base] = proc
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -54,6 +59,7 @@ def live_server(database_url: str, extra_env: dict | None = None, seed: bool = T
             time.sleep(0.1)
         yield base
     finally:
+        SERVERS.pop(base, None)
         proc.terminate()
         try:
             proc.wait(timeout=15)

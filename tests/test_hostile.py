@@ -130,3 +130,30 @@ def test_security_headers_on_every_response(client, seeded):
         assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path", [
+    "/organizations/SCO/feed.atom", "/documents/A/RES/59/48/citing.atom",
+    "/export/lineage.graphml", "/organizations/SCO/export/lineage.graphml",
+])
+def test_script_payloads_are_escaped_in_feeds_and_exports(client, hostile_doc, path):
+    """A title with markup stays text: the XML parses, and the payload reads back as characters."""
+    from lxml import etree
+
+    response = client.get(path)
+    assert response.status_code == 200
+    root = etree.fromstring(response.content)
+    assert XSS in "".join(root.itertext()) or XSS in response.content.decode()
+    assert b"<script>" not in response.content
+    assert not root.xpath("//*[local-name()='script']")
+
+
+def test_exports_keep_payloads_as_data(client, hostile_doc):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/export/documents.csv").content.decode("utf-8-sig"))))
+    assert any(XSS in (r.get("title") or "") for r in rows)
+    data = client.get("/export/lineage.json")
+    assert data.headers["content-type"].startswith("application/json")
+    assert any(d.get("title") == XSS for d in data.json()["documents"])

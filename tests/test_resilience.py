@@ -139,3 +139,62 @@ def test_sigkill_during_an_import_leaves_a_consistent_database(database, tmp_pat
         assert s.exec(select(func.count()).select_from(Document).where(
             Document.symbol.like("A/RES/80/%"))).one() == 1200
     engine.dispose()
+
+
+def test_sigkill_in_the_middle_of_an_admin_save(database):
+    """The server dies between writing a document and committing it: after a restart the
+    database has no trace of that save, and the same save then goes through."""
+    import re
+
+    from app import editing
+    from tests.admin_support import PASSWORD, sco_form
+    from tests.browser import SERVERS, run_lineage
+
+    env = {**os.environ, "LINEAGE_DATABASE_URL": database, "LINEAGE_ADMIN_PASSWORD": PASSWORD,
+           "LINEAGE_SECRET_KEY": "resilience-" + os.urandom(8).hex()}
+    run_lineage(env, "migrate")
+    run_lineage(env, "create-admin", "alice")
+
+    def save(base):
+        client = httpx.Client(base_url=base, timeout=120)
+        token = lambda path: re.search(r'name="csrftoken" value="([^"]+)"', client.get(path).text).group(1)  # noqa: E731
+        login = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrftoken": token("/login")})
+        assert login.status_code == 303
+        form = {**sco_form(), "csrftoken": token("/admin/documents/new"), "action": "save",
+                "previewed": editing.digest(sco_form()["text"]), "accept_warnings": "on"}
+        return client, form
+
+    with live_server(database, extra_env={**env, "LINEAGE_FAULT_PAUSE_BEFORE_COMMIT": "60"}) as base:
+        client, form = save(base)
+        thread = threading.Thread(target=lambda: _swallow(client.post, "/admin/documents/new", data=form))
+        thread.start()
+        engine = make_engine(Settings(database_url=database).sqlalchemy_url)
+        # The save is inside its transaction once its citations are written (not yet visible).
+        time.sleep(4)
+        assert thread.is_alive(), "the save should be held open before its commit"
+        SERVERS[base].send_signal(signal.SIGKILL)
+        thread.join(timeout=30)
+        client.close()
+
+    with Session(engine) as s:
+        assert s.exec(select(Document).where(Document.symbol == "A/79/L.124")).first() is None
+        assert s.connection().execute(text("SELECT count(*) FROM auditentry")).scalar() == 0
+        orphans = s.exec(select(func.count()).select_from(Citation).where(
+            Citation.citing_id.not_in(select(Document.id)))).one()
+        assert orphans == 0
+        if database.startswith("sqlite"):
+            assert s.connection().execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    engine.dispose()
+
+    with live_server(database, extra_env=env, seed=False) as base:
+        client, form = save(base)
+        assert client.post("/admin/documents/new", data=form).status_code == 303
+        assert client.get("/organizations/SCO").text.count("A/79/L.124") >= 1
+        client.close()
+
+
+def _swallow(call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except httpx.HTTPError:
+        pass  # the server was killed under this request: that is the point
