@@ -1,5 +1,6 @@
 """schemathesis against the app's own /openapi.json: no 5xx, and every response fits the schema."""
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from sqlmodel import Session
@@ -10,18 +11,25 @@ from app.main import create_app
 from tests.conftest import SEED_DIR, _engine
 
 app = create_app()
-_db = _engine()
-with Session(_db) as _s:
-    seed(_s, SEED_DIR)
+state = {}
 
 
 def _session():
-    with Session(_db) as s:
+    with Session(state["engine"]) as s:
         yield s
 
 
 app.dependency_overrides[get_session] = _session
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@pytest.fixture(autouse=True)
+def seeded_database():
+    # Made per test, not at import: on PostgreSQL other tests empty or drop the shared tables.
+    state["engine"] = _engine()
+    with Session(state["engine"]) as s:
+        seed(s, SEED_DIR)
+    yield
 
 
 @schema.parametrize()
