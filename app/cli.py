@@ -156,6 +156,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        # Longer than clients' and proxies' idle keep-alive (httpx: 5 s, the same as uvicorn's
+        # default): otherwise the server may close a connection as a client reuses it.
+        timeout_keep_alive=65,
         app_dir=str(PROJECT_ROOT),
     )
     return 0

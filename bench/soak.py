@@ -84,7 +84,8 @@ async def admin(base, deadline, saved, errors):
 async def soak(base, seconds, connections):
     deadline = time.monotonic() + seconds
     latencies, errors, saved = [], [], []
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections,
+                         keepalive_expiry=30)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         await asyncio.gather(admin(base, deadline, saved, errors),
                              *(reader(client, deadline, latencies, errors) for _ in range(connections)))
