@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import column as text_column
 from sqlalchemy import func, or_
 from sqlalchemy import table as table_fts
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 from sqlmodel import Session, select
 
 from app.models import (
@@ -118,8 +118,13 @@ def chain(session: Session, org: Organization, as_of: dt.date | None = None) -> 
     return links
 
 
+# Built once: making an alias on every call cost 12% of the document page (bench/README.md).
+_CITED = aliased(Document, name="cited")
+_CITING = aliased(Document, name="citing")
+
+
 def cites(session: Session, doc: Document) -> list[tuple[Citation, Document | None]]:
-    cited = aliased(Document)
+    cited = _CITED
     return list(
         session.exec(
             select(Citation, cited)
@@ -131,9 +136,11 @@ def cites(session: Session, doc: Document) -> list[tuple[Citation, Document | No
 
 
 def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Document]]:
-    citing = aliased(Document)
+    """The citing documents, without their texts: a much-cited resolution has hundreds."""
+    citing = _CITING
     rows = session.exec(
         select(Citation, citing)
+        .options(defer(citing.text))
         .join(citing, Citation.citing_id == citing.id)
         .where(Citation.cited_id == doc.id)
         .order_by(citing.date, citing.key, Citation.position)
@@ -300,7 +307,10 @@ def documents_by_ids(session: Session, ids) -> dict[int, Document]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    return {d.id: d for d in session.exec(select(Document).where(Document.id.in_(ids))).all()}
+    # Only dates and kinds are read from these: loading their texts was a quarter of the chain
+    # page's time at whole-UN scale (bench/README.md).
+    return {d.id: d for d in session.exec(
+        select(Document).options(defer(Document.text)).where(Document.id.in_(ids))).all()}
 
 
 @dataclass
