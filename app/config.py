@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # Failed logins past the first few wait this long per further failure before an answer.
     login_slowdown_seconds: float = 1.0
 
+    # Rendered pages kept for anonymous readers, per worker, until the database changes
+    # (app/web/cache.py). 0 turns the cache off.
+    page_cache_mb: int = 32
+
     # Fault injection for the crash tests only: hold a save open this many seconds before its
     # commit, so a test can SIGKILL the server in the middle of it. Never set in production.
     fault_pause_before_commit: float = 0.0

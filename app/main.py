@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.config import PROJECT_ROOT, get_settings
+from app.web.cache import PageCache, version_probe
 from app.web.limits import BodyLimit
 from app.web.security import SecurityHeaders
 from app import auth
@@ -23,6 +24,11 @@ def create_app() -> FastAPI:
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
     app.add_middleware(SecurityHeaders)
+    # Outermost, so a stored page is replayed with its security headers and without any work.
+    settings = get_settings()
+    app.add_middleware(
+        PageCache, probe=version_probe(settings.sqlalchemy_url), max_bytes=settings.page_cache_mb << 20, owner=app
+    )
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
 
     @app.get("/healthz", tags=["api"])
