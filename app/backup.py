@@ -71,5 +71,13 @@ def restore(settings: Settings, source: Path) -> None:
              "--dbname", _pg_url(settings), str(source)],
             check=True, capture_output=True,
         )
+        # The dump loads its rows before it re-creates the change triggers: tell the running
+        # workers' page caches (app/changes.py) that everything changed.
+        import psycopg
+
+        from app.changes import CHANNEL
+
+        with psycopg.connect(_pg_url(settings), autocommit=True) as con:
+            con.execute(f"NOTIFY {CHANNEL}")
     else:
         raise ValueError(f"restores are not supported for {url.split(':')[0]}")

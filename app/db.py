@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+import app.changes  # noqa: F401  (and so are PostgreSQL's change notifications)
 import app.fts  # noqa: F401  (the full-text index is created with the tables)
 from app.config import get_settings
 

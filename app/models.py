@@ -85,6 +85,14 @@ class Document(SQLModel, table=True):
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
+# Search results come newest first: walking this index gives a page of matches without sorting
+# every one of them (queries.full_text; bench/README.md).
+Index(
+    "ix_document_recent",
+    Document.__table__.c.date.desc(), Document.__table__.c.session.desc(), Document.__table__.c.key,
+)
+
+
 class Citation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("citing_id", "position", name="uq_citation_position"),

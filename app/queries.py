@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import column as text_column
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, union
 from sqlalchemy import table as table_fts
 from sqlalchemy.orm import aliased, defer
 from sqlmodel import Session, select
@@ -62,24 +63,21 @@ def sort_date(doc: Document) -> dt.date:
 class ChainLink:
     document: Document
     became: Document | None
-    cites: list[Citation]
+    cites: list  # the citations, as rows of CHAIN_CITATION_COLUMNS
     recalls: list[Document] = field(default_factory=list)
     leaves_out: list[Document] = field(default_factory=list)
-
-    @property
-    def has_text(self) -> bool:
-        return self.document.text is not None
+    has_text: bool = False
 
 
-def chain_members(session: Session, org: Organization) -> list[Document]:
-    """The organization's texts, its observer-status resolution, and the documents its texts cite
-    in a paragraph that names the series ("回顾其关于联合国同上海合作组织的合作的…第64/183号…")."""
+def _chain_members(session: Session, org: Organization) -> list[tuple[Document, bool]]:
     own = select(Document.id).where(Document.organization_id == org.id)
     series = select(Citation.cited_id).where(
         Citation.citing_id.in_(own), Citation.in_series, Citation.cited_id.is_not(None)
     )
-    docs = session.exec(
-        select(Document).where(
+    # The chain links to its members and shows their dates: their texts stay in the database,
+    # and whether each has one is asked of it (bench/README.md: a quarter of the page's time).
+    rows = session.exec(
+        select(Document, Document.text.is_not(None)).options(defer(Document.text)).where(
             or_(
                 Document.organization_id == org.id,
                 Document.symbol == org.observer_symbol,
@@ -88,68 +86,81 @@ def chain_members(session: Session, org: Organization) -> list[Document]:
         )
     ).all()
     kind_order = {DocumentKind.letter: 0, DocumentKind.draft_resolution: 1}
-    return sorted(docs, key=lambda d: (sort_date(d), kind_order.get(d.kind, 2), d.key))
+    return sorted(((d, bool(t)) for d, t in rows), key=lambda r: (sort_date(r[0]), kind_order.get(r[0].kind, 2), r[0].key))
+
+
+def chain_members(session: Session, org: Organization) -> list[Document]:
+    """The organization's texts, its observer-status resolution, and the documents its texts cite
+    in a paragraph that names the series ("回顾其关于联合国同上海合作组织的合作的…第64/183号…")."""
+    return [d for d, _ in _chain_members(session, org)]
+
+
+def chain_members_with_text(session: Session, org: Organization) -> list[tuple[Document, bool]]:
+    """`chain_members`, each with whether Lineage has its text (the texts are not loaded)."""
+    return _chain_members(session, org)
+
+
+# What the chain page, its anomalies and the chain API read of each citation: plain rows, not
+# ORM objects with their paragraphs (building those was most of the page's time at scale).
+CHAIN_CITATION_COLUMNS = (
+    Citation.id, Citation.citing_id, Citation.position, Citation.cited_id, Citation.cited_symbol,
+    Citation.cited_date, Citation.verb, Citation.verb_class, Citation.location, Citation.in_series,
+)
 
 
 def chain(session: Session, org: Organization, as_of: dt.date | None = None) -> list[ChainLink]:
     """The chain in date order, each link with what it cites and which earlier resolutions of the
     chain it recalls or leaves out (only for links whose text Lineage has)."""
-    members = chain_members(session, org)
+    members = _chain_members(session, org)
     if as_of is not None:
-        members = [d for d in members if sort_date(d) <= as_of]
-    ids = [d.id for d in members]
-    cites: dict[int, list[Citation]] = {i: [] for i in ids}
+        members = [m for m in members if sort_date(m[0]) <= as_of]
+    ids = [d.id for d, _ in members]
+    cites: dict[int, list] = {i: [] for i in ids}
     for c in session.exec(
-        select(Citation).where(Citation.citing_id.in_(ids)).order_by(Citation.citing_id, Citation.position)
+        select(*CHAIN_CITATION_COLUMNS).where(Citation.citing_id.in_(ids))
+        .order_by(Citation.citing_id, Citation.position)
     ).all():
         cites[c.citing_id].append(c)
-    became_ids = {d.became_id for d in members if d.became_id}
-    became = {d.id: d for d in session.exec(select(Document).where(Document.id.in_(became_ids))).all()}
+    became = documents_by_ids(session, (d.became_id for d, _ in members))
 
     links = []
-    for i, doc in enumerate(members):
-        link = ChainLink(document=doc, became=became.get(doc.became_id), cites=cites[doc.id])
-        if doc.text is not None:
+    earlier: list[Document] = []  # the General Assembly resolutions before this link
+    for doc, has_text in members:
+        link = ChainLink(document=doc, became=became.get(doc.became_id), cites=cites[doc.id], has_text=has_text)
+        if has_text:
             cited_ids = {c.cited_id for c in link.cites}
-            earlier = [d for d in members[:i] if d.kind == DocumentKind.ga_resolution]
             link.recalls = [d for d in earlier if d.id in cited_ids]
             link.leaves_out = [d for d in earlier if d.id not in cited_ids]
+        if doc.kind == DocumentKind.ga_resolution:
+            earlier.append(doc)
         links.append(link)
     return links
 
 
-# Built once: making an alias on every call cost 12% of the document page (bench/README.md).
-_CITED = aliased(Document, name="cited")
-_CITING = aliased(Document, name="citing")
-
-
-def cites(session: Session, doc: Document) -> list[tuple[Citation, Document | None]]:
-    cited = _CITED
-    return list(
-        session.exec(
-            select(Citation, cited)
-            .join(cited, Citation.cited_id == cited.id, isouter=True)
-            .where(Citation.citing_id == doc.id)
-            .order_by(Citation.position)
-        ).all()
-    )
-
-
-def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Document]]:
-    """The citing documents, without their texts: a much-cited resolution has hundreds."""
-    citing = _CITING
-    rows = session.exec(
-        select(Citation, citing)
-        .options(defer(citing.text))
-        .join(citing, Citation.citing_id == citing.id)
-        .where(Citation.cited_id == doc.id)
-        .order_by(citing.date, citing.key, Citation.position)
+def cites(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
+    """What `doc` cites, in order, each with the cited document as a row of `documents_by_ids`
+    (None when Lineage does not know the symbol)."""
+    found = session.exec(
+        select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)
     ).all()
+    docs = documents_by_ids(session, (c.cited_id for c in found))
+    return [(c, docs.get(c.cited_id)) for c in found]
+
+
+def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
+    """The citations of `doc`, oldest citing document first, each with the citing document as a
+    row of `documents_by_ids`: a much-cited resolution has hundreds of citers, and their texts
+    are not shown."""
+    found = session.exec(select(Citation).where(Citation.cited_id == doc.id)).all()
+    docs = documents_by_ids(session, (c.citing_id for c in found))
+    rows = [(c, docs[c.citing_id]) for c in found]
     return sorted(rows, key=lambda r: (sort_date(r[1]), r[1].key, r[0].position))
 
 
 def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list[Document]:
     """Documents whose symbol contains `fragment`, shortest first: the close matches of a search."""
+    if not fragment.isascii():
+        return []  # every symbol is ASCII (app/symbols.py): a Chinese word is in none of them
     pattern = f"%{fragment}%"
     order = (func.length(Document.symbol), Document.symbol)
     # SQLite's LIKE already ignores ASCII case, as its lower() only lowers ASCII: the same test
@@ -201,28 +212,31 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
     q = q.strip()
     if not q:
         return [], 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite" and len(q) >= 3:
+    order = (Document.date.desc().nulls_last(), Document.session.desc().nulls_last(), Document.key)
+    if session.get_bind().dialect.name == "sqlite" and len(q) >= 3:
         phrase = '"' + q.replace('"', '""') + '"'
-        doc_ids = select(text_column("rowid")).select_from(table_fts("document_fts")).where(
+        in_text = select(text_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
             text_column("document_fts").op("MATCH")(phrase))
-        cit_ids = select(text_column("rowid")).select_from(table_fts("citation_fts")).where(
-            text_column("citation_fts").op("MATCH")(phrase))
-        in_text = Document.id.in_(doc_ids)
-        in_para = Document.id.in_(select(Citation.citing_id).where(Citation.id.in_(cit_ids)))
+        in_paragraph = select(Citation.citing_id).where(Citation.id.in_(
+            select(text_column("rowid")).select_from(table_fts("citation_fts")).where(
+                text_column("citation_fts").op("MATCH")(phrase))))
+        matched = union(in_text, in_paragraph).subquery()
+        total = session.exec(select(func.count()).select_from(matched)).one()
+        # `id + 0` keeps SQLite from looking each match up by rowid: it walks ix_document_recent
+        # in page order and stops after the page, instead of sorting every match (a common word
+        # is in most documents).
+        page_ids = select(Document.id).where((Document.id + 0).in_(select(matched.c.id)))
     else:
         pattern = _like(q)
-        in_text = Document.text.ilike(pattern, escape="\\")
-        in_para = Document.id.in_(
-            select(Citation.citing_id).where(Citation.paragraph.ilike(pattern, escape="\\"))
+        where = or_(
+            Document.text.ilike(pattern, escape="\\"),
+            Document.id.in_(select(Citation.citing_id).where(Citation.paragraph.ilike(pattern, escape="\\"))),
         )
-    where = or_(in_text, in_para)
-    total = session.exec(select(func.count()).select_from(Document).where(where)).one()
-    docs = session.exec(
-        select(Document).where(where)
-        .order_by(Document.date.desc().nulls_last(), Document.session.desc().nulls_last(), Document.key)
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all()
+        total = session.exec(select(func.count()).select_from(Document).where(where)).one()
+        page_ids = select(Document.id).where(where)
+    ids = session.exec(page_ids.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
+    by_id = {d.id: d for d in session.exec(select(Document).where(Document.id.in_(ids))).all()} if ids else {}
+    docs = [by_id[i] for i in ids]
     hits = []
     for doc in docs:
         if doc.text and q.lower() in doc.text.lower():
@@ -303,14 +317,20 @@ def scope(session: Session, org: Organization | None = None) -> Scope:
     )
 
 
-def documents_by_ids(session: Session, ids) -> dict[int, Document]:
+def documents_by_ids(session: Session, ids) -> dict[int, Any]:
+    """Documents a page only labels, links to and dates, as rows: id, key, symbol, kind, session,
+    date, date_source, became_id, organization_id, provenance, title, title_en, created_at,
+    updated_at and has_text.
+    Loading them whole, texts included, was a quarter of the chain page's time (bench/README.md)."""
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    # Only dates and kinds are read from these: loading their texts was a quarter of the chain
-    # page's time at whole-UN scale (bench/README.md).
     return {d.id: d for d in session.exec(
-        select(Document).options(defer(Document.text)).where(Document.id.in_(ids))).all()}
+        select(Document.id, Document.key, Document.symbol, Document.kind, Document.session, Document.date,
+               Document.date_source, Document.became_id, Document.organization_id, Document.provenance,
+               Document.title, Document.title_en, Document.created_at, Document.updated_at,
+               Document.text.is_not(None).label("has_text"))
+        .where(Document.id.in_(ids))).all()}
 
 
 @dataclass

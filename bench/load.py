@@ -320,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(exist_ok=True)
     results: dict = {"scale": args.scale, "db": str(db), "db_mb": db.stat().st_size / 1e6, "runs": {}, "rss": {},
                      "lineage": args.lineage_cmd or "lineage serve --workers 1",
-                     "wrk": f"-t{args.threads} -c{args.connections} -d{args.duration}s", "cpus": os.cpu_count()}
+                     "wrk": f"-t{args.threads} -c{args.connections} -d{args.duration}s", "cpus": os.cpu_count(),
+                     # the page cache (app/web/cache.py): on by default, LINEAGE_PAGE_CACHE_MB=0 turns it off
+                     "page_cache_mb": int(os.environ.get("LINEAGE_PAGE_CACHE_MB", "32"))}
     try:
         lport = free_port(args.port)
         env = dict(os.environ, LINEAGE_DATABASE_URL=f"sqlite:///{db}", PORT=str(lport))
@@ -392,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def table(results: dict) -> str:
     runs, scale = results["runs"], results["scale"]
-    lines = [f"Scale {scale} ({results['db_mb']:.0f} MB file), Lineage: `{results['lineage']}`, wrk "
+    cache = results.get("page_cache_mb", 32)
+    cache = f"page cache {cache} MB" if cache else "page cache off (every request rendered)"
+    lines = [f"Scale {scale} ({results['db_mb']:.0f} MB file), Lineage: `{results['lineage']}`, {cache}, wrk "
              f"{results['wrk']}, {results['cpus']} CPUs shared by wrk and the server; latency in ms, CPU = the "
              "server process's CPU time per request.", "",
              "| page | fmt | Lineage req/s | p50 | p99 | CPU ms/req | Datasette req/s | p50 | p99 | CPU ms/req "

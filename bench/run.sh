@@ -6,6 +6,10 @@
 #   bench/run.sh                      # scale 1 (20,000 documents)
 #   SCALES="1 10" bench/run.sh        # also 10x (generated once, ~5 min, ~1.7 GB)
 #   bench/run.sh --duration 30 --api  # any bench/load.py option
+#
+# Each scale is loaded twice: both servers as shipped (Lineage's page cache on, so after the
+# warm-up every sampled URL is a hit), then Lineage alone with the cache off, which is what a
+# request costs when its page is not in the cache (results-<scale>-nocache.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALES="${SCALES:-1}"
@@ -28,6 +32,11 @@ for scale in $SCALES; do
     "$PY" bench/generate.py --scale "$scale" &
     child=$!; wait "$child"; child=""
   fi
+  # the corpus files from before migration 0004 get its index (Datasette is given it too)
+  LINEAGE_DATABASE_URL="sqlite:///bench/out/lineage-$scale.db" .venv/bin/lineage migrate
   "$PY" bench/load.py --scale "$scale" "$@" &
+  child=$!; wait "$child"; child=""
+  LINEAGE_PAGE_CACHE_MB=0 "$PY" bench/load.py --scale "$scale" --only lineage --no-check \
+    --json-out "bench/out/results-$scale-nocache.json" "$@" &
   child=$!; wait "$child"; child=""
 done

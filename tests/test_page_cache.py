@@ -132,3 +132,21 @@ def test_the_cache_stays_within_its_bound(tmp_path):
 def test_in_memory_sqlite_has_no_cache():
     assert version_probe("sqlite://") is None
     assert version_probe("sqlite:///:memory:") is None
+
+
+def test_a_restore_is_seen_at_once(served, tmp_path):
+    """`lineage restore` rewrites the whole database under the running server."""
+    base, url = served
+    env = {**os.environ, "LINEAGE_DATABASE_URL": url}
+    run_lineage(env, "backup", str(tmp_path / "before.backup"))
+    line = {"symbol": "A/RES/80/302", "kind": "ga_resolution", "session": 80, "date": "2026-06-30",
+            "organization": "SCO"}
+    (tmp_path / "one.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    run_lineage(env, "import", str(tmp_path / "one.jsonl"), "--quiet")
+    assert chain_labels(soup(_get(base, SCO)))[-1] == "A/RES/80/302"
+    assert _get(base, SCO).headers["x-cache"] == "hit"
+
+    run_lineage(env, "restore", str(tmp_path / "before.backup"))
+    after = _get(base, SCO)
+    assert after.headers["x-cache"] == "miss"
+    assert "A/RES/80/302" not in chain_labels(soup(after))

@@ -104,7 +104,7 @@ def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=
                 date=c.cited_date,
                 paragraph=c.paragraph,
                 location=c.location,
-                found=d is not None and d.text is not None,
+                found=d is not None and d.has_text,
             )
             for c, d in queries.cites(session, doc)
         ],

@@ -7,9 +7,9 @@ committed since it stored the pages, so a reader never sees a page older than th
 
 - SQLite: `PRAGMA data_version` on a read-only connection of the cache's own changes whenever
   any other connection, of any process, commits to the file (about 10 µs to ask).
-- PostgreSQL: the current snapshot (`pg_current_snapshot()`) changes whenever a transaction that
-  wrote anything starts or ends on the server (one round trip to ask). Writes to other databases
-  of the same server empty the cache too: more misses, never a stale page.
+- PostgreSQL: every statement that writes to the tables the pages read notifies the listeners
+  of its database when it commits (app/changes.py, migration 0005); the cache listens, and asks
+  with one round trip.
 
 A page is stored only when the database did not change while it was being rendered, so a render
 that read the data before a commit can never be kept after it. Signed-in admins (session
@@ -56,18 +56,31 @@ class SQLiteVersion:
 
 
 class PostgresVersion:
-    """The server's current snapshot (xmin:xmax:in-progress ids) as text."""
+    """How many change notifications (app/changes.py) this worker has heard from its database.
+
+    Asking costs one round trip (`SELECT 1`): the server delivers the notifications of every
+    transaction committed before it, and psycopg hands them to `_heard` on the way."""
 
     def __init__(self, url: str):
         self.url = url
         self.con = None
+        self.heard = 0
 
-    def __call__(self) -> str:
+    def _heard(self, _notify) -> None:
+        self.heard += 1
+
+    def __call__(self) -> int:
         import psycopg
+
+        from app.changes import CHANNEL
 
         if self.con is None:
             self.con = psycopg.connect(self.url, autocommit=True)
-        return self.con.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
+            self.con.add_notify_handler(self._heard)
+            self.con.execute(f"LISTEN {CHANNEL}")
+            self.heard += 1  # while it was not listening, anything may have changed
+        self.con.execute("SELECT 1")
+        return self.heard
 
     def close(self) -> None:
         if self.con is not None:

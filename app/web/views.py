@@ -203,13 +203,13 @@ def _entry(request: Request, doc, lang: str, summary: str):
     )
 
 
-def _doc_summary(doc, lang: str) -> str:
+def _doc_summary(doc, lang: str, has_text: bool) -> str:
     parts = [labels.kind_label(doc.kind, lang)]
     if doc.session:
         parts.append(f"{t('session', lang)} {doc.session}")
     if doc.date:
         parts.append(doc.date.isoformat())
-    if doc.text is None:
+    if not has_text:
         parts.append(t("no_text", lang))
     return " · ".join(parts)
 
@@ -218,7 +218,7 @@ def _doc_summary(doc, lang: str) -> str:
 def organization_feed(request: Request, session: SessionDep, acronym: str):
     org = _org_or_404(session, acronym)
     lang = request_lang(request)
-    docs = queries.chain_members(session, org)
+    members = queries.chain_members_with_text(session, org)
     name = org.name_zh if lang == "zh" else org.name_en
     feed = feeds.Feed(
         id=feeds.tag("organization", org.acronym),
@@ -227,7 +227,7 @@ def organization_feed(request: Request, session: SessionDep, acronym: str):
         self_url=_absolute(request, urls.organization_feed(org.acronym)),
         alternate_url=_absolute(request, urls.organization(org.acronym)),
         lang=lang,
-        entries=feeds.newest_first([_entry(request, d, lang, _doc_summary(d, lang)) for d in docs]),
+        entries=feeds.newest_first([_entry(request, d, lang, _doc_summary(d, lang, has_text)) for d, has_text in members]),
     )
     return Response(feeds.to_atom(feed), media_type=ATOM)
 
@@ -242,7 +242,7 @@ def citing_feed(request: Request, session: SessionDep, ref: str):
     entries = []
     for citing, cits in grouped.values():
         verbs = ", ".join(dict.fromkeys(c.verb or "—" for c in cits))
-        summary = f"{_doc_summary(citing, lang)} — {verbs}: {feeds.plain(cits[0].paragraph)}"
+        summary = f"{_doc_summary(citing, lang, citing.has_text)} — {verbs}: {feeds.plain(cits[0].paragraph)}"
         entries.append(_entry(request, citing, lang, summary))
     name = labels.document_label(doc, lang)
     feed = feeds.Feed(
