@@ -148,13 +148,31 @@ def cites(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
 
 
 def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
-    """The citations of `doc`, oldest citing document first, each with the citing document as a
-    row of `documents_by_ids`: a much-cited resolution has hundreds of citers, and their texts
-    are not shown."""
-    found = session.exec(select(Citation).where(Citation.cited_id == doc.id)).all()
-    docs = documents_by_ids(session, (c.citing_id for c in found))
-    rows = [(c, docs[c.citing_id]) for c in found]
-    return sorted(rows, key=lambda r: (sort_date(r[1]), r[1].key, r[0].position))
+    """Every citation of `doc`, oldest citing document first, each with the citing document as
+    a row of `documents_by_ids` (their texts are not shown)."""
+    return cited_by_page(session, doc)[0]
+
+
+def cited_by_page(
+    session: Session, doc: Document, page: int = 1, per_page: int | None = None
+) -> tuple[list[tuple[Citation, Any]], int]:
+    """One page of `cited_by`, and how many citations there are in all.
+
+    A much-cited resolution has hundreds of citers (1,919 for the most cited at whole-UN scale):
+    they are ordered by their dates, which only Python knows how to complete (`sort_date`), so the
+    order is taken over light rows and only the page's citations are loaded with paragraphs."""
+    refs = session.exec(
+        select(Citation.id, Citation.citing_id, Citation.position).where(Citation.cited_id == doc.id)
+    ).all()
+    docs = documents_by_ids(session, (r.citing_id for r in refs))
+    refs = sorted(refs, key=lambda r: (sort_date(docs[r.citing_id]), docs[r.citing_id].key, r.position))
+    if per_page is not None:
+        refs_page = refs[(page - 1) * per_page: page * per_page]
+    else:
+        refs_page = refs
+    ids = [r.id for r in refs_page]
+    found = {c.id: c for c in session.exec(select(Citation).where(Citation.id.in_(ids))).all()} if ids else {}
+    return [(found[r.id], docs[r.citing_id]) for r in refs_page], len(refs)
 
 
 def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list[Document]:

@@ -28,8 +28,11 @@ def document_ref(doc) -> str:
     return doc.symbol or doc.key
 
 
-def document(doc) -> str:
-    return f"/documents/{_q(document_ref(doc))}"
+def document(doc, cited_by_page: int | None = None) -> str:
+    return _with_query(
+        f"/documents/{_q(document_ref(doc))}",
+        cited_by_page=cited_by_page if cited_by_page and cited_by_page > 1 else None,
+    )
 
 
 def document_by_symbol(symbol: str) -> str:

@@ -15,14 +15,14 @@ from app.web.render import is_htmx, render
 
 router = APIRouter()
 PER_PAGE = 20
+# A much-cited resolution has hundreds of citers: the document page lists them by the hundred.
+CITED_BY_PER_PAGE = 100
 
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, session: SessionDep):
-    summaries = []
-    for org in queries.organizations(session):
-        links = queries.chain(session, org)
-        summaries.append((org, links))
+    # Only the members: the citations of every chain are the organization pages' business.
+    summaries = [(org, queries.chain_members(session, org)) for org in queries.organizations(session)]
     return render(request, "index.html", {"summaries": summaries})
 
 
@@ -43,17 +43,25 @@ def organization(
 
 
 @router.get("/documents/{ref:path}", include_in_schema=False)
-def document(request: Request, session: SessionDep, ref: str):
+def document(
+    request: Request, session: SessionDep, ref: str,
+    cited_by_page: int = Query(1, ge=1, le=100_000),
+):
     doc = queries.by_ref_or_symbol(session, ref)
     if doc is None:
         raise NotFound(f"Lineage has no document {ref!r}.")
     if urls.document_ref(doc) != ref:
         # 59/48 or a/res/59/48 in the address: send the reader to the one URL of the document.
         return RedirectResponse(urls.document(doc), status_code=301)
+    cited_by, total = queries.cited_by_page(session, doc, cited_by_page, CITED_BY_PER_PAGE)
+    if cited_by_page > 1 and not cited_by:
+        raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {cited_by_page} of them.")
     return render(
         request,
         "document.html",
-        {"doc": doc, "cites": queries.cites(session, doc), "cited_by": queries.cited_by(session, doc)},
+        {"doc": doc, "cites": queries.cites(session, doc), "cited_by": cited_by, "cited_by_total": total,
+         "cited_by_page": cited_by_page, "cited_by_per_page": CITED_BY_PER_PAGE, "cited_by_pages": max(1, -(-total // CITED_BY_PER_PAGE))},
+        fragment="_cited_by.html",
     )
 
 
