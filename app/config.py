@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Rendered pages kept for anonymous readers, per worker, until the database changes
     # (app/web/cache.py). 0 turns the cache off.
     page_cache_mb: int = 32
+    # Threads a worker runs request handlers on; unset: 4 on SQLite, 40 on PostgreSQL (app/main.py).
+    worker_threads: int | None = Field(default=None, ge=1, le=1000)
 
     # Fault injection for the crash tests only: hold a save open this many seconds before its
     # commit, so a test can SIGKILL the server in the middle of it. Never set in production.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import column as text_column
-from sqlalchemy import func, or_, union
+from sqlalchemy import case, func, or_, union
 from sqlalchemy import table as table_fts
 from sqlalchemy.orm import aliased, defer
 from sqlmodel import Session, select
@@ -149,12 +149,12 @@ def cites(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
 
 def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
     """Every citation of `doc`, oldest citing document first, each with the citing document as
-    a row of `documents_by_ids` (their texts are not shown)."""
-    return cited_by_page(session, doc)[0]
+    a row of `documents_by_ids` with its times (their texts are not shown)."""
+    return cited_by_page(session, doc, times=True)[0]
 
 
 def cited_by_page(
-    session: Session, doc: Document, page: int = 1, per_page: int | None = None
+    session: Session, doc: Document, page: int = 1, per_page: int | None = None, *, times: bool = False
 ) -> tuple[list[tuple[Citation, Any]], int]:
     """One page of `cited_by`, and how many citations there are in all.
 
@@ -164,7 +164,7 @@ def cited_by_page(
     refs = session.exec(
         select(Citation.id, Citation.citing_id, Citation.position).where(Citation.cited_id == doc.id)
     ).all()
-    docs = documents_by_ids(session, (r.citing_id for r in refs))
+    docs = documents_by_ids(session, (r.citing_id for r in refs), times=times)
     refs = sorted(refs, key=lambda r: (sort_date(docs[r.citing_id]), docs[r.citing_id].key, r.position))
     if per_page is not None:
         refs_page = refs[(page - 1) * per_page: page * per_page]
@@ -335,20 +335,25 @@ def scope(session: Session, org: Organization | None = None) -> Scope:
     )
 
 
-def documents_by_ids(session: Session, ids) -> dict[int, Any]:
+def documents_by_ids(session: Session, ids, *, times: bool = False) -> dict[int, Any]:
     """Documents a page only labels, links to and dates, as rows: id, key, symbol, kind, session,
-    date, date_source, became_id, organization_id, provenance, title, title_en, created_at,
-    updated_at and has_text.
-    Loading them whole, texts included, was a quarter of the chain page's time (bench/README.md)."""
+    date, date_source, title, title_en, has_text, provenance (only for a document without a
+    symbol: its label needs it) and, with `times` (for feeds), created_at and updated_at.
+
+    Loading them whole was a quarter of the chain page's time (bench/README.md). The columns are
+    those the table stores before `text`, and `text IS NOT NULL`, so SQLite never reads a text:
+    a column stored after it (became_id, provenance, …) means reading through the whole text.
+    """
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    return {d.id: d for d in session.exec(
-        select(Document.id, Document.key, Document.symbol, Document.kind, Document.session, Document.date,
-               Document.date_source, Document.became_id, Document.organization_id, Document.provenance,
-               Document.title, Document.title_en, Document.created_at, Document.updated_at,
-               Document.text.is_not(None).label("has_text"))
-        .where(Document.id.in_(ids))).all()}
+    columns = [Document.id, Document.key, Document.symbol, Document.kind, Document.session, Document.date,
+               Document.date_source, Document.title, Document.title_en,
+               Document.text.is_not(None).label("has_text"),
+               case((Document.symbol.is_(None), Document.provenance)).label("provenance")]
+    if times:
+        columns += [Document.created_at, Document.updated_at]
+    return {d.id: d for d in session.exec(select(*columns).where(Document.id.in_(ids))).all()}
 
 
 @dataclass

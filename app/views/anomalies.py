@@ -157,23 +157,22 @@ def future_citations(links, documents: dict) -> list[Anomaly]:
         doc = link.document
         if not link.has_text:
             continue
+        # read once per link, not per citation: ORM attribute reads add up over a long chain
+        doc_id, doc_date, doc_session = doc.id, doc.date, doc.session
+        latest = doc_date or (_session_end(doc_session) if doc_session else None)
         seen = set()
         for c in link.cites:
             cited = documents.get(c.cited_id)
-            if cited is not None and cited.id == doc.id:
+            if cited is not None and cited.id == doc_id:
                 continue
             cited_date = c.cited_date or (cited.date if cited is not None else None)
-            later = False
-            if cited_date and doc.date:
-                later = cited_date > doc.date
-            elif cited_date and doc.session:
-                later = cited_date > _session_end(doc.session)
-            if not later and cited is not None and cited.session and doc.session:
-                later = cited.session > doc.session and cited.kind != "letter"
+            later = bool(cited_date and latest and cited_date > latest)
+            if not later and cited is not None and cited.session and doc_session:
+                later = cited.session > doc_session and cited.kind != "letter"
             if later and c.cited_symbol not in seen:
                 seen.add(c.cited_symbol)
                 out.append(Anomaly(FUTURE_CITATION, doc, other=cited, symbol=c.cited_symbol,
-                                   cited_date=cited_date, citing_date=doc.date))
+                                   cited_date=cited_date, citing_date=doc_date))
     return out
 
 

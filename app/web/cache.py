@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 # Never cached: what a signed-in admin sees, forms that set cookies, and files StaticFiles serves.
 BYPASS_PREFIXES = ("/admin", "/login", "/logout", "/static", "/healthz")
-CACHEABLE_STATUS = {200}
+# Pages, and the redirects of a symbol search to its document (which only a commit can change).
+CACHEABLE_STATUS = {200, 301, 303, 307, 308}
 
 
 class SQLiteVersion:
