@@ -144,6 +144,11 @@ def throttle(session: Session, username: str, address: str, *, now: dt.datetime 
     return Throttle(failures, delay, None)
 
 
+def login_delay(session: Session, username: str, address: str) -> float:
+    """Seconds to wait before checking a login for `username` from `address`."""
+    return throttle(session, (username or "").strip(), address).delay
+
+
 def record_failure(session: Session, username: str, address: str) -> None:
     now = utcnow()
     session.add(LoginAttempt(username=username[:80], address=address[:64], at=now))
@@ -168,13 +173,18 @@ class LoginResult:
     retry_after: int | None = None
 
 
-def login(session: Session, username: str, password: str, address: str) -> LoginResult:
-    """Check a login attempt, slowed down or refused after repeated failures."""
+def login(
+    session: Session, username: str, password: str, address: str, *, waited: bool = False
+) -> LoginResult:
+    """Check a login attempt, slowed down or refused after repeated failures.
+
+    `waited`: the caller has already waited `login_delay` (the web form waits without holding one
+    of the few threads every page needs)."""
     username = (username or "").strip()
     state = throttle(session, username, address)
     if state.retry_after is not None:
         return LoginResult(None, 429, state.retry_after)
-    if state.delay:
+    if state.delay and not waited:
         time.sleep(state.delay)
     user = authenticate(session, username, password or "")
     if user is None:

@@ -200,8 +200,18 @@ def test_development_without_a_key_uses_a_random_one_and_says_so(caplog):
 
 
 def test_repeated_failures_are_slowed_then_refused(client, admin, monkeypatch):
+    from app.web import admin as admin_routes
+
     waits = []
-    monkeypatch.setattr(auth.time, "sleep", waits.append)
+
+    async def wait(seconds):
+        waits.append(seconds)
+
+    def no_thread_sleeps(seconds):  # a thread held asleep is a thread no page can use
+        raise AssertionError(f"slept {seconds} s in a handler thread")
+
+    monkeypatch.setattr(admin_routes, "wait", wait)
+    monkeypatch.setattr(auth.time, "sleep", no_thread_sleeps)
     monkeypatch.setattr(get_settings(), "login_slowdown_seconds", 0.5)
     statuses = [login(client, password=f"wrong {i}").status_code for i in range(auth.MAX_FAILURES)]
     assert statuses == [401] * auth.MAX_FAILURES

@@ -76,3 +76,9 @@ def test_a_bad_page_number_is_a_400_not_a_500(much_cited, bad):
 def test_the_api_still_lists_every_citer(much_cited):
     body = much_cited.get("/api/documents/A/RES/59/48").json()
     assert len(body["cited_by"]) == CITERS
+
+
+def test_another_way_of_writing_the_symbol_keeps_the_page(much_cited):
+    response = much_cited.get("/documents/59/48?cited_by_page=2", follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == "/documents/A/RES/59/48?cited_by_page=2"

@@ -8,7 +8,7 @@ import sqlite3
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.testclient import TestClient
 
 from app.web.cache import PageCache, version_probe
@@ -67,6 +67,27 @@ def test_language_and_fragment_are_told_apart(served):
     assert again.headers["x-cache"] == "hit" and again.text == en.text
 
 
+@pytest.mark.parametrize("headers", [
+    [("HX-Request", "true"), ("HX-Request", "")],  # the app reads the first one
+    [("Cookie", "lang =en")],  # Starlette trims the name
+])
+def test_requests_the_app_reads_differently_do_not_share_a_key(served, headers):
+    """No request can store a page under the key of requests the app answers otherwise."""
+    base, _ = served
+    path = "/documents/A/RES/65/124"
+    odd = httpx.get(base + path, headers=headers, timeout=10)
+    plain = httpx.get(base + path, timeout=10)
+    assert soup(plain).html["lang"] == "zh-Hans" and soup(plain).select_one("h1") is not None
+    assert plain.text != odd.text
+
+
+def test_a_spaced_session_cookie_still_goes_straight_through(served):
+    base, _ = served
+    _get(base, SCO)
+    response = httpx.get(base + SCO, headers={"Cookie": "lineage_session =anything"}, timeout=10)
+    assert "x-cache" not in response.headers
+
+
 def test_a_response_that_sets_a_cookie_is_not_kept(served):
     base, _ = served
     for _ in range(2):
@@ -111,7 +132,7 @@ def test_a_page_rendered_across_a_commit_is_not_kept(tmp_path):
     assert app.entries == {} and app.hits == 0
 
 
-def test_the_cache_stays_within_its_bound(tmp_path):
+def _tiny_app(tmp_path, max_bytes):
     path = tmp_path / "bound.db"
     sqlite3.connect(path).execute("CREATE TABLE t (n INTEGER)")
     inner = FastAPI()
@@ -120,13 +141,42 @@ def test_the_cache_stays_within_its_bound(tmp_path):
     def page(n: int):
         return PlainTextResponse("x" * 1000 + str(n))
 
-    app = PageCache(inner, probe=version_probe(f"sqlite:///{path}"), max_bytes=8 * 1024)
+    @inner.get("/go")
+    def go():
+        return RedirectResponse("/page/1", status_code=303)
+
+    return PageCache(inner, probe=version_probe(f"sqlite:///{path}"), max_bytes=max_bytes), path
+
+
+def test_the_cache_stays_within_its_bound(tmp_path):
+    app, _ = _tiny_app(tmp_path, 8 * 1024)
     with TestClient(app) as client:
         for n in range(50):
             client.get(f"/page/{n}")
-        assert app.size <= 8 * 1024 and len(app.entries) == 8
+        assert app.size <= 8 * 1024 and 3 <= len(app.entries) < 8
         assert client.get("/page/49").headers["x-cache"] == "hit"  # the most recent are kept
         assert client.get("/page/0").headers["x-cache"] == "miss"
+
+
+def test_bodiless_redirects_count_against_the_bound(tmp_path):
+    """A redirect has no body: its key and headers must still count, or unique query strings
+    would grow the cache without end."""
+    app, _ = _tiny_app(tmp_path, 64 * 1024)
+    with TestClient(app) as client:
+        for n in range(2000):
+            assert client.get(f"/go?junk={'y' * 200}{n}", follow_redirects=False).status_code == 303
+        assert app.size <= 64 * 1024 and len(app.entries) < 200
+        assert client.get(f"/go?junk={'y' * 200}1999", follow_redirects=False).headers["x-cache"] == "hit"
+
+
+def test_a_reconnected_probe_does_not_revive_old_pages(tmp_path):
+    """data_version starts again at 1 on a new connection: a reconnection is a change."""
+    app, path = _tiny_app(tmp_path, 1 << 20)
+    with TestClient(app) as client:
+        client.get("/page/1")
+        assert client.get("/page/1").headers["x-cache"] == "hit"
+        app.probe.close()  # as after an error
+        assert client.get("/page/1").headers["x-cache"] == "miss"
 
 
 def test_in_memory_sqlite_has_no_cache():

@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import anyio
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from app import auth, editing, queries, urls
@@ -62,12 +65,21 @@ def login_page(request: Request, next: str = ""):
     return _render(request, "admin/login.html", {"next": auth.safe_next(next), "username": "", "error": None})
 
 
+wait = anyio.sleep  # the tests count the waits here
+
+
 @router.post("/login")
-def login(
+async def login(
     request: Request, session: SessionDep, username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
 ):
-    result = auth.login(session, username, password, auth.client_address(request))
+    address = auth.client_address(request)
+    # The slowdown after failed logins is waited here, on the event loop: in a handler thread,
+    # a few failing logins would hold every thread the pages need (LINEAGE_WORKER_THREADS).
+    delay = await run_in_threadpool(auth.login_delay, session, username, address)
+    if delay:
+        await wait(delay)
+    result = await run_in_threadpool(auth.login, session, username, password, address, waited=True)
     if result.user is not None:
         auth.start_session(request, result.user)
         return RedirectResponse(auth.safe_next(next), status_code=303)

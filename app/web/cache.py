@@ -14,41 +14,66 @@ committed since it stored the pages, so a reader never sees a page older than th
 A page is stored only when the database did not change while it was being rendered, so a render
 that read the data before a commit can never be kept after it. Signed-in admins (session
 cookie), the admin pages, and responses that set a cookie go straight through. Each worker
-process keeps its own cache, bounded in bytes.
+process keeps its own cache, bounded in bytes (bodies, keys and headers) and in entries. When the
+database cannot be asked, nothing is cached or replayed, and it is asked again 5 s later.
+
+On SQLite any commit empties it, failed logins included (they are recorded in the database).
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth import SESSION_COOKIE
+from app.i18n import request_lang
+from app.web.render import is_htmx
 
 log = logging.getLogger(__name__)
 
 # Never cached: what a signed-in admin sees, forms that set cookies, and files StaticFiles serves.
 BYPASS_PREFIXES = ("/admin", "/login", "/logout", "/static", "/healthz")
+RETRY_SECONDS = 5
+# Many tiny entries (redirects have no body) are bounded by their count as well as their bytes.
+MAX_ENTRIES = 20_000
+ENTRY_OVERHEAD = 400  # bytes of Python objects per entry, beyond its key, headers and body
+
+
+def _cost(key: tuple, headers: list, body: bytes) -> int:
+    return ENTRY_OVERHEAD + len(body) + sum(len(k) + len(v) for k, v in headers) \
+        + sum(len(part) for part in key if isinstance(part, (str, bytes)))
+
+
 # Pages, and the redirects of a symbol search to its document (which only a commit can change).
 CACHEABLE_STATUS = {200, 301, 303, 307, 308}
 
 
 class SQLiteVersion:
-    """The file's change counter as another connection sees it."""
+    """The file's change counter as another connection sees it.
+
+    data_version counts per connection (a new one starts again at 1), so the version is
+    (connections opened, data_version): a reconnection never looks like "nothing changed"."""
 
     def __init__(self, path: str):
         self.path = path
         self.con: sqlite3.Connection | None = None
+        self.connections = 0
 
-    def __call__(self) -> int:
+    def __call__(self) -> tuple[int, int]:
         if self.con is None:
             # Read-only, and never in a transaction: data_version is read afresh each time.
             self.con = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
             )
-        return self.con.execute("PRAGMA data_version").fetchone()[0]
+            self.connections += 1
+        return self.connections, self.con.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self) -> None:
         if self.con is not None:
@@ -76,7 +101,11 @@ class PostgresVersion:
         from app.changes import CHANNEL
 
         if self.con is None:
-            self.con = psycopg.connect(self.url, autocommit=True)
+            # The probe runs on the event loop: it must fail fast rather than stall the worker.
+            self.con = psycopg.connect(
+                self.url, autocommit=True, connect_timeout=2, options="-c statement_timeout=2000",
+                keepalives=1, keepalives_idle=10, keepalives_interval=2, keepalives_count=2,
+            )
             self.con.add_notify_handler(self._heard)
             self.con.execute(f"LISTEN {CHANNEL}")
             self.heard += 1  # while it was not listening, anything may have changed
@@ -111,39 +140,38 @@ class PageCache:
 
     def __init__(self, app: ASGIApp, *, probe: Callable[[], object] | None, max_bytes: int, owner=None):
         self.app, self.probe, self.max_bytes, self.owner = app, probe, max_bytes, owner
-        self.entries: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
+        self.entries: OrderedDict[tuple, tuple[int, list, bytes, int]] = OrderedDict()
         self.size = 0
         self.version: object = None
         self.hits = self.misses = 0
-        self.probe_failed = False
+        self.retry_at = 0.0
 
     def _key(self, scope: Scope) -> tuple | None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(BYPASS_PREFIXES):
             return None
-        lang = hx = host = b""
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                if b"lineage_session=" in value:
-                    return None  # a signed-in admin sees links others do not
-                for part in value.split(b";"):
-                    k, _, v = part.strip().partition(b"=")
-                    if k == b"lang":
-                        lang = v
-            elif name == b"hx-request":
-                hx = value
-            elif name == b"host":
-                host = value  # feeds and exports carry absolute URLs
-        return scope.get("scheme"), host, scope["path"], scope["query_string"], lang, hx
+        # Read the request the way the app does (the first header of a name, cookies as Starlette
+        # parses them): a request the app reads differently must not land under another's key.
+        request = Request(scope)
+        if SESSION_COOKIE in request.cookies:
+            return None  # a signed-in admin sees links others do not
+        return (scope.get("scheme"), request.headers.get("host", ""), scope["path"], scope["query_string"],
+                request_lang(request), is_htmx(request))
 
     def _current_version(self) -> object | None:
-        try:
-            return self.probe()
-        except Exception:  # the database is away: answer through the app, which says so properly
-            if not self.probe_failed:
-                log.warning("page cache: cannot read the database's version; not caching", exc_info=True)
-            self.probe_failed = True
-            self.probe.close()
+        if self.retry_at and time.monotonic() < self.retry_at:
             return None
+        try:
+            version = self.probe()
+        except Exception:  # the database is away: answer through the app, which says so properly
+            log.warning("page cache: cannot read the database's version; not caching for %d s",
+                        RETRY_SECONDS, exc_info=True)
+            self.probe.close()
+            self.clear()
+            self.version = None
+            self.retry_at = time.monotonic() + RETRY_SECONDS
+            return None
+        self.retry_at = 0.0
+        return version
 
     def clear(self) -> None:
         self.entries.clear()
@@ -167,7 +195,7 @@ class PageCache:
         if hit is not None:
             self.entries.move_to_end(key)
             self.hits += 1
-            status, headers, body = hit
+            status, headers, body, _ = hit
             await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"x-cache", b"hit")]})
             await send({"type": "http.response.body", "body": body})
             return
@@ -198,9 +226,10 @@ class PageCache:
             return
         old = self.entries.pop(key, None)
         if old is not None:
-            self.size -= len(old[2])
-        self.entries[key] = (start["status"], list(headers), body)
-        self.size += len(body)
-        while self.size > self.max_bytes and self.entries:
-            _, (_, _, dropped) = self.entries.popitem(last=False)
-            self.size -= len(dropped)
+            self.size -= old[3]
+        cost = _cost(key, headers, body)
+        self.entries[key] = (start["status"], list(headers), body, cost)
+        self.size += cost
+        while (self.size > self.max_bytes or len(self.entries) > MAX_ENTRIES) and self.entries:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= dropped[3]

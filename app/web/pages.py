@@ -52,7 +52,7 @@ def document(
         raise NotFound(f"Lineage has no document {ref!r}.")
     if urls.document_ref(doc) != ref:
         # 59/48 or a/res/59/48 in the address: send the reader to the one URL of the document.
-        return RedirectResponse(urls.document(doc), status_code=301)
+        return RedirectResponse(urls.document(doc, cited_by_page=cited_by_page), status_code=301)
     cited_by, total = queries.cited_by_page(session, doc, cited_by_page, CITED_BY_PER_PAGE)
     if cited_by_page > 1 and not cited_by:
         raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {cited_by_page} of them.")

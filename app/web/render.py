@@ -55,6 +55,9 @@ def render(
         **(context or {}),
     }
     name = fragment if fragment and is_htmx(request) else template
+    if fragment:
+        # the same URL answers a fragment or a whole page: caches must tell them apart
+        headers = {**(headers or {}), "Vary": "HX-Request"}
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
     if request.query_params.get("lang") in LANGS:
         # The switch is remembered: the next page opens in the language chosen last.
