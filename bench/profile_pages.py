@@ -1,6 +1,6 @@
 """Profile the running Lineage worker under load: py-spy against its pid while wrk loads one page.
 
-    .venv/bin/python bench/profile.py --scale 1 --page chain [--seconds 10]
+    .venv/bin/python bench/profile_pages.py --scale 1 --page chain [--seconds 10]
 
 Prints the inclusive share of samples per frame (top N), grouped as file:function, for the worker's
 threads (request threads and the event loop), and leaves the collapsed stacks in
