@@ -69,7 +69,8 @@ class ChainLink:
     has_text: bool = False
 
 
-def _chain_members(session: Session, org: Organization) -> list[tuple[Document, bool]]:
+def chain_members_with_text(session: Session, org: Organization) -> list[tuple[Document, bool]]:
+    """`chain_members`, each with whether Lineage has its text (the texts are not loaded)."""
     own = select(Document.id).where(Document.organization_id == org.id)
     series = select(Citation.cited_id).where(
         Citation.citing_id.in_(own), Citation.in_series, Citation.cited_id.is_not(None)
@@ -92,12 +93,7 @@ def _chain_members(session: Session, org: Organization) -> list[tuple[Document, 
 def chain_members(session: Session, org: Organization) -> list[Document]:
     """The organization's texts, its observer-status resolution, and the documents its texts cite
     in a paragraph that names the series ("回顾其关于联合国同上海合作组织的合作的…第64/183号…")."""
-    return [d for d, _ in _chain_members(session, org)]
-
-
-def chain_members_with_text(session: Session, org: Organization) -> list[tuple[Document, bool]]:
-    """`chain_members`, each with whether Lineage has its text (the texts are not loaded)."""
-    return _chain_members(session, org)
+    return [d for d, _ in chain_members_with_text(session, org)]
 
 
 # What the chain page, its anomalies and the chain API read of each citation: plain rows, not
@@ -111,7 +107,7 @@ CHAIN_CITATION_COLUMNS = (
 def chain(session: Session, org: Organization, as_of: dt.date | None = None) -> list[ChainLink]:
     """The chain in date order, each link with what it cites and which earlier resolutions of the
     chain it recalls or leaves out (only for links whose text Lineage has)."""
-    members = _chain_members(session, org)
+    members = chain_members_with_text(session, org)
     if as_of is not None:
         members = [m for m in members if sort_date(m[0]) <= as_of]
     ids = [d.id for d, _ in members]
