@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import networkx as nx
 
-from app import labels
+from app.documents import labels
 
 DOCUMENT_FIELDS = [
     "key", "symbol", "label_zh", "label_en", "kind", "organization", "chains", "session", "date",

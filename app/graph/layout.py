@@ -7,14 +7,14 @@ lets the session ranks cut across the lanes. Citation edges do not constrain the
 (`constraint=false`), so a document stands at its session whatever it cites.
 
 Lanes:
-- an organization's lane holds its texts, its chain (`queries.chain_members`) and what only its
+- an organization's lane holds its texts, its chain (`app.chains.membership`) and what only its
   texts cite (drawn dashed: context, not chain);
 - the *shared* lane holds what two or more texts cite outside any one chain (61/210,
   1631(2005), 60/288, S/PRST/2010/1 …) and what stands in two chains; such a node is drawn with a
   double border, and marked `cross-org` when texts of several organizations cite it;
 - *other* holds documents that neither belong to nor are cited by an organization.
 
-`build` turns a `queries.Scope` into a `Timeline` (plain data, tested without Graphviz);
+`build` turns an `app.chains.queries.Scope` into a `Timeline` (plain data, tested without Graphviz);
 `to_dot` and `render_svg` lay it out. The SVG is post-processed with lxml: every node's link gets
 a plain `href` beside Graphviz's `xlink:href`, and nodes and edges get `data-*` attributes.
 """
@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from app.views import session_of, session_years, title
+from app.calendar import session_of, session_years
+from app.documents.labels import document_title as title
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"

@@ -1,0 +1,1 @@
+"""The timeline graph: documents on a session axis, laid out by Graphviz."""
