@@ -1,0 +1,150 @@
+"""PDF and Word files made from the seed texts give the seeds' gold citations.
+
+The files are made during the run (tests/un_documents.py): a masthead, a running header with
+the symbol, a footer with the page number and job number, the recycling line, footnotes at the
+page foot, superscript calls, undocs link annotations. Each is read back by
+`app.documents.files` and run through the extractor; the citations must equal the seed's gold
+file on every field that does not depend on where the text stands in the file (offsets and
+paragraph numbers belong to the file's own text): symbol, the symbol as written (white space
+aside: the PDF breaks its lines elsewhere), verb, verb class, date, location, footnote mark,
+link, the paragraph's opening words and, for a footnote, the opening words of the paragraph
+that calls it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from app.citations import extract, paragraphs
+from app.documents import files
+from tests import un_documents as u
+
+GOLD = u.ROOT / "tests" / "gold" / "seeds"
+
+
+def _squash(s: str | None) -> str | None:
+    return None if s is None else re.sub(r"\s+", "", s)
+
+
+def _rows_from_text(text: str) -> list[dict]:
+    cites = extract(text)
+    paras = {p.index: p.text for p in paragraphs(text)}
+    rows = []
+    for c in cites:
+        assert text[c.start : c.end] == c.raw
+        rows.append(
+            {
+                "symbol": c.symbol,
+                "raw": _squash(c.raw),
+                "verb": c.verb,
+                "verb_class": c.verb_class,
+                "date": c.date.isoformat() if c.date else None,
+                "location": c.location,
+                "footnote": c.footnote,
+                "link": c.link,
+                "paragraph": _squash(c.paragraph),
+                "caller": _squash(paras.get(c.called_from)) if c.called_from is not None else None,
+            }
+        )
+    return rows
+
+
+def _gold(name: str) -> list[dict]:
+    d = json.loads((GOLD / (name.removesuffix(".txt") + ".json")).read_text(encoding="utf-8"))
+    return d["citations"]
+
+
+FIELDS = ("symbol", "verb", "verb_class", "date", "location", "footnote", "link")
+
+
+def _matches(r: dict, g: dict) -> bool:
+    return (
+        r["raw"] == _squash(g["raw"])
+        and all(r[k] == g[k] for k in FIELDS)
+        and (not g["paragraph_starts"] or r["paragraph"].startswith(_squash(g["paragraph_starts"])))
+        and (not g["called_from_starts"]
+             or bool(r["caller"] and r["caller"].startswith(_squash(g["called_from_starts"]))))
+    )
+
+
+def _assert_equals_gold(name: str, text: str, *, in_order: bool = True) -> None:
+    """Every gold citation found once and nothing else; in the gold's order when `in_order`
+    (a Word file has no pages: its footnotes follow the paragraph that calls them, so they
+    come earlier in its text than at a page foot)."""
+    rows = _rows_from_text(text)
+    gold = _gold(name)
+    if in_order:
+        assert [tuple(r[k] for k in ("raw", *FIELDS)) for r in rows] == [
+            tuple([_squash(g["raw"])] + [g[k] for k in FIELDS]) for g in gold
+        ]
+        bad = [(r["symbol"], r["paragraph"][:30]) for r, g in zip(rows, gold) if not _matches(r, g)]
+        assert not bad
+        return
+    left = list(rows)
+    missing = []
+    for g in gold:
+        hit = next((r for r in left if _matches(r, g)), None)
+        if hit is None:
+            missing.append(g)
+        else:
+            left.remove(hit)
+    assert (missing, left) == ([], [])
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("un-files")
+    return {kind: u.write_all(folder / kind, kind) for kind in ("pdf", "docx")}
+
+
+@pytest.mark.parametrize("name", u.SEED_FILES)
+def test_pdf_gives_the_gold_citations(made, name):
+    path = next(p for p in made["pdf"] if p.stem == name.removesuffix(".txt"))
+    got = files.read_path(path)
+    assert got.format == "pdf" and got.pages >= 2
+    _assert_equals_gold(name, got.text)
+
+
+@pytest.mark.parametrize("name", u.SEED_FILES)
+def test_docx_gives_the_gold_citations(made, name):
+    path = next(p for p in made["docx"] if p.stem == name.removesuffix(".txt"))
+    got = files.read_path(path)
+    assert got.format == "docx"
+    _assert_equals_gold(name, got.text, in_order=False)
+
+
+def test_page_furniture_stays_out_of_the_paragraphs(made):
+    path = next(p for p in made["pdf"] if p.stem.startswith("001_"))
+    got = files.read_path(path)
+    # what the pages carry besides the text was seen, and kept out
+    assert {"23-16564", "请回收", "Please recycle", "联合国", "大会"} <= set(got.furniture)
+    assert any(re.fullmatch(r"\d/\d", f) for f in got.furniture)
+    body = [p.text for p in paragraphs(got.text)]
+    for text in body:
+        assert "23-16564" not in text and "Please recycle" not in text and "请回收" not in text
+        assert not re.search(r"(?<![\d/])\d/\d(?![\d/])", text), text
+    # a paragraph broken by the page end is one paragraph, its footnotes after it
+    joined = [t for t in body if t.startswith("回顾大会在第 71/14 号决议中")]
+    assert len(joined) == 1 and joined[0].endswith("第二十三次会议，")
+
+
+def test_a_text_file_is_read_as_it_is(tmp_path):
+    src = u.SEED_DIR / u.SEED_FILES[1]
+    got = files.read_path(src)
+    assert got.text == src.read_text(encoding="utf-8") and got.format == "txt"
+
+
+def test_an_image_only_pdf_is_refused(tmp_path):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "scan.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.rect(72, 400, 300, 200, fill=1)  # a page with only a picture on it
+    c.showPage()
+    c.save()
+    with pytest.raises(files.Refused, match="no text layer"):
+        files.read_path(path)
