@@ -156,6 +156,16 @@ def _join(a: str, b: str) -> str:
     return a + b if is_cjk(a[-1]) and is_cjk(b[0]) else a + " " + b
 
 
+_TRAILING_CALLS = re.compile(r"(?:\s*<sup>[^<>]{0,8}</sup>)+\s*$")
+
+
+def _ends_clause(paragraph: str) -> bool:
+    """Whether a paragraph ends a clause. The extractor carries a paragraph that does not
+    (a heading, `…：* 决议草案`) on over a footnote block, so footnotes wait until one does."""
+    tail = _TRAILING_CALLS.sub("", paragraph).rstrip()
+    return bool(tail) and tail[-1] in ",.;:!?。，；：！？、)）]】》”\"'"
+
+
 def _kept_masthead(line: str) -> bool:
     """Masthead lines kept at the top of the text: the symbol and the distribution lines, which
     the extractor drops as furniture and the metadata reader reads."""
@@ -416,7 +426,10 @@ def _assemble(pages: list[_Page]) -> FileText:
         nonlocal para
         if para is not None:
             blocks.append(para)
+            open_ = not _ends_clause(para)
             para = None
+            if open_:
+                return  # footnotes after it would make the extractor continue it past them
         if pending:
             blocks.extend(pending)
             pending.clear()
@@ -445,6 +458,7 @@ def _assemble(pages: list[_Page]) -> FileText:
             pending.extend(marks)
         pending.extend(page.links)
     close()
+    blocks.extend(pending)
     text = "\n\n".join(masthead + blocks) + "\n"
     return FileText(text=text, format="pdf", pages=len(pages), furniture=tuple(furniture))
 
@@ -534,6 +548,7 @@ def _read_docx(data: bytes) -> FileText:
                     masthead.append(t)
 
     blocks: list[str] = []
+    pending: list[str] = []  # footnotes and links wait for a paragraph that ends a clause
     number = 0
     for p in d.paragraphs:
         parts: list[str] = []
@@ -575,14 +590,18 @@ def _read_docx(data: bytes) -> FileText:
         blocks.append(line)
         defs = [f"<sup>{m}</sup> {notes[fid]}" for m, fid in called if m and fid in notes and notes[fid]]
         if defs:
-            blocks.append("__________________")
-            blocks.extend(defs)
+            pending.append("__________________")
+            pending.extend(defs)
         # hyperlinks (undocs links corroborate the citations) one a line after the paragraph,
         # as the PDF reader puts a page's link annotations
         for h in p._p.iter(f"{_W}hyperlink"):
             rel = d.part.rels.get(h.get(_R_ID, ""))
             if rel is not None and rel.is_external and rel.target_ref.startswith(("http://", "https://")):
-                blocks.append(rel.target_ref.strip())
+                pending.append(rel.target_ref.strip())
+        if pending and _ends_clause(line):
+            blocks.extend(pending)
+            pending.clear()
+    blocks.extend(pending)
     if not blocks:
         raise Refused("no text in the Word file")
     text = "\n\n".join(masthead + blocks) + "\n"
