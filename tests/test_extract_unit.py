@@ -595,3 +595,25 @@ def test_package_imports_no_framework_or_app_module():
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize(
+    "written, symbol",
+    [("64/183", "A/RES/64/183"), ("1631(2005)", "S/RES/1631(2005)"),
+     ("S/PRST/2010/1", "S/PRST/2010/1"), ("A/77/L.107", "A/77/L.107"), ("S-30/1", "A/RES/S-30/1"),
+     ("A/71/160-S/2016/621", "A/71/160-S/2016/621")],
+)
+def test_symbol_broken_by_a_line_break_anywhere_inside_is_one_citation(written, symbol):
+    # PDF text breaks a line wherever the page is full: between digits too, not only before 号
+    for cut in range(1, len(written)):
+        for brk in ("\n", "\n\n"):
+            text = f" 大会，\n\n 回顾其2004年12月2日第 {written[:cut]}{brk}{written[cut:]} 号决议，\n"
+            cs = extract(text, "zh")
+            assert [(c.symbol, c.date) for c in cs] == [(symbol, D(2004, 12, 2))], (cut, repr(brk), cs)
+            assert cs[0].raw == written[:cut] + brk + written[cut:]
+            assert written in cs[0].paragraph.replace(" ", "")
+
+
+def test_a_line_break_between_a_symbol_and_a_number_does_not_join_them():
+    cs = extract(" 大会，\n\n 回顾其第 64/183 号和第 65/124\n\n2010 年的决议，\n", "zh")
+    assert [c.symbol for c in cs] == ["A/RES/64/183", "A/RES/65/124"]

@@ -176,12 +176,17 @@ class Paragraph:
         pos = 0
         prev_last = ""
         P = _CJK_PUNCT
+        prev_seg = (0, 0)
         for s, e in segs:
             if parts_o:
                 # the join rule reads the original characters (a fullwidth `，` is CJK);
                 # `is_cjk` inlined
                 nxt = text[s]
-                if not ((prev_last >= "\u2e80" or prev_last in P) and (nxt >= "\u2e80" or nxt in P)):
+                if not ((prev_last >= "\u2e80" or prev_last in P) and (nxt >= "\u2e80" or nxt in P)) and not (
+                    folded[prev_seg[1] - 1] in _SYMBOL_CHARS
+                    and folded[s] in _SYMBOL_CHARS
+                    and _broken_symbol(folded, prev_seg, (s, e))
+                ):
                     parts_o.append(" ")
                     parts_f.append(" ")
                     pos += 1
@@ -190,9 +195,42 @@ class Paragraph:
             parts_f.append(folded[s:e])
             pos += e - s
             prev_last = text[e - 1]
+            prev_seg = (s, e)
         self.text = "".join(parts_o)
         self.folded = "".join(parts_f)
         self.omap = OffsetMap(segs, starts)
+
+
+# A symbol broken by a line break anywhere inside it (`第 64/1` ⏎ `83 号`, `S/PRST/2010/` ⏎ `1`,
+# `1631(20` ⏎ `05)`): PDF text breaks wherever the line is full. Its two halves join with
+# nothing, so the finder sees one symbol, when they make one that the normalizer accepts and the
+# break could not stand between two separate things (a digit on both sides, letters inside a
+# series name, or a `/`, `(`, `)`, `-` or `.` at the break).
+_SYMBOL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/().-")
+_TAIL = re.compile(r"[A-Z0-9/().\-]{1,40}$")
+_HEAD = re.compile(r"[A-Z0-9/().\-]{1,40}")
+
+
+def _broken_symbol(folded: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
+    from app.symbols import normalize
+
+    lt = _TAIL.search(folded, max(left[0], left[1] - 40), left[1])
+    rh = _HEAD.match(folded, right[0], min(right[1], right[0] + 40))
+    if lt is None or rh is None:
+        return False
+    a, b = lt.group(0), rh.group(0).rstrip(".")
+    if not (
+        a[-1] in "/(-."
+        or b[0] in "/).-"
+        or (a[-1].isdigit() and b[0].isdigit())
+        # inside a series name (`S/P` ⏎ `RST/2010/1`), not after a complete part
+        or (a[-1].isalpha() and b[0].isalpha() and a.rsplit("/", 1)[-1].isalpha())
+    ):
+        return False
+    joined = (a + b).lstrip("(")
+    if "/" not in joined and "(" not in joined:
+        return False
+    return normalize(joined).symbol is not None
 
 
 @dataclass(slots=True)
