@@ -75,6 +75,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from app.documents.intake import discover, ingest_paths
+
+    found, _ = discover(args.paths)
+    started = time.perf_counter()
+
+    def show(path: str, status: str, detail: str) -> None:
+        line = f"{status:<9} {path}" + (f": {detail}" if status == "refused" else f" ({detail})")
+        (bar.write if not args.quiet else print)(line, file=sys.stderr if status == "refused" else sys.stdout)
+
+    with _session() as session, tqdm(total=len(found), unit="file", desc="ingest", disable=args.quiet) as bar:
+        report = ingest_paths(session, args.paths, batch_size=args.batch_size, progress=bar.update,
+                              on_result=show)
+    took = time.perf_counter() - started
+    done = len(report.results)
+    print(
+        f"{done} files: {report.count('added')} added, {report.count('updated')} updated, "
+        f"{report.count('unchanged')} unchanged, {report.refused} refused "
+        f"in {took:.1f} s ({done / took if took > 0 else 0:.1f} files/s)"
+    )
+    return 1 if report.refused else 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from app.exports.jsonl import export_lines
 
@@ -187,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("ingest", help="add PDF, Word (.docx) and text files, or folders of them (idempotent)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--batch-size", type=int, default=50, help="files per transaction (default 50)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", help="export organizations and documents to a JSON Lines file")
     p.add_argument("file")

@@ -1,0 +1,242 @@
+"""Files in: `lineage ingest` and the admin form's upload, through the one writer.
+
+`prepare` is pure: bytes and a file name in, the text (`files`), what the page states
+(`metadata`) and a `DocumentIn` out, or `files.Refused`. `ingest_paths` stores prepared files
+through `ingest_document`, a savepoint per file and a transaction per batch, so a file is either
+stored whole or not at all, and reports each file as added, updated, unchanged or refused.
+
+An organization is found by the series title the page names (`联合国同…的合作`): an organization
+whose name, or one of whose series titles, is the one written. One that Lineage does not know is
+created under its name as written with a stable key (`ORG-` and eight hex digits of the name), until
+an admin gives it an acronym; its observer-status resolution is the one a citation of the text
+says gave the organization observer status (`…第59/48号决议…给予上海合作组织大会观察员地位`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.citations import Citation as Found
+from app.citations import extract
+from app.documents import files
+from app.documents.metadata import Metadata, read
+from app.ingest import DocumentIn, ingest_document
+from app.models import Citation, Document, Organization
+
+_WS = re.compile(r"\s+")
+_OBSERVER = re.compile(r"观察员地位|observer\s+status", re.I)
+
+
+def _squash(s: str) -> str:
+    return _WS.sub("", s)
+
+
+def file_key(filename: str) -> str:
+    """The key of a file's document when its page states no symbol: from the file's name, so the
+    same file again (or a corrected one of the same name) is the same document."""
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(filename).stem.lower()).strip("-")[:100] or "file"
+    return f"file-{stem}"
+
+
+def organization_key(name: str) -> str:
+    """The stable key an organization known only by its name is filed under."""
+    return "ORG-" + hashlib.sha256(_squash(name).encode("utf-8")).hexdigest()[:8].upper()
+
+
+@dataclass
+class Prepared:
+    filename: str
+    file: files.FileText
+    metadata: Metadata
+    data: DocumentIn
+    citations: list[Found]
+    sha256: str
+    organization: dict[str, Any] | None = None  # name, lang, series_title, observer_symbol, quotes
+
+
+def prepare(data: bytes, filename: str) -> Prepared:
+    """Read a file and what its page states; `files.Refused` when it cannot be read."""
+    ft = files.read_bytes(data, filename)
+    md = read(ft.text)
+    cites = extract(ft.text)
+    name = Path(filename).name
+    prov: dict[str, Any] = {
+        f: {"file": name, "quote": getattr(md, f).evidence[0].quote}
+        for f in md.FIELDS if getattr(md, f) is not None
+    }
+    sha = hashlib.sha256(data).hexdigest()
+    prov["file"] = {"name": name, "sha256": sha, "format": ft.format, "pages": ft.pages}
+    org = None
+    if md.organization is not None:
+        o = md.organization.value
+        observer = None
+        for c in cites:
+            para = _squash(c.paragraph)
+            if _OBSERVER.search(para) and _squash(o["name"]) in para:
+                observer = {"symbol": c.symbol, "quote": c.paragraph}
+                break
+        org = {**o, "quote": md.organization.evidence[0].quote, "observer": observer}
+    doc = DocumentIn(
+        key=file_key(name),
+        symbol=md.value("symbol"),
+        kind=md.value("kind") or "other",
+        text=ft.text,
+        session=md.value("session"),
+        date=md.value("date"),
+        title=md.value("title"),
+        language=md.value("language"),
+        source=name[:300],
+        provenance=prov,
+    )
+    return Prepared(name, ft, md, doc, cites, sha, org)
+
+
+def find_organization(session: Session, org: dict[str, Any]) -> Organization | None:
+    name, title = _squash(org["name"]), _squash(org["series_title"])
+    for o in session.exec(select(Organization)).all():
+        if name in (_squash(o.name_zh), _squash(o.name_en)) or title in {_squash(t) for t in o.series_titles}:
+            return o
+    return None
+
+
+def organization_for(session: Session, org: dict[str, Any], filename: str) -> tuple[Organization, bool]:
+    """The organization a file's series title names: found, or created under its name; and
+    whether it was created or changed."""
+    found = find_organization(session, org)
+    created = found is None
+    if found is None:
+        zh = org.get("lang") == "zh"
+        found = Organization(
+            acronym=organization_key(org["name"]),
+            name_zh=org["name"][:200] if zh else "",
+            name_en=org["name"][:200] if not zh else "",
+            observer_symbol="",
+            series_titles=[],
+            provenance={
+                ("name_zh" if zh else "name_en"): {"file": filename, "quote": org["quote"]},
+                "acronym": {"pending": True, "note": "known only by its name as written until an admin gives it an acronym"},
+            },
+        )
+        session.add(found)
+    changed = False
+    titles = list(found.series_titles or [])
+    if _squash(org["series_title"]) not in {_squash(t) for t in titles}:
+        titles.append(org["series_title"])
+        found.series_titles = titles
+        changed = True
+    if not found.observer_symbol and org.get("observer"):
+        found.observer_symbol = org["observer"]["symbol"]
+        found.provenance = {**found.provenance,
+                            "observer_symbol": {"file": filename, "quote": org["observer"]["quote"]}}
+        changed = True
+    session.flush()
+    if changed and not created:
+        _refresh_in_series(session, found)
+    return found, created or changed
+
+
+def _refresh_in_series(session: Session, org: Organization) -> None:
+    """A new series title may put citations the organization's texts already made in its chain."""
+    titles = [_squash(t) for t in org.series_titles]
+    own = select(Document.id).where(Document.organization_id == org.id)
+    for c in session.exec(select(Citation).where(Citation.citing_id.in_(own))).all():
+        flag = any(t in _squash(c.paragraph or "") for t in titles)
+        if c.in_series != flag:
+            c.in_series = flag
+    session.flush()
+
+
+def store(session: Session, prepared: Prepared, data: DocumentIn | None = None) -> tuple[str, Document]:
+    """Store a prepared file (or the person's corrected `data`) in the open transaction;
+    returns ("added" | "updated" | "unchanged", the document)."""
+    data = data or prepared.data
+    org_changed = False
+    if prepared.organization is not None and data.organization is None:
+        org, org_changed = organization_for(session, prepared.organization, prepared.filename)
+        data.organization = org.acronym
+    result = ingest_document(session, data, citations=prepared.citations, commit=False)
+    if result.created:
+        return "added", result.document
+    return ("updated" if result.changed or org_changed else "unchanged"), result.document
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The files to ingest: the files given, and the .pdf/.docx/.txt files under the folders
+    given, in name order; and what was refused before reading (missing paths, other types)."""
+    out: list[Path] = []
+    refused: list[tuple[str, str]] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in files.SUFFIXES))
+        elif p.is_file():
+            if p.suffix.lower() in files.SUFFIXES:
+                out.append(p)
+            else:
+                refused.append((str(p), f"not a PDF, Word (.docx) or text file: {p.suffix or 'no suffix'}"))
+        else:
+            refused.append((str(p), "no such file or folder"))
+    return out, refused
+
+
+@dataclass
+class Report:
+    results: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, detail)
+
+    def count(self, status: str) -> int:
+        return sum(1 for _, s, _ in self.results if s == status)
+
+    @property
+    def refused(self) -> int:
+        return self.count("refused")
+
+
+def ingest_paths(
+    session: Session, paths: Sequence[str | Path], *, batch_size: int = 50,
+    progress: Callable[[int], None] | None = None, on_result: Callable[[str, str, str], None] | None = None,
+) -> Report:
+    """Ingest files and folders; idempotent; a transaction per batch of files, a savepoint per
+    file, so a refused file leaves nothing behind and the others still go in."""
+    report = Report()
+
+    def note(path: str, status: str, detail: str) -> None:
+        report.results.append((path, status, detail))
+        if on_result:
+            on_result(path, status, detail)
+
+    found, refused = discover(paths)
+    for path, reason in refused:
+        note(path, "refused", reason)
+    pending = 0
+    for path in found:
+        try:
+            try:
+                size = path.stat().st_size
+            except OSError as e:
+                raise files.Refused(f"cannot read the file: {e.strerror or e}") from None
+            if size > files.MAX_FILE_BYTES:
+                raise files.Refused(f"file too large: {size:,} bytes (at most {files.MAX_FILE_BYTES:,})")
+            prepared = prepare(path.read_bytes(), path.name)
+            with session.begin_nested():
+                status, doc = store(session, prepared)
+            note(str(path), status, doc.key)
+            pending += 1
+        except files.Refused as e:
+            note(str(path), "refused", str(e))
+        except (ValueError, OSError) as e:
+            note(str(path), "refused", str(e).splitlines()[0] if str(e) else type(e).__name__)
+        finally:
+            if progress:
+                progress(1)
+        if pending >= batch_size:
+            session.commit()
+            pending = 0
+    session.commit()
+    return report
