@@ -102,6 +102,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.refused else 0
 
 
+def cmd_name_organization(args: argparse.Namespace) -> int:
+    from app.documents.intake import name_organization
+
+    with _session() as session:
+        try:
+            org = name_organization(session, args.key, args.acronym, args.name_en)
+        except ValueError as e:
+            print(f"lineage: {e}", file=sys.stderr)
+            return 1
+    print(f"{args.key} is now {org.acronym}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from app.exports.jsonl import export_lines
 
@@ -220,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=50, help="files per transaction (default 50)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("name-organization", help="give an organization filed under its name (ORG-…) an acronym")
+    p.add_argument("key", help="its key or current acronym")
+    p.add_argument("acronym")
+    p.add_argument("--name-en", help="its English name")
+    p.set_defaults(func=cmd_name_organization)
 
     p = sub.add_parser("export", help="export organizations and documents to a JSON Lines file")
     p.add_argument("file")

@@ -189,3 +189,19 @@ def test_lineage_migrate_then_ingest_on_an_empty_database(tmp_path, pdf_dir, see
         assert s.exec(select(func.count()).select_from(Document).where(Document.text.is_not(None))).one() == 5
         assert s.exec(select(func.count()).select_from(Citation)).one() > 0
     engine.dispose()
+
+
+def test_an_admin_gives_an_organization_its_acronym(session, pdf_dir):
+    from app.documents.intake import name_organization
+
+    ingest_paths(session, [pdf_dir])
+    key = organization_key("上海合作组织")
+    name_organization(session, key, "SCO", "Shanghai Cooperation Organization")
+    org = session.exec(select(Organization).where(Organization.acronym == "SCO")).one()
+    assert org.name_en == "Shanghai Cooperation Organization" and len(chain(session, org)) == 10
+    with pytest.raises(ValueError, match="already"):
+        name_organization(session, organization_key("独立国家联合体"), "SCO")
+    with pytest.raises(ValueError, match="no organization"):
+        name_organization(session, "ORG-NOPE", "XYZ")
+    # the same files again find it under its new name: nothing changes
+    assert {s for _, s, _ in ingest_paths(session, [pdf_dir]).results} == {"unchanged"}

@@ -167,6 +167,27 @@ def store(session: Session, prepared: Prepared, data: DocumentIn | None = None) 
     return ("updated" if result.changed or org_changed else "unchanged"), result.document
 
 
+def name_organization(session: Session, key: str, acronym: str, name_en: str | None = None) -> Organization:
+    """Give an organization filed under its name (or any organization) its acronym; its chain's
+    address follows. ValueError when there is no such organization or the acronym is taken."""
+    acronym = acronym.strip()
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{0,15}", acronym):
+        raise ValueError(f"not an acronym: {acronym!r} (letters, digits and '-', at most 16)")
+    org = session.exec(select(Organization).where(Organization.acronym == key)).first()
+    if org is None:
+        raise ValueError(f"no organization {key!r}")
+    other = session.exec(select(Organization).where(Organization.acronym == acronym)).first()
+    if other is not None and other.id != org.id:
+        raise ValueError(f"the acronym {acronym!r} is already {other.name_zh or other.name_en}'s")
+    org.acronym = acronym
+    if name_en:
+        org.name_en = name_en.strip()[:200]
+    prov = {k: v for k, v in org.provenance.items() if k != "acronym"}
+    org.provenance = {**prov, "acronym": {"ref": "given by an admin"}}
+    session.commit()
+    return org
+
+
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """The files to ingest: the files given, and the .pdf/.docx/.txt files under the folders
     given, in name order; and what was refused before reading (missing paths, other types)."""
