@@ -148,3 +148,12 @@ def test_an_image_only_pdf_is_refused(tmp_path):
     c.save()
     with pytest.raises(files.Refused, match="no text layer"):
         files.read_path(path)
+
+
+def test_reading_in_a_process_of_its_own_gives_the_same_text(made):
+    path = next(p for p in made["pdf"] if p.stem.startswith("004_"))
+    assert files.read_isolated(path.read_bytes(), path.name) == files.read_path(path)
+    with pytest.raises(files.Refused, match="not a PDF"):
+        files.read_isolated(b"hello", "x.pdf")
+    with pytest.raises(files.Refused, match="memory and time"):
+        files.result_of(-9, b"")

@@ -606,3 +606,70 @@ def _read_docx(data: bytes) -> FileText:
         raise Refused("no text in the Word file")
     text = "\n\n".join(masthead + blocks) + "\n"
     return FileText(text=text, format="docx", pages=1, furniture=tuple(furniture))
+
+
+# --------------------------------------------------------------------------- isolated reading
+
+#: Limits of the process that reads an uploaded file (a hostile PDF may try to exhaust either).
+ISOLATED_MEMORY_BYTES = 1024 * 1024 * 1024
+ISOLATED_CPU_SECONDS = 30
+ISOLATED_WALL_SECONDS = 60
+
+
+def isolated_command(filename: str) -> list[str]:
+    """The command that reads a file (its bytes on stdin) in a process of its own, under memory
+    and CPU limits, and prints a JSON object: the `FileText`, or `{"refused": reason}`."""
+    import sys
+
+    return [sys.executable, "-m", "app.documents.files", Path(filename).name]
+
+
+def result_of(returncode: int, stdout: bytes) -> FileText:
+    """The `FileText` an isolated reader printed, or `Refused` with the reason it gave or died of."""
+    import json
+
+    if returncode != 0:
+        raise Refused("the file could not be read within the memory and time allowed")
+    try:
+        obj = json.loads(stdout)
+    except ValueError:
+        raise Refused("the file could not be read") from None
+    if "refused" in obj:
+        raise Refused(obj["refused"])
+    return FileText(obj["text"], obj["format"], obj["pages"], tuple(obj["furniture"]))
+
+
+def read_isolated(data: bytes, filename: str) -> FileText:
+    """`read_bytes` in a process of its own under memory, CPU and wall-clock limits."""
+    import subprocess
+
+    try:
+        out = subprocess.run(isolated_command(filename), input=data, capture_output=True,
+                             timeout=ISOLATED_WALL_SECONDS, cwd=Path(__file__).resolve().parents[2])
+    except subprocess.TimeoutExpired:
+        raise Refused(f"reading the file took more than {ISOLATED_WALL_SECONDS} s") from None
+    return result_of(out.returncode, out.stdout)
+
+
+def _main() -> None:
+    import json
+    import resource
+    import sys
+
+    resource.setrlimit(resource.RLIMIT_AS, (ISOLATED_MEMORY_BYTES, ISOLATED_MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (ISOLATED_CPU_SECONDS, ISOLATED_CPU_SECONDS))
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    try:
+        ft = read_bytes(data, sys.argv[1])
+        out = {"text": ft.text, "format": ft.format, "pages": ft.pages, "furniture": list(ft.furniture)}
+    except Refused as e:
+        out = {"refused": str(e)}
+    except MemoryError:
+        out = {"refused": "the file needs more memory to read than is allowed"}
+    except Exception as e:  # a damaged file that trips a library: refused, never a traceback
+        out = {"refused": f"unreadable file ({type(e).__name__})"}
+    sys.stdout.write(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    _main()
