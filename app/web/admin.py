@@ -8,6 +8,7 @@ non-GET request here needs the CSRF token (app/web/security.py); no GET changes 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Annotated
 
@@ -18,7 +19,10 @@ from starlette.datastructures import FormData
 from app.chains.queries import organizations
 from app.db import SessionDep
 from app.documents import audit, form as forms
+from app.documents import upload as uploads
+from app.documents.intake import organization_for
 from app.documents.queries import citer_count, documents_with_text
+from app.i18n import Msg
 from app.models import AuditEntry, Document
 from app.symbols import KINDS, normalize, parse
 from app.web import urls
@@ -33,6 +37,14 @@ router = APIRouter(include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_reader(max_fields=5 * forms.MAX_ROWS + 100))]
 
 
+async def _read_upload(form: FormDep) -> uploads.Upload | None:
+    # awaited on the event loop (the reader is a process of its own): no thread waits on it
+    return await uploads.read_upload(form.get("file"))
+
+
+UploadDep = Annotated[uploads.Upload | None, Depends(_read_upload)]
+
+
 # --- documents ----------------------------------------------------------------------------
 
 
@@ -42,8 +54,11 @@ def admin_home(request: Request, session: SessionDep, user: AdminDep):
 
 
 def _form_page(request, session, user, prep: forms.Prepared, *, doc: Document | None = None,
-               status_code: int = 200, outcome: audit.Outcome | None = None, fragment: str | None = None):
+               status_code: int = 200, outcome: audit.Outcome | None = None, fragment: str | None = None,
+               filled: uploads.Filled | None = None):
     ctx = {
+        "evidence": filled.evidence if filled else {},
+        "new_org": filled.new_organization if filled else None,
         "doc": doc, "prep": prep, "form": prep.form, "outcome": outcome,
         "organizations": organizations(session), "kinds": KINDS,
         "verbs": forms.verb_suggestions(),
@@ -55,21 +70,54 @@ def _form_page(request, session, user, prep: forms.Prepared, *, doc: Document | 
                    fragment=fragment)
 
 
-def _submit(request, session, user, form: FormData, doc: Document | None):
-    """Preview or save a submitted form; re-show it, with the reasons, when it cannot be saved."""
-    prep = forms.prepare(session, forms.FormIn.from_form(form), doc=doc)
-    if form.get("action") != "save":
-        return _form_page(request, session, user, prep, doc=doc, status_code=prep.status)
+def _prepare(session, form: FormData, doc: Document | None, upload: uploads.Upload | None, *, saving: bool):
+    """Check the form, filled with what its file's (or its pasted text's) page states. An
+    organization the page names and Lineage does not know is created in the save's own
+    transaction, and only then."""
+    form_in = forms.FormIn.from_form(form)
+    if upload is not None and upload.text is not None:
+        form_in.text = upload.text
+        form_in.previewed = ""
+        filled = uploads.fill(session, form_in, upload.text, replace=True, filename=upload.filename)
+    else:
+        # a text not previewed yet (just pasted) fills the empty fields
+        new_text = form_in.previewed != forms.digest(forms.normalize_text(form_in.text))
+        filled = uploads.fill(session, form_in, form_in.text, replace=False, apply=new_text)
+    check = form_in
+    if filled.new_organization is not None:
+        if saving:
+            organization_for(session, filled.new_organization, filled.new_organization["filename"])
+        else:
+            check = dataclasses.replace(form_in, organization="")
+    prep = forms.prepare(session, check, doc=doc)
+    prep.form = form_in
+    if upload is not None and upload.error is not None:
+        prep.errors["file"] = Msg("err_file", {"name": upload.filename, "reason": upload.error})
+        prep.status = 422
+    if prep.data is not None and doc is None and filled.evidence:
+        prep.data.provenance = {**prep.data.provenance,
+                                **{k: {"quote": q, "stated_on_page": True} for k, q in filled.evidence.items()}}
+    return prep, filled
+
+
+def _submit(request, session, user, form: FormData, doc: Document | None, upload: uploads.Upload | None = None):
+    """Preview or save a submitted form; re-show it, with the reasons, when it cannot be saved.
+    A file read (picked, or dropped with htmx) fills the form and shows it for checking."""
+    saving = form.get("action") == "save" and upload is None
+    prep, filled = _prepare(session, form, doc, upload, saving=saving)
+    if not saving:
+        return _form_page(request, session, user, prep, doc=doc, status_code=prep.status, filled=filled)
     forms.check_save(prep)
     if not prep.ok or prep.errors:
-        return _form_page(request, session, user, prep, doc=doc, status_code=prep.status)
+        return _form_page(request, session, user, prep, doc=doc, status_code=prep.status, filled=filled)
     outcome = audit.save(session, prep, user.username, doc=doc)
     if outcome.unchanged:
         return _form_page(request, session, user, forms.prepare(
             session, forms.FormIn.from_document(session, outcome.document), doc=outcome.document),
             doc=outcome.document, outcome=outcome)
     if not outcome.ok:
-        return _form_page(request, session, user, prep, doc=doc, status_code=outcome.status, outcome=outcome)
+        return _form_page(request, session, user, prep, doc=doc, status_code=outcome.status, outcome=outcome,
+                          filled=filled)
     return RedirectResponse(urls.document(outcome.document), status_code=303)
 
 
@@ -82,14 +130,16 @@ def new_document(request: Request, session: SessionDep, user: AdminDep, symbol: 
 
 
 @router.post("/admin/documents/new")
-def create_document(request: Request, session: SessionDep, user: AdminDep, form: FormDep):
-    return _submit(request, session, user, form, None)
+def create_document(request: Request, session: SessionDep, user: AdminDep, form: FormDep, upload: UploadDep):
+    return _submit(request, session, user, form, None, upload)
 
 
 @router.post("/admin/documents/new/preview")
 def preview_new(request: Request, session: SessionDep, user: AdminDep, form: FormDep):
-    prep = forms.prepare(session, forms.FormIn.from_form(form))
-    return _form_page(request, session, user, prep, fragment="admin/_preview.html")
+    prep, filled = _prepare(session, form, None, None, saving=False)
+    # a pasted text that filled empty fields sends them too, out of band
+    return _form_page(request, session, user, prep, filled=filled,
+                      fragment="admin/_preview_fill.html" if filled.filled else "admin/_preview.html")
 
 
 @router.get("/admin/documents/{ref:path}/edit")
@@ -103,8 +153,9 @@ def edit_document(request: Request, session: SessionDep, user: AdminDep, ref: st
 
 
 @router.post("/admin/documents/{ref:path}/edit")
-def update_document(request: Request, session: SessionDep, user: AdminDep, ref: str, form: FormDep):
-    return _submit(request, session, user, form, document_or_404(session, ref))
+def update_document(request: Request, session: SessionDep, user: AdminDep, ref: str, form: FormDep,
+                    upload: UploadDep):
+    return _submit(request, session, user, form, document_or_404(session, ref), upload)
 
 
 @router.post("/admin/documents/{ref:path}/preview")

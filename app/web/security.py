@@ -16,6 +16,7 @@ import logging
 import secrets
 from functools import lru_cache
 
+import asgi_csrf as _asgi_csrf
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from starlette.middleware.sessions import SessionMiddleware
@@ -40,6 +41,22 @@ HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+
+
+class _MultipartParser(_asgi_csrf.FormParser):
+    """asgi-csrf 0.11 still passes `FileClass`, which python-multipart no longer takes: without
+    this every multipart form (the admin form's file upload) would fail with a 500 before its
+    token is read. A file part before the token is refused, as asgi-csrf means it to be."""
+
+    def __init__(self, content_type, on_field, on_file, on_end=None, boundary=None, file_name=None,
+                 config={}, **_ignored):  # noqa: B006 - python-multipart's own default
+        def file_before_token(_file):
+            raise _asgi_csrf.FileBeforeToken
+
+        super().__init__(content_type, on_field, file_before_token, on_end, boundary, file_name, config)
+
+
+_asgi_csrf.FormParser = _MultipartParser
 
 
 class SecurityHeaders:
