@@ -13,7 +13,7 @@ from sqlmodel import select
 from app.documents import upload as uploads
 from app.documents.intake import organization_key
 from app.models import Document, Organization
-from app.queries import chain
+from app.chains.queries import chain
 from tests import un_documents as u
 from tests.admin_support import (  # noqa: F401
     admin, admin_client, login, no_slowdown, token,

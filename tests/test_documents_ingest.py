@@ -17,9 +17,9 @@ from sqlmodel import Session, SQLModel, create_engine, func, select
 from app.cli import main
 from app.documents import files
 from app.documents.intake import ingest_paths, organization_key
-from app.ingest import seed
+from app.documents.store import seed
 from app.models import Citation, Document, Organization
-from app.queries import chain
+from app.chains.queries import chain
 from tests import un_documents as u
 from tests.conftest import SEED_DIR, TEST_DB_URL
 

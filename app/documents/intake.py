@@ -27,7 +27,8 @@ from app.citations import Citation as Found
 from app.citations import extract
 from app.documents import files
 from app.documents.metadata import Metadata, read
-from app.ingest import DocumentIn, ingest_document
+from app.chains.membership import in_series
+from app.documents.store import DocumentIn, ingest_document
 from app.models import Citation, Document, Organization
 
 _WS = re.compile(r"\s+")
@@ -144,10 +145,9 @@ def organization_for(session: Session, org: dict[str, Any], filename: str) -> tu
 
 def _refresh_in_series(session: Session, org: Organization) -> None:
     """A new series title may put citations the organization's texts already made in its chain."""
-    titles = [_squash(t) for t in org.series_titles]
     own = select(Document.id).where(Document.organization_id == org.id)
     for c in session.exec(select(Citation).where(Citation.citing_id.in_(own))).all():
-        flag = any(t in _squash(c.paragraph or "") for t in titles)
+        flag = in_series(c.paragraph or "", org.series_titles)
         if c.in_series != flag:
             c.in_series = flag
     session.flush()

@@ -103,7 +103,7 @@ def stated(session: Session, text: str, filename: str = "admin") -> Filled:
 
 def fill(session: Session, form: Any, text: str, *, replace: bool, apply: bool = True,
          filename: str = "admin") -> Filled:
-    """Set on `form` (an `editing.FormIn`) the fields the text's page states: all of them for an
+    """Set on `form` (a `form.FormIn`) the fields the text's page states: all of them for an
     uploaded file (`replace`), only the empty ones for a pasted text; none when not `apply` (a
     text the person has already seen previewed: what they cleared stays cleared)."""
     found = stated(session, text, filename)
