@@ -1,0 +1,85 @@
+"""In Debian's chromium: an admin drops a seed PDF on the add form and saves it without typing a
+field; and the same without JavaScript (pick the file, read it, save)."""
+
+import os
+
+import pytest
+
+from tests import un_documents as u
+from tests.admin_support import PASSWORD
+from tests.browser import chromium, empty_database_url, live_server, run_lineage, screenshot_dir
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    # an empty database: the organization the PDF names is new to Lineage, as it is on a clean clone
+    url = empty_database_url(tmp_path_factory, "browser-upload")
+    with live_server(url, seed=False) as base:
+        env = {**os.environ, "LINEAGE_DATABASE_URL": url, "LINEAGE_ADMIN_PASSWORD": PASSWORD}
+        run_lineage(env, "create-admin", "editor")
+        yield base
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory):
+    return {p.stem[:3]: p for p in u.write_all(tmp_path_factory.mktemp("browser-pdfs"), "pdf")}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def _log_in(page, server):
+    page.goto(server + "/login?lang=en")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin")
+
+
+def test_drop_a_pdf_on_the_add_form_and_save_it_without_typing(server, browser, pdfs):
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _log_in(page, server)
+    page.goto(server + "/admin/documents/new")
+    # the file lands on the drop field; htmx posts it at once and swaps the filled form in
+    page.set_input_files("#f-file", str(pdfs["001"]))
+    page.locator("#fields p.evidence[data-field='symbol']").wait_for()
+    assert page.get_by_label("Symbol", exact=True).input_value() == "A/77/L.107"
+    assert page.get_by_label("Session", exact=True).input_value() == "77"
+    assert page.get_by_label("Kind", exact=True).input_value() == "draft_resolution"
+    assert page.get_by_label("Title", exact=True).input_value() == "联合国同上海合作组织的合作"
+    assert "上海合作组织" in page.locator("#f-organization option:checked").inner_text()
+    assert page.locator("#fields p.evidence[data-field='session'] q").inner_text() == "第七十七届会议"
+    assert page.locator("#preview tr[data-symbol='A/RES/64/183']").count() == 1
+    page.screenshot(path=str(screenshot_dir() / "admin-upload-filled.png"), full_page=True)
+
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/documents/A/77/L.107")
+    assert page.locator("h1").inner_text() == "A/77/L.107"
+    assert "64/183" in page.locator("#cites").inner_text()
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e]
+    context.close()
+
+
+def test_without_javascript_pick_read_and_save(server, browser, pdfs):
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    _log_in(page, server)
+    page.goto(server + "/admin/documents/new")
+    page.set_input_files("#f-file", str(pdfs["003"]))
+    page.get_by_role("button", name="Read the file").click()
+    page.locator("#fields p.evidence[data-field='date']").wait_for()
+    assert page.get_by_label("Adoption date", exact=True).input_value() == "2013-10-22"
+    assert page.get_by_label("Kind", exact=True).input_value() == "letter"
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/documents/**")
+    assert "48/237" in page.locator("#cites").inner_text()
+    context.close()
