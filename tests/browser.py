@@ -108,3 +108,12 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def log_in(page, server: str, username: str, password: str) -> None:
+    """Log in through the login page, in English, and land on /admin."""
+    page.goto(server + "/login?lang=en")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin")

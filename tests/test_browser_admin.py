@@ -6,7 +6,7 @@ import os
 import pytest
 
 from tests.admin_support import PASSWORD, SCO_TEXT, SCO_TITLE
-from tests.browser import chromium, empty_database_url, live_server, run_lineage, screenshot_dir
+from tests.browser import chromium, empty_database_url, live_server, log_in, run_lineage, screenshot_dir
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -30,11 +30,7 @@ def browser():
 
 
 def _log_in(page, server):
-    page.goto(server + "/login?lang=en")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin")
+    log_in(page, server, "editor", PASSWORD)
 
 
 def _fill(page, symbol, kind, organization, session, date, title, text):

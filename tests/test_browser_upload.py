@@ -7,7 +7,7 @@ import pytest
 
 from tests import un_documents as u
 from tests.admin_support import PASSWORD
-from tests.browser import chromium, empty_database_url, live_server, run_lineage, screenshot_dir
+from tests.browser import chromium, empty_database_url, live_server, log_in, run_lineage, screenshot_dir
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -35,11 +35,7 @@ def browser():
 
 
 def _log_in(page, server):
-    page.goto(server + "/login?lang=en")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin")
+    log_in(page, server, "editor", PASSWORD)
 
 
 def test_drop_a_pdf_on_the_add_form_and_save_it_without_typing(server, browser, pdfs):

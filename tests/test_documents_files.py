@@ -157,3 +157,25 @@ def test_reading_in_a_process_of_its_own_gives_the_same_text(made):
         files.read_isolated(b"hello", "x.pdf")
     with pytest.raises(files.Refused, match="memory and time"):
         files.result_of(-9, b"")
+
+
+def test_damaged_files_are_read_or_refused_never_an_exception(made):
+    """Truncated and bit-flipped copies of the seed files: each gives a text or a `Refused`."""
+    import random
+
+    rng = random.Random(13)
+    for kind in ("pdf", "docx"):
+        data = made[kind][2].read_bytes()
+        variants = [data[: len(data) * k // 10] for k in range(1, 10)]
+        for _ in range(25):
+            b = bytearray(data)
+            for _ in range(rng.randint(1, 40)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            variants.append(bytes(b))
+        for v in variants:
+            try:
+                got = files.read_bytes(v, "x." + kind)
+            except files.Refused as e:
+                assert str(e) and "\n" not in str(e)
+            else:
+                assert isinstance(got.text, str)

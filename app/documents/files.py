@@ -342,9 +342,13 @@ def _page_links(page, tp) -> list[str]:
 
 
 def _read_pdf(data: bytes) -> FileText:
+    import pypdfium2 as pdfium
+
     pdf = _open_pdf(data)
     try:
         pages = _pdf_pages(pdf)
+    except pdfium.PdfiumError as e:  # a damaged page or text layer
+        raise Refused(f"unreadable PDF: {str(e).splitlines()[0] if str(e) else 'damaged page'}") from None
     finally:
         pdf.close()
     return _assemble(pages)
@@ -510,6 +514,15 @@ def _xml(blob: bytes):
 
 
 def _read_docx(data: bytes) -> FileText:
+    try:
+        return _read_docx_checked(data)
+    except Refused:
+        raise
+    except Exception as e:  # odd XML in a part python-docx reads lazily: a damaged file
+        raise Refused(f"unreadable Word file ({type(e).__name__})") from None
+
+
+def _read_docx_checked(data: bytes) -> FileText:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 

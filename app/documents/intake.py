@@ -253,6 +253,8 @@ def ingest_paths(
             note(str(path), "refused", str(e))
         except (ValueError, OSError) as e:
             note(str(path), "refused", str(e).splitlines()[0] if str(e) else type(e).__name__)
+        except Exception as e:  # a library tripped by a damaged file: one line, never a traceback
+            note(str(path), "refused", f"unreadable file ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})")
         finally:
             if progress:
                 progress(1)
