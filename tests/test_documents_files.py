@@ -179,3 +179,11 @@ def test_damaged_files_are_read_or_refused_never_an_exception(made):
                 assert str(e) and "\n" not in str(e)
             else:
                 assert isinstance(got.text, str)
+
+
+@pytest.mark.parametrize("name", ["001_0fd7e56c3f5b41c3.txt", "004_5f2f1bc2f128ea34.txt"])
+def test_footnotes_one_point_smaller_than_the_text(tmp_path, name):
+    """The UN's own sizes: 10 pt text, 9 pt footnotes."""
+    path = tmp_path / "un-sizes.pdf"
+    path.write_bytes(u.pdf_bytes(name, body=10.0, note=9.0))
+    _assert_equals_gold(name, files.read_path(path).text)

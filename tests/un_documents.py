@@ -158,8 +158,19 @@ def _units(runs: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
 BODY, LEAD, NOTE, NOTE_LEAD, SUP = 11.0, 17.0, 8.5, 11.5, 6.5
 
 
-def pdf_bytes(name: str, *, pages_extra: int = 0) -> bytes:
-    """The seed text `name` as a PDF laid out like a UN document."""
+def pdf_bytes(name: str, *, pages_extra: int = 0, body: float = 11.0, note: float = 8.5) -> bytes:
+    """The seed text `name` as a PDF laid out like a UN document (`body` and `note`: the font
+    sizes of the text and of the footnotes)."""
+    global BODY, NOTE, LEAD, NOTE_LEAD
+    saved = BODY, NOTE, LEAD, NOTE_LEAD
+    BODY, NOTE, LEAD, NOTE_LEAD = body, note, body * 17 / 11, note * 11.5 / 8.5
+    try:
+        return _pdf_bytes(name, pages_extra)
+    finally:
+        BODY, NOTE, LEAD, NOTE_LEAD = saved
+
+
+def _pdf_bytes(name: str, pages_extra: int) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
