@@ -12,6 +12,7 @@ database for the fresh tables, and another for the shared seeded one.
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,21 @@ if TEST_DB_URL and os.environ.get("PYTEST_XDIST_WORKER"):
 
 
 _pg_engine = None
+
+
+@contextmanager
+def _client_of(engine):
+    """A client of a fresh app whose every request gets a session on `engine`."""
+    app = create_app()
+
+    def _session():
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app) as c:
+        yield c
+    app.dependency_overrides.clear()
 
 
 def _engine():
@@ -88,11 +104,8 @@ def session(engine):
 
 @pytest.fixture
 def client(engine):
-    app = create_app()
-    _session_override(app, engine)
-    with TestClient(app) as c:
+    with _client_of(engine) as c:
         yield c
-    app.dependency_overrides.clear()
 
 
 @pytest.fixture
@@ -111,12 +124,6 @@ def seed_dir() -> Path:
 # --- one seeded database shared by the tests that only read ----------------------------------
 
 
-def _session_override(app, engine) -> None:
-    def _session():
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = _session
 
 
 @pytest.fixture(scope="session")
@@ -152,9 +159,7 @@ def read_session(read_engine):
 
 @pytest.fixture(scope="session")
 def _read_app_client(read_engine):
-    app = create_app()
-    _session_override(app, read_engine)
-    with TestClient(app) as c:
+    with _client_of(read_engine) as c:
         yield c
 
 
