@@ -282,22 +282,26 @@ class GraphvizMissing(RuntimeError):
     """`dot` is not installed (Debian package `graphviz`, see scripts/system-deps.sh)."""
 
 
-def render_svg(timeline: Timeline, **kwargs) -> str:
-    """Lay the timeline out with `dot` and return the SVG document (UTF-8 text, no prolog)."""
+def render_svg(timeline: Timeline, *, name: str = "", **kwargs) -> str:
+    """Lay the timeline out with `dot` and return the SVG document (UTF-8 text, no prolog);
+    `name` is what assistive technology announces for the drawing."""
     import graphviz
 
     try:
         raw = to_dot(timeline, **kwargs).pipe(format="svg")
     except graphviz.ExecutableNotFound as exc:
         raise GraphvizMissing(str(exc)) from exc
-    return _finish_svg(raw, timeline)
+    return _finish_svg(raw, timeline, name=name)
 
 
-def _finish_svg(raw: bytes, timeline: Timeline) -> str:
+def _finish_svg(raw: bytes, timeline: Timeline, *, name: str = "") -> str:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
     root = etree.fromstring(raw, parser)
     root.set("class", "timeline")
-    root.set("role", "img")
+    # A group, not an image: the drawing holds links (an image's content is hidden from
+    # assistive technology, so links in one are unreachable), and a group is named by its label.
+    root.set("role", "group")
+    root.set("aria-label", name or "timeline")
     by_id = {f"doc:{n.key}": n for n in timeline.nodes}
     edges = {e.id: e for e in timeline.edges}
     for g in root.iter(f"{{{SVG_NS}}}g"):

@@ -105,7 +105,8 @@ def _timeline(request: Request, session, org):
         lane_label=lane_label, lang=lang,
     )
     try:
-        svg = graph.render_svg(timeline, undated_label=t("undated", lang))
+        name = f"{t('graph_of', lang)} · {org.acronym}" if org else t("graph_all", lang)
+        svg = graph.render_svg(timeline, name=name, undated_label=t("undated", lang))
     except graph.GraphvizMissing:
         raise HTTPException(
             status_code=503,
