@@ -259,10 +259,10 @@ def kinds(db: Path, n: int, seed: int) -> dict[str, list[str]]:
     sessions = [r[0] for r in con.execute(
         "SELECT DISTINCT session FROM document WHERE session IS NOT NULL ORDER BY session")]
     # pairs of consecutive texts of one series, as the chain page's "compare with previous" links
-    pairs = con.execute(
-        "SELECT coalesce(a.symbol, a.key), coalesce(b.symbol, b.key) FROM document a JOIN document b "
-        "ON b.organization_id = a.organization_id AND b.id = a.id + 1 "
-        "WHERE a.text IS NOT NULL AND b.text IS NOT NULL ORDER BY a.id").fetchall()
+    series = con.execute(
+        "SELECT group_concat(coalesce(symbol, key), char(10)) FROM document "
+        "WHERE text IS NOT NULL AND organization_id IS NOT NULL GROUP BY organization_id ORDER BY organization_id")
+    pairs = [tuple(refs_.split("\n")[:2]) for (refs_,) in series if "\n" in refs_]
     con.close()
     orgs = rng.sample(acronyms, min(n, len(acronyms)))
     pages = range(1, n + 1)
@@ -398,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
                     cookie = admin_cookie(lin.base)
                     conn = Conn(lin.base, args.timeout, {"Cookie": cookie} if kind.startswith("admin") else None)
             conn.close()
+            if not rows:
+                continue
             ms = [r["ms"] for r in rows]
             entry = {"n": len(rows), "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99), "max_ms": max(ms),
                      "max_bytes": max(r["bytes"] for r in rows),
