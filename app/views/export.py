@@ -94,21 +94,23 @@ def _chunks(values: list) -> Iterator[list]:
         yield chunk
 
 
-def _chains(conn: Connection, ids: list[int]) -> dict[int, list[str]]:
-    """Which organizations' chains each document stands in (the rule of queries.chain_members:
-    its own texts, its observer-status resolution, what its texts cite in a series paragraph)."""
+def _chains(conn: Connection, rows: list, observers: dict[str, list[str]], acronyms: dict[int, str]) -> dict[int, list[str]]:
+    """Which organizations' chains each document of `rows` stands in (the rule of
+    queries.chain_members: its own texts, its observer-status resolution, what its texts cite in
+    a paragraph that names the series)."""
+    out: dict[int, set[str]] = {}
+    for r in rows:
+        here = out.setdefault(r.id, set())
+        if r.organization_id is not None:
+            here.add(acronyms[r.organization_id])
+        here.update(observers.get(r.symbol, ()))
     citing = aliased(Document.__table__)
-    rows = conn.execute(union(
-        select(D.id, O.acronym).join(Organization.__table__, O.id == D.organization_id).where(D.id.in_(ids)),
-        select(D.id, O.acronym).join(Organization.__table__, O.observer_symbol == D.symbol).where(D.id.in_(ids)),
-        select(C.cited_id, O.acronym).join(citing, citing.c.id == C.citing_id)
-        .join(Organization.__table__, O.id == citing.c.organization_id)
-        .where(C.cited_id.in_(ids), C.in_series),
-    ))
-    out: dict[int, list[str]] = {}
-    for doc_id, acronym in rows:
-        out.setdefault(doc_id, []).append(acronym)
-    return out
+    for cited_id, org_id in conn.execute(
+        select(C.cited_id, citing.c.organization_id).distinct().join(citing, citing.c.id == C.citing_id)
+        .where(C.cited_id.in_([r.id for r in rows]), C.in_series, citing.c.organization_id.is_not(None))
+    ):
+        out[cited_id].add(acronyms[org_id])
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def _citer_counts(conn: Connection, ids: list[int]) -> dict[int, int]:
@@ -122,8 +124,13 @@ def document_rows(conn: Connection, ids: list[int] | None, *, url: Callable[[obj
     """One dict per document of the scope (every document when `ids` is None), in time order,
     keyed by DOCUMENT_FIELDS."""
     became = aliased(Document.__table__)
+    acronyms, observers = {}, {}
+    for org_id, acronym, observer in conn.execute(select(O.id, O.acronym, O.observer_symbol)):
+        acronyms[org_id] = acronym
+        observers.setdefault(observer, []).append(acronym)
     stmt = (
         select(D.id, D.key, D.symbol, D.kind, D.session, D.date, D.date_source, D.title, D.title_en,
+               D.organization_id,
                D.text.is_not(None).label("has_text"), D.provenance, O.acronym.label("organization"),
                became.c.key.label("became"))
         .select_from(Document.__table__)
@@ -138,7 +145,7 @@ def document_rows(conn: Connection, ids: list[int] | None, *, url: Callable[[obj
     result = conn.execution_options(yield_per=BATCH).execute(stmt)
     for batch in result.partitions():
         batch_ids = [r.id for r in batch]
-        chains = _chains(conn, batch_ids)
+        chains = _chains(conn, batch, observers, acronyms)
         citers = _citer_counts(conn, batch_ids)
         for r in batch:
             d = SimpleNamespace(symbol=r.symbol, kind=r.kind, date=_date(r.date), session=r.session,
@@ -150,7 +157,7 @@ def document_rows(conn: Connection, ids: list[int] | None, *, url: Callable[[obj
                 "label_en": labels.document_label(d, "en"),
                 "kind": r.kind,
                 "organization": r.organization,
-                "chains": ";".join(sorted(chains.get(r.id, []))),
+                "chains": ";".join(chains[r.id]),
                 "session": r.session,
                 "date": d.date.isoformat() if d.date else None,
                 "date_source": r.date_source,
