@@ -271,3 +271,38 @@ def t(key: str, lang: str) -> str:
 def request_lang(request: Request) -> str:
     lang = request.query_params.get("lang") or request.cookies.get("lang") or DEFAULT_LANG
     return lang if lang in LANGS else DEFAULT_LANG
+
+
+# --- timeline graphs drawn ahead of the request (app/graph/) ---------------------------------
+MESSAGES.update({
+    "graph_pending": {
+        "zh": "此图正在绘制，稍后刷新即可看到。以下先按泳道列出图中的文件。",
+        "en": "This graph is being drawn: reload in a moment to see it. Meanwhile, its documents lane by lane.",
+    },
+    "graph_busy": {
+        "zh": "绘图任务繁忙，此图稍后再绘。以下先按泳道列出图中的文件。",
+        "en": "Too many graphs are waiting to be drawn: this one will be later. Meanwhile, its documents lane by lane.",
+    },
+    "graph_failed": {
+        "zh": "Graphviz 无法绘制此图（{reason}）。以下按泳道列出图中的文件。",
+        "en": "Graphviz could not draw this graph ({reason}). Its documents, lane by lane:",
+    },
+    "graph_simpler_edges": {
+        "zh": "曲线连线布局失败，此图改用较简单的连线绘制。",
+        "en": "Curved edges could not be laid out: this graph is drawn with simpler ones.",
+    },
+    "graph_left_out": {
+        "zh": "另有 {n} 份被援引较少的文件未画出（见导出文件）。",
+        "en": "{n} less-cited documents are left out of the drawing (the exports hold them all).",
+    },
+    "graph_summary": {
+        "zh": "全部记录太大，无法一图画出：此图显示第 {lo}–{hi} 届会议中 {lanes} 个组织的链条（第 {page}/{pages} 页），以及它们最常共同援引的文件。",
+        "en": "The whole record is too large for one drawing: this one shows sessions {lo}–{hi}, the chains of {lanes} organizations (page {page} of {pages}), and the documents they cite most.",
+    },
+    "graph_sessions": {"zh": "届会范围", "en": "Sessions"},
+    "graph_from": {"zh": "自第", "en": "From"},
+    "graph_to": {"zh": "至第", "en": "to"},
+    "graph_show": {"zh": "显示", "en": "Show"},
+    "graph_lanes": {"zh": "组织", "en": "Organizations"},
+    "reload": {"zh": "刷新", "en": "Reload"},
+})

@@ -120,12 +120,26 @@ def admin_restore(entry_id: int) -> str:
 # --- Issue 5 views: graph, anomalies, unresolved, diff, feeds, exports -----------------------
 
 
-def graph(acronym: str | None = None) -> str:
-    return f"/organizations/{_q(acronym)}/graph" if acronym else "/graph"
+def graph(acronym: str | None = None, *, sessions: tuple[int, int] | None = None, page: int = 1) -> str:
+    """An organization's timeline, or the overall one (a range of sessions, a page of lanes)."""
+    if acronym:
+        return f"/organizations/{_q(acronym)}/graph"
+    return "/graph" + _graph_query(sessions, page)
 
 
-def graph_svg(acronym: str | None = None) -> str:
-    return f"/organizations/{_q(acronym)}/graph.svg" if acronym else "/graph.svg"
+def graph_svg(acronym: str | None = None, *, sessions: tuple[int, int] | None = None, page: int = 1) -> str:
+    if acronym:
+        return f"/organizations/{_q(acronym)}/graph.svg"
+    return "/graph.svg" + _graph_query(sessions, page)
+
+
+def _graph_query(sessions: tuple[int, int] | None, page: int) -> str:
+    params = {}
+    if sessions:
+        params["from"], params["to"] = sessions
+    if page > 1:
+        params["page"] = page
+    return "?" + urlencode(params) if params else ""
 
 
 def anomalies() -> str:

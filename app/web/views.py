@@ -7,14 +7,23 @@ router is included before `pages`, whose `/documents/{ref:path}` would otherwise
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
 from functools import partial
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from markupsafe import Markup
 
 from app import labels, queries, urls
+from app.config import get_settings
 from app.db import SessionDep
+from app.graph import layouts
+from app.graph import scope as graph_scope
+from app.graph.dot import GraphvizMissing
 from app.i18n import request_lang, t
 from app.symbols import normalize
 from app.views import anomalies as anomaly_rules
@@ -26,6 +35,7 @@ from app.web.errors import NotFound
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 EXPORTS = {
     "documents.csv": "text/csv; charset=utf-8",
@@ -88,10 +98,38 @@ def _absolute(request: Request, path: str) -> str:
 # --- timeline graph ---------------------------------------------------------------------------
 
 
-def _timeline(request: Request, session, org):
+@dataclass
+class _Graph:
+    org: object
+    scope: object
+    timeline: graph.Timeline
+    name: str
+    key: str
+    scope_key: str
+    lang: str
+    dot_kwargs: dict
+    drawing: layouts.Drawing | None
+
+
+def _sessions_or_400(first: int | None, last: int | None) -> tuple[int, int] | None:
+    if first is None and last is None:
+        return None
+    if first is None or last is None or first > last:
+        raise HTTPException(status_code=400, detail="Give a range of sessions as ?from=60&to=67 (from ≤ to).")
+    if last - first + 1 > graph_scope.MAX_SESSIONS:
+        raise HTTPException(status_code=400,
+                            detail=f"At most {graph_scope.MAX_SESSIONS} sessions in one drawing.")
+    return first, last
+
+
+def _prepare_graph(request: Request, session, org, sessions, page) -> _Graph:
+    """What the graph shows (a bounded read), its Graphviz source, and its stored drawing."""
     lang = request_lang(request)
-    scope = queries.scope(session, org)
-    orgs = {o.acronym: o for o in scope.organizations}
+    if org is not None:
+        scope = graph_scope.for_organization(session, org)
+    else:
+        scope = graph_scope.for_everything(session, sessions=sessions, page=page)
+    orgs = {o.acronym: o for o in queries.organizations(session)}
 
     def lane_label(lane: str) -> str:
         if lane == graph.SHARED:
@@ -105,50 +143,111 @@ def _timeline(request: Request, session, org):
         scope, label=partial(labels.document_label, lang=lang), url=urls.document,
         lane_label=lane_label, lang=lang,
     )
+    name = f"{t('graph_of', lang)} · {org.acronym}" if org else t("graph_all", lang)
+    dot_kwargs = {"undated_label": t("undated", lang)}
+    key = layouts.digest(graph.to_dot(timeline, **dot_kwargs).source, name)
+    if org is not None:
+        scope_key = f"org:{org.acronym}"
+    elif scope.summary:
+        scope_key = f"all:{scope.sessions[0]}-{scope.sessions[1]}:{scope.lanes_page}"
+    else:
+        scope_key = "all"
+    return _Graph(org=org, scope=scope, timeline=timeline, name=name, key=key, scope_key=scope_key,
+                  lang=lang, dot_kwargs=dot_kwargs, drawing=layouts.load(session, key))
+
+
+async def _drawing(g: _Graph, engine) -> layouts.Drawing:
+    """The stored drawing; else one asked of the layout thread and waited for a short while
+    (on the event loop: no thread and no connection is held meanwhile); else none yet."""
+    if g.drawing is not None:
+        return g.drawing
+    settings = get_settings()
+
+    def job() -> layouts.Drawing:
+        started = time.monotonic()
+        drawing = layouts.lay_out(g.timeline, name=g.name, timeout=settings.graph_timeout_seconds,
+                                  memory_mb=settings.graph_memory_mb, **g.dot_kwargs)
+        try:
+            layouts.store(engine, key=g.key, scope=g.scope_key, lang=g.lang, drawing=drawing,
+                          seconds=time.monotonic() - started)
+        except Exception:  # noqa: BLE001 - the drawing is still served; the next reader stores it
+            log.exception("storing the layout of %s failed", g.scope_key)
+        return drawing
+
+    future = layouts.drawer.submit(g.key, job)
+    if future is None:
+        return layouts.Drawing(svg=None, routing="busy")
     try:
-        name = f"{t('graph_of', lang)} · {org.acronym}" if org else t("graph_all", lang)
-        svg = graph.render_svg(timeline, name=name, undated_label=t("undated", lang))
-    except graph.GraphvizMissing:
+        return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.graph_wait_seconds)
+    except TimeoutError:
+        return layouts.Drawing(svg=None, routing="pending")
+    except GraphvizMissing:
         raise HTTPException(
             status_code=503,
-            detail="The timeline needs Graphviz's `dot` (Debian package graphviz): "
-            "run `make system-deps`.",
+            detail="The timeline needs Graphviz's `dot` (Debian package graphviz): run `make system-deps`.",
         ) from None
-    return timeline, svg
 
 
-def _graph_page(request: Request, session, org):
-    timeline, svg = _timeline(request, session, org)
+def _drawing_message(drawing: layouts.Drawing, lang: str) -> str | None:
+    if drawing.routing in ("pending", "busy"):
+        return t(f"graph_{drawing.routing}", lang)
+    if drawing.routing == "failed":
+        return t("graph_failed", lang).format(reason=drawing.message or "?")
+    if drawing.routing != "spline":
+        return t("graph_simpler_edges", lang)
+    return None
+
+
+async def _graph_page(request: Request, session, org, sessions=None, page: int = 1):
+    g = await run_in_threadpool(_prepare_graph, request, session, org, sessions, page)
+    drawing = await _drawing(g, session.get_bind())
+    lanes = [(label, [n for n in g.timeline.nodes if n.lane == lane]) for lane, label in g.timeline.lanes]
     return render(request, "graph.html", {
-        "org": org, "timeline": timeline, "svg": Markup(svg),
-        "verb_styles": graph.VERB_STYLES,
+        "org": org, "timeline": g.timeline, "scope": g.scope, "drawing": drawing,
+        "svg": Markup(drawing.svg) if drawing.svg else None, "lanes": lanes,
+        "message": _drawing_message(drawing, g.lang), "verb_styles": graph.VERB_STYLES,
     })
 
 
-def _svg(request: Request, session, org) -> Response:
-    _, svg = _timeline(request, session, org)
-    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
+async def _svg(request: Request, session, org, sessions=None, page: int = 1) -> Response:
+    g = await run_in_threadpool(_prepare_graph, request, session, org, sessions, page)
+    drawing = await _drawing(g, session.get_bind())
+    if drawing.svg is None:
+        message = _drawing_message(drawing, g.lang)
+        status = 503 if drawing.routing in ("pending", "busy") else 422
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + drawing.svg
     return Response(body.encode("utf-8"), media_type="image/svg+xml")
 
 
+SessionsFrom = Query(None, alias="from", ge=1, le=500)
+SessionsTo = Query(None, alias="to", ge=1, le=500)
+LanesPage = Query(1, ge=1, le=100_000)
+
+
 @router.get("/graph")
-def graph_all(request: Request, session: SessionDep):
-    return _graph_page(request, session, None)
+async def graph_all(request: Request, session: SessionDep, first: int | None = SessionsFrom,
+                    last: int | None = SessionsTo, page: int = LanesPage):
+    return await _graph_page(request, session, None, _sessions_or_400(first, last), page)
 
 
 @router.get("/graph.svg")
-def graph_all_svg(request: Request, session: SessionDep):
-    return _svg(request, session, None)
+async def graph_all_svg(request: Request, session: SessionDep, first: int | None = SessionsFrom,
+                        last: int | None = SessionsTo, page: int = LanesPage):
+    return await _svg(request, session, None, _sessions_or_400(first, last), page)
 
 
 @router.get("/organizations/{acronym}/graph")
-def graph_organization(request: Request, session: SessionDep, acronym: str):
-    return _graph_page(request, session, _org_or_404(session, acronym))
+async def graph_organization(request: Request, session: SessionDep, acronym: str):
+    org = await run_in_threadpool(_org_or_404, session, acronym)
+    return await _graph_page(request, session, org)
 
 
 @router.get("/organizations/{acronym}/graph.svg")
-def graph_organization_svg(request: Request, session: SessionDep, acronym: str):
-    return _svg(request, session, _org_or_404(session, acronym))
+async def graph_organization_svg(request: Request, session: SessionDep, acronym: str):
+    org = await run_in_threadpool(_org_or_404, session, acronym)
+    return await _svg(request, session, org)
 
 
 # --- anomalies, unresolved --------------------------------------------------------------------
