@@ -25,7 +25,7 @@ from itertools import islice
 from types import SimpleNamespace
 from xml.sax.saxutils import escape, quoteattr
 
-from sqlalchemy import Integer, cast, extract, func, select, union
+from sqlalchemy import Integer, cast, extract, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from dataclasses import dataclass
 from functools import partial
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -21,7 +19,7 @@ from markupsafe import Markup
 from app import labels, queries, urls
 from app.config import get_settings
 from app.db import SessionDep
-from app.graph import layouts
+from app.graph import drawings, layouts
 from app.graph import scope as graph_scope
 from app.graph.dot import GraphvizMissing
 from app.i18n import request_lang, t
@@ -98,19 +96,6 @@ def _absolute(request: Request, path: str) -> str:
 # --- timeline graph ---------------------------------------------------------------------------
 
 
-@dataclass
-class _Graph:
-    org: object
-    scope: object
-    timeline: graph.Timeline
-    name: str
-    key: str
-    scope_key: str
-    lang: str
-    dot_kwargs: dict
-    drawing: layouts.Drawing | None
-
-
 def _sessions_or_400(first: int | None, last: int | None) -> tuple[int, int] | None:
     if first is None and last is None:
         return None
@@ -122,59 +107,13 @@ def _sessions_or_400(first: int | None, last: int | None) -> tuple[int, int] | N
     return first, last
 
 
-def _prepare_graph(request: Request, session, org, sessions, page) -> _Graph:
-    """What the graph shows (a bounded read), its Graphviz source, and its stored drawing."""
-    lang = request_lang(request)
-    if org is not None:
-        scope = graph_scope.for_organization(session, org)
-    else:
-        scope = graph_scope.for_everything(session, sessions=sessions, page=page)
-    orgs = {o.acronym: o for o in queries.organizations(session)}
-
-    def lane_label(lane: str) -> str:
-        if lane == graph.SHARED:
-            return t("lane_shared", lang)
-        if lane == graph.OTHER:
-            return t("lane_other", lang)
-        o = orgs.get(lane)
-        return f"{lane}\n{o.name_zh if lang == 'zh' else o.name_en}" if o else lane
-
-    timeline = graph.build(
-        scope, label=partial(labels.document_label, lang=lang), url=urls.document,
-        lane_label=lane_label, lang=lang,
-    )
-    name = f"{t('graph_of', lang)} · {org.acronym}" if org else t("graph_all", lang)
-    dot_kwargs = {"undated_label": t("undated", lang)}
-    key = layouts.digest(graph.to_dot(timeline, **dot_kwargs).source, name)
-    if org is not None:
-        scope_key = f"org:{org.acronym}"
-    elif scope.summary:
-        scope_key = f"all:{scope.sessions[0]}-{scope.sessions[1]}:{scope.lanes_page}"
-    else:
-        scope_key = "all"
-    return _Graph(org=org, scope=scope, timeline=timeline, name=name, key=key, scope_key=scope_key,
-                  lang=lang, dot_kwargs=dot_kwargs, drawing=layouts.load(session, key))
-
-
-async def _drawing(g: _Graph, engine) -> layouts.Drawing:
+async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
     """The stored drawing; else one asked of the layout thread and waited for a short while
     (on the event loop: no thread and no connection is held meanwhile); else none yet."""
     if g.drawing is not None:
         return g.drawing
     settings = get_settings()
-
-    def job() -> layouts.Drawing:
-        started = time.monotonic()
-        drawing = layouts.lay_out(g.timeline, name=g.name, timeout=settings.graph_timeout_seconds,
-                                  memory_mb=settings.graph_memory_mb, **g.dot_kwargs)
-        try:
-            layouts.store(engine, key=g.key, scope=g.scope_key, lang=g.lang, drawing=drawing,
-                          seconds=time.monotonic() - started)
-        except Exception:  # noqa: BLE001 - the drawing is still served; the next reader stores it
-            log.exception("storing the layout of %s failed", g.scope_key)
-        return drawing
-
-    future = layouts.drawer.submit(g.key, job)
+    future = layouts.drawer.submit(g.key, partial(drawings.draw, g, engine))
     if future is None:
         return layouts.Drawing(svg=None, routing="busy")
     try:
@@ -199,7 +138,7 @@ def _drawing_message(drawing: layouts.Drawing, lang: str) -> str | None:
 
 
 async def _graph_page(request: Request, session, org, sessions=None, page: int = 1):
-    g = await run_in_threadpool(_prepare_graph, request, session, org, sessions, page)
+    g = await run_in_threadpool(drawings.prepare, session, org, request_lang(request), sessions, page)
     drawing = await _drawing(g, session.get_bind())
     lanes = [(label, [n for n in g.timeline.nodes if n.lane == lane]) for lane, label in g.timeline.lanes]
     return render(request, "graph.html", {
@@ -210,7 +149,7 @@ async def _graph_page(request: Request, session, org, sessions=None, page: int =
 
 
 async def _svg(request: Request, session, org, sessions=None, page: int = 1) -> Response:
-    g = await run_in_threadpool(_prepare_graph, request, session, org, sessions, page)
+    g = await run_in_threadpool(drawings.prepare, session, org, request_lang(request), sessions, page)
     drawing = await _drawing(g, session.get_bind())
     if drawing.svg is None:
         message = _drawing_message(drawing, g.lang)
