@@ -6,7 +6,7 @@ one transaction's notifications are folded into one: exactly the signal a cache 
 pages needs (app/web/cache.py). SQLite needs none of this: `PRAGMA data_version` says the same.
 
 The statements live here once: migration 0005 runs them, and so does `create_all` (DDL events),
-as for the full-text index (app/fts.py).
+as for the full-text index (app/search/fts.py).
 """
 
 from sqlalchemy import DDL, event

@@ -43,7 +43,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from app.ingest import database_is_empty, seed
+    from app.documents.store import database_is_empty, seed
 
     with _session() as session:
         if args.if_empty and not database_is_empty(session):
@@ -62,7 +62,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from app.bulk import import_jsonl
+    from app.exports.jsonl import import_jsonl
 
     size = os.path.getsize(args.file)
     with _session() as session, open(args.file, encoding="utf-8") as fh, tqdm(
@@ -76,7 +76,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from app.bulk import export_lines
+    from app.exports.jsonl import export_lines
 
     count = 0
     with _session() as session, open(args.file, "w", encoding="utf-8") as out:
@@ -91,7 +91,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     """An administrator account: the password from LINEAGE_ADMIN_PASSWORD, else a prompt."""
     import getpass
 
-    from app.auth import check_new_credentials, create_admin
+    from app.accounts.users import check_new_credentials, create_admin
 
     password = get_settings().admin_password
     if not password:
@@ -136,18 +136,19 @@ def cmd_draw_graphs(args: argparse.Namespace) -> int:
     """Lay out every organization's timeline and the overall one, ahead of their first readers."""
     import time
 
-    from app import queries
+    from app.chains.queries import organizations
     from app.graph import drawings
+    from app.web.urls import document as document_url
 
     langs = [x for x in args.lang.split(",") if x]
     drawn = failed = kept = 0
     started = time.monotonic()
     with _session() as session:
         engine = session.get_bind()
-        targets = [None] + list(queries.organizations(session))
+        targets = [None] + list(organizations(session))
         for org in targets:
             for lang in langs:
-                g = drawings.prepare(session, org, lang)
+                g = drawings.prepare(session, org, lang, url=document_url)
                 if g.drawing is not None:
                     kept += 1
                     continue

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 import app.changes  # noqa: F401  (and so are PostgreSQL's change notifications)
-import app.fts  # noqa: F401  (the full-text index is created with the tables)
+import app.search.fts  # noqa: F401  (the full-text index is created with the tables)
 from app.config import get_settings
 
 

@@ -1,5 +1,8 @@
 """The UI in Chinese and English. A `lang` URL parameter chooses, a cookie remembers."""
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from fastapi import Request
 
 LANGS = ("zh", "en")
@@ -271,6 +274,14 @@ def t(key: str, lang: str) -> str:
 def request_lang(request: Request) -> str:
     lang = request.query_params.get("lang") or request.cookies.get("lang") or DEFAULT_LANG
     return lang if lang in LANGS else DEFAULT_LANG
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message for a person, translated when rendered: `t(key).format(**params)`."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 # --- timeline graphs drawn ahead of the request (app/graph/) ---------------------------------

@@ -9,9 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from app.config import PROJECT_ROOT, get_settings
 from app.web.cache import PageCache, version_probe
 from app.web.limits import BodyLimit
-from app.web.security import SecurityHeaders
-from app import auth
-from app.web import admin, api, errors, pages, views
+from app.web import admin, api, chains, documents, errors, exports, graph, login, search, security
 
 
 @asynccontextmanager
@@ -35,10 +33,11 @@ def create_app() -> FastAPI:
     # Session and CSRF middleware, and the login redirect of AdminDep (issue 4). Added first so
     # that it runs inside the two below: bodies are capped before asgi-csrf reads a form, and its
     # 403 gets the security headers.
-    auth.install(app)
+    security.install(app)
+    login.install(app)
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(security.SecurityHeaders)
     # Outermost, so a stored page is replayed with its security headers and without any work.
     settings = get_settings()
     app.add_middleware(
@@ -51,10 +50,14 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api.router)
-    # before pages: its /documents/{ref:path} would swallow /documents/{ref}/citing.atom
-    app.include_router(views.router)
+    app.include_router(chains.router)
+    app.include_router(search.router)
+    app.include_router(graph.router)
+    # before documents: its /documents/{ref:path} would swallow /documents/{ref}/citing.atom
+    app.include_router(exports.router)
+    app.include_router(login.router)
     app.include_router(admin.router)
-    app.include_router(pages.router)
+    app.include_router(documents.router)
     errors.install(app)
     app.openapi = errors.openapi_with_our_errors(app)
     return app

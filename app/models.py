@@ -5,42 +5,17 @@ known only because something cites it: it then has no text, and its date is what
 """
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.citations import models as citation_record
+from app.symbols import DocumentKind  # noqa: F401  (the one list of kinds, kept pure there)
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-class DocumentKind(StrEnum):
-    ga_resolution = "ga_resolution"
-    sc_resolution = "sc_resolution"
-    draft_resolution = "draft_resolution"
-    letter = "letter"
-    presidential_statement = "presidential_statement"
-    report = "report"
-    other = "other"
-
-
-class VerbClass(StrEnum):
-    recall = "recall"
-    refer = "refer"
-    reaffirm = "reaffirm"
-    note = "note"
-    welcome = "welcome"
-    bear_in_mind = "bear_in_mind"
-    other = "other"
-
-
-class Location(StrEnum):
-    preamble = "preamble"
-    operative = "operative"
-    footnote = "footnote"
-    body = "body"
 
 
 class Organization(SQLModel, table=True):
@@ -120,6 +95,22 @@ class Citation(SQLModel, table=True):
     in_series: bool = Field(default=False)
 
 
+# A citation row holds the extractor's record (app.citations.Citation) field by field; only the
+# cited symbol and date are named for what they are about.
+CITATION_COLUMNS = {name: {"symbol": "cited_symbol", "date": "cited_date"}.get(name, name)
+                    for name in citation_record.FIELDS}
+
+
+def citation_columns(record: citation_record.Citation) -> dict[str, Any]:
+    """The row values of an extracted (or typed, or imported) citation."""
+    return {column: getattr(record, name) for name, column in CITATION_COLUMNS.items()}
+
+
+def citation_record_of(row) -> citation_record.Citation:
+    """A stored citation (or a row of its columns) as the extractor's record."""
+    return citation_record.Citation(**{name: getattr(row, column) for name, column in CITATION_COLUMNS.items()})
+
+
 # --- the admin (issue 4) -------------------------------------------------------------------
 
 
@@ -147,7 +138,7 @@ class LoginAttempt(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     """One admin change: who, when, and the document in full before and after it.
 
-    `before`/`after` are snapshots (`app.editing.snapshot`: the document's fields and its
+    `before`/`after` are snapshots (`app.documents.audit.snapshot`: the document's fields and its
     citations), so a delete or an edit can be undone from the audit page. No foreign key to the
     document: the history outlives it.
     """

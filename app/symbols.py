@@ -11,15 +11,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 
 __all__ = [
+    "KINDS",
     "MAX_LENGTH",
+    "DocumentKind",
     "Normalized",
     "SymbolInfo",
     "candidates",
     "normalize",
     "parse",
-    "undocs_url",
 ]
 
 #: Longest input `normalize` accepts. Real symbols are < 40 characters; the longest joint
@@ -32,14 +34,21 @@ MAX_LENGTH = 80
 FIRST_NEW_STYLE_SESSION = 31
 LAST_PLAUSIBLE_SESSION = 199
 
-KINDS = (
-    "ga_resolution",
-    "sc_resolution",
-    "draft_resolution",
-    "presidential_statement",
-    "report",
-    "other",
-)
+
+
+class DocumentKind(StrEnum):
+    """What a document is: `parse` tells it from a symbol, the admin form and the facts give it."""
+
+    ga_resolution = "ga_resolution"
+    sc_resolution = "sc_resolution"
+    draft_resolution = "draft_resolution"
+    letter = "letter"
+    presidential_statement = "presidential_statement"
+    report = "report"
+    other = "other"
+
+
+KINDS = tuple(k.value for k in DocumentKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,16 +332,6 @@ def parse(symbol: str) -> SymbolInfo:
         return SymbolInfo(s, "report", None, int(m.group(1)))
     m = _P_A_SESSION.match(s)
     return SymbolInfo(s, "other", int(m.group(1)) if m else None, year)
-
-
-def undocs_url(symbol: str, lang: str = "zh") -> str:
-    """`undocs_url('59/48')` -> `'https://undocs.org/zh/A/RES/59/48'`.
-
-    The symbol is normalized when it can be; otherwise it is used as given (stripped).
-    """
-    n = normalize(symbol)
-    s = n.symbol if n.symbol is not None else symbol.strip()
-    return f"https://undocs.org/{lang}/{s}"
 
 
 # --------------------------------------------------------------------------- candidates

@@ -212,7 +212,7 @@ def session_dates(rng: random.Random, year: int, n: int) -> list[dt.date]:
 
 
 def _ref_date(d: Doc) -> dt.date:
-    """Where a document stands in time (as queries.sort_date): its date, else its session."""
+    """Where a document stands in time (as app.calendar.sort_date): its date, else its session."""
     return d.date or dt.date(1945 + (d.session or 0), 9, 1)
 
 
@@ -668,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     docs, orgs = plan(args.scale, args.seed)
     timings["plan"] = time.perf_counter() - t
 
-    from app import fts
+    from app.search import fts
 
     con = sqlite3.connect(out, isolation_level=None)
     con.execute("PRAGMA journal_mode=DELETE")

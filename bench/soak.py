@@ -24,7 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.editing import digest  # noqa: E402
+from app.documents.form import digest  # noqa: E402
 from tests.admin_support import SCO_TEXT, SCO_TITLE  # noqa: E402
 from tests.browser import free_port  # noqa: E402
 

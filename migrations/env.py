@@ -8,14 +8,14 @@ import app.models  # noqa: F401  (registers the tables)
 from app.config import Settings
 from app.db import make_engine
 
-from app.fts import FTS_NAMES, TRGM_INDEXES
+from app.search.fts import FTS_NAMES, TRGM_INDEXES
 
 config = context.config
 target_metadata = SQLModel.metadata
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """The full-text index is made by app.fts, not by the models: autogenerate leaves it alone."""
+    """The full-text index is made by app.search.fts, not by the models: autogenerate leaves it alone."""
     if type_ == "table" and (name in FTS_NAMES or any(name.startswith(f + "_") for f in FTS_NAMES)):
         return False
     if type_ == "index" and name in TRGM_INDEXES:

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from app import editing
-from app.auth import create_admin
+from app.documents import form as editing
+from app.accounts.users import create_admin
 from app.config import get_settings
 from tests.conftest import SEED_DIR
 

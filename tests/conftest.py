@@ -94,7 +94,7 @@ def client(engine):
 
 @pytest.fixture
 def seeded(session):
-    from app.ingest import seed
+    from app.documents.store import seed
 
     seed(session, SEED_DIR)
     return session

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlmodel import func, select
 
-from app import queries
+from app.documents import queries
 from app.models import AuditEntry, Citation, Document
 from tests.admin_support import (  # noqa: F401
     SCO_TEXT, admin, admin_client, login, no_slowdown, preview_rows, rows_as_form, sco_form, submit, token,
@@ -367,7 +367,7 @@ def test_corrections_are_kept_and_shown_on_the_next_edit(admin_client, session):
 
 
 def test_a_stale_form_is_refused_and_says_what_changed(admin_client, client, session, engine):
-    from app.auth import create_admin
+    from app.accounts.users import create_admin
 
     stale = _edit_data(session, title="Alice's title")
     # Bob, another admin, saves the same document first.

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlmodel import Session, func, select
 
-from app import auth
+from app.accounts import throttle, users
+from app.web import security
 from app.cli import main
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_session
@@ -33,9 +34,9 @@ def test_passwords_are_stored_as_argon2id_hashes(session, admin):
     user = session.exec(select(User)).one()
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
-    assert auth.verify_password(user.password_hash, PASSWORD)
-    assert not auth.verify_password(user.password_hash, PASSWORD + "x")
-    assert not auth.verify_password("not a hash", PASSWORD)
+    assert users.verify_password(user.password_hash, PASSWORD)
+    assert not users.verify_password(user.password_hash, PASSWORD + "x")
+    assert not users.verify_password("not a hash", PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -44,14 +45,14 @@ def test_passwords_are_stored_as_argon2id_hashes(session, admin):
 )
 def test_weak_or_malformed_credentials_are_refused(session, username, password, problem):
     with pytest.raises(ValueError, match=problem):
-        auth.create_admin(session, username, password)
+        users.create_admin(session, username, password)
 
 
 def test_an_existing_admin_is_not_overwritten_without_reset(session, admin):
     with pytest.raises(ValueError, match="exists"):
-        auth.create_admin(session, "alice", "another long password")
-    assert auth.create_admin(session, "alice", "another long password", reset=True) is False
-    assert auth.authenticate(session, "alice", "another long password") is not None
+        users.create_admin(session, "alice", "another long password")
+    assert users.create_admin(session, "alice", "another long password", reset=True) is False
+    assert users.authenticate(session, "alice", "another long password") is not None
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def test_create_admin_reads_the_password_from_the_environment(cli_database, monk
     from app.db import get_engine
 
     with Session(get_engine()) as s:
-        assert auth.authenticate(s, "carol", PASSWORD) is not None
+        assert users.authenticate(s, "carol", PASSWORD) is not None
 
 
 def test_create_admin_prompts_for_the_password(cli_database, monkeypatch, capsys):
@@ -135,12 +136,12 @@ def test_login_never_redirects_to_another_site(client, admin, no_slowdown, targe
 
 def test_session_cookie_is_signed_httponly_and_lax(client, admin, no_slowdown):
     response = login(client)
-    cookie = next(c for c in _cookie_headers(response) if c.startswith(auth.SESSION_COOKIE + "="))
+    cookie = next(c for c in _cookie_headers(response) if c.startswith(security.SESSION_COOKIE + "="))
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     assert "secure" not in cookie.lower()  # plain http: a Secure cookie would never come back
     # A cookie changed by hand is not a session.
     value = cookie.split(";")[0].split("=", 1)[1]
-    client.cookies.set(auth.SESSION_COOKIE, value[:-4] + "AAAA")
+    client.cookies.set(security.SESSION_COOKIE, value[:-4] + "AAAA")
     assert client.get("/admin", follow_redirects=False).status_code == 303
 
 
@@ -161,7 +162,7 @@ def test_cookies_are_secure_over_https(engine, admin, no_slowdown):
         assert "Secure" in csrf_cookie
         response = login(https)
         assert response.status_code == 303
-        session_cookie = next(c for c in _cookie_headers(response) if c.startswith(auth.SESSION_COOKIE + "="))
+        session_cookie = next(c for c in _cookie_headers(response) if c.startswith(security.SESSION_COOKIE + "="))
         assert "secure" in session_cookie.lower()
         assert https.get("/admin").status_code == 200
 
@@ -177,21 +178,21 @@ def test_secure_cookies_can_be_forced_by_a_setting(engine, admin, no_slowdown, m
 def test_changing_the_password_ends_existing_sessions(client, session, admin, no_slowdown):
     login(client)
     assert client.get("/admin").status_code == 200
-    auth.create_admin(session, "alice", "a brand new password", reset=True)
+    users.create_admin(session, "alice", "a brand new password", reset=True)
     assert client.get("/admin", follow_redirects=False).status_code == 303
 
 
 def test_production_refuses_to_start_without_a_secret_key():
     with pytest.raises(ValidationError, match="LINEAGE_SECRET_KEY"):
         Settings(environment="production", secret_key=None)
-    assert auth.secret_key(Settings(environment="production", secret_key="k" * 40)) == "k" * 40
+    assert security.secret_key(Settings(environment="production", secret_key="k" * 40)) == "k" * 40
 
 
 def test_development_without_a_key_uses_a_random_one_and_says_so(caplog):
-    auth._development_key.cache_clear()
+    security._development_key.cache_clear()
     with caplog.at_level(logging.WARNING, logger="lineage.auth"):
-        first = auth.secret_key(Settings(secret_key=None))
-        assert auth.secret_key(Settings(secret_key=None)) == first
+        first = security.secret_key(Settings(secret_key=None))
+        assert security.secret_key(Settings(secret_key=None)) == first
     assert len(first) >= 32
     assert sum("LINEAGE_SECRET_KEY is not set" in r.message for r in caplog.records) == 1
 
@@ -200,7 +201,7 @@ def test_development_without_a_key_uses_a_random_one_and_says_so(caplog):
 
 
 def test_repeated_failures_are_slowed_then_refused(client, admin, monkeypatch):
-    from app.web import admin as admin_routes
+    from app.web import login as admin_routes
 
     waits = []
 
@@ -211,12 +212,12 @@ def test_repeated_failures_are_slowed_then_refused(client, admin, monkeypatch):
         raise AssertionError(f"slept {seconds} s in a handler thread")
 
     monkeypatch.setattr(admin_routes, "wait", wait)
-    monkeypatch.setattr(auth.time, "sleep", no_thread_sleeps)
+    monkeypatch.setattr(throttle.time, "sleep", no_thread_sleeps)
     monkeypatch.setattr(get_settings(), "login_slowdown_seconds", 0.5)
-    statuses = [login(client, password=f"wrong {i}").status_code for i in range(auth.MAX_FAILURES)]
-    assert statuses == [401] * auth.MAX_FAILURES
-    assert waits[0] == 0.5 and waits == sorted(waits) and max(waits) <= auth.MAX_DELAY
-    assert len(waits) == auth.MAX_FAILURES - auth.FREE_FAILURES
+    statuses = [login(client, password=f"wrong {i}").status_code for i in range(throttle.MAX_FAILURES)]
+    assert statuses == [401] * throttle.MAX_FAILURES
+    assert waits[0] == 0.5 and waits == sorted(waits) and max(waits) <= throttle.MAX_DELAY
+    assert len(waits) == throttle.MAX_FAILURES - throttle.FREE_FAILURES
     # From now on even the right password gets 429, with the time to wait.
     refused = login(client)
     assert refused.status_code == 429
@@ -225,7 +226,7 @@ def test_repeated_failures_are_slowed_then_refused(client, admin, monkeypatch):
 
 
 def test_failures_are_counted_per_address_across_usernames(client, admin, no_slowdown):
-    for i in range(auth.MAX_FAILURES):
+    for i in range(throttle.MAX_FAILURES):
         login(client, f"nobody{i}", "x")
     assert login(client).status_code == 429
 
@@ -233,7 +234,7 @@ def test_failures_are_counted_per_address_across_usernames(client, admin, no_slo
 def test_failures_are_shared_by_every_worker(engine, admin, no_slowdown):
     # Two app instances (two workers) on one database count the same failures.
     with _client_for(engine, "http://testserver") as one, _client_for(engine, "http://testserver") as two:
-        for i in range(auth.MAX_FAILURES // 2):
+        for i in range(throttle.MAX_FAILURES // 2):
             login(one, password="wrong")
             login(two, password="wrong")
         assert login(one).status_code == 429
@@ -241,10 +242,10 @@ def test_failures_are_shared_by_every_worker(engine, admin, no_slowdown):
 
 
 def test_failures_age_out_and_success_clears_them(session, admin, no_slowdown):
-    for _ in range(auth.FREE_FAILURES + 1):
-        auth.record_failure(session, "alice", "10.0.0.1")
-    assert auth.throttle(session, "alice", "10.0.0.2").failures == auth.FREE_FAILURES + 1
-    later = auth.utcnow() + auth.WINDOW + auth.dt.timedelta(seconds=1)
-    assert auth.throttle(session, "alice", "10.0.0.1", now=later).failures == 0
-    assert auth.login(session, "alice", PASSWORD, "10.0.0.1").status == 303
+    for _ in range(throttle.FREE_FAILURES + 1):
+        throttle.record_failure(session, "alice", "10.0.0.1")
+    assert throttle.throttle(session, "alice", "10.0.0.2").failures == throttle.FREE_FAILURES + 1
+    later = throttle.utcnow() + throttle.WINDOW + throttle.dt.timedelta(seconds=1)
+    assert throttle.throttle(session, "alice", "10.0.0.1", now=later).failures == 0
+    assert throttle.login(session, "alice", PASSWORD, "10.0.0.1").status == 303
     assert session.exec(select(func.count()).select_from(LoginAttempt)).one() == 0

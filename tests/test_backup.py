@@ -4,7 +4,7 @@ from sqlmodel import Session, delete
 
 from app.backup import backup, restore
 from app.config import Settings
-from app.ingest import seed
+from app.documents.store import seed
 from app.migrate import upgrade
 from app.models import Citation, Document
 from tests.conftest import SEED_DIR

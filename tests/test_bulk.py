@@ -5,7 +5,7 @@ import json
 
 from sqlmodel import select
 
-from app.bulk import export_lines, import_jsonl
+from app.exports.jsonl import export_lines, import_jsonl
 from app.models import Citation, Document, Organization
 
 

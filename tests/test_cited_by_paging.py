@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from app.ingest import DocumentIn, ingest_document
+from app.documents.store import DocumentIn, ingest_document
 from tests.helpers import soup
 
 CITERS = 230  # three pages: 100, 100, 30

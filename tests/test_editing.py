@@ -7,8 +7,10 @@ import pytest
 from sqlmodel import select
 from starlette.datastructures import FormData
 
-from app import editing, queries
-from app.ingest import StaleDocument, delete_document, ingest_document
+from app import calendar
+from app.documents import audit, queries
+from app.documents import form as editing
+from app.documents.store import StaleDocument, delete_document, ingest_document
 from app.models import Citation, Document
 
 
@@ -24,11 +26,11 @@ from app.models import Citation, Document
     ],
 )
 def test_the_sessions_a_date_fits(date, kind, sessions):
-    assert editing.sessions_of(dt.date.fromisoformat(date), kind) == sessions
+    assert calendar.sessions_of(dt.date.fromisoformat(date), kind) == sessions
 
 
 def test_session_range():
-    assert editing.session_range(64) == (2009, 2010)
+    assert calendar.session_range(64) == (2009, 2010)
 
 
 def test_row_keys_number_each_mention_of_a_symbol():
@@ -68,15 +70,15 @@ def test_a_changed_verb_gets_its_class(verb, cls):
 
 def test_a_snapshot_restores_the_document_exactly(seeded):
     doc = queries.by_symbol(seeded, "A/77/L.107")
-    snap = editing.snapshot(seeded, doc)
+    snap = audit.snapshot(seeded, doc)
     assert snap["organization"] == "SCO" and len(snap["citations"]) == 13
-    data, cits = editing.from_snapshot(snap)
+    data, cits = audit.from_snapshot(snap)
     assert ingest_document(seeded, data, citations=cits).changed is False
 
 
 def test_the_version_guards_against_a_stale_save(seeded):
     doc = queries.by_symbol(seeded, "A/77/L.107")
-    data, cits = editing.from_snapshot(editing.snapshot(seeded, doc))
+    data, cits = audit.from_snapshot(audit.snapshot(seeded, doc))
     data.title = "one"
     ingest_document(seeded, data, citations=cits, document_id=doc.id, expected_version=1)
     assert queries.by_symbol(seeded, "A/77/L.107").version == 2
@@ -90,7 +92,7 @@ def test_the_version_guards_against_a_stale_save(seeded):
 
 def test_any_change_bumps_the_version_and_an_identical_ingest_does_not(seeded):
     doc = queries.by_symbol(seeded, "A/77/L.107")
-    data, cits = editing.from_snapshot(editing.snapshot(seeded, doc))
+    data, cits = audit.from_snapshot(audit.snapshot(seeded, doc))
     ingest_document(seeded, data, citations=cits)
     assert doc.version == 1
     data.title = "changed by an import"
@@ -103,7 +105,7 @@ def test_a_text_for_a_cited_symbol_takes_over_its_document(seeded):
     citers = {d.symbol for _, d in queries.cited_by(seeded, placeholder)}
     letter = seeded.exec(select(Document).where(Document.key == "seed-000-02a8ab7b9388f710")).one()
     # Renaming a text to a cited symbol: its citers now cite the text.
-    data, cits = editing.from_snapshot(editing.snapshot(seeded, letter))
+    data, cits = audit.from_snapshot(audit.snapshot(seeded, letter))
     data.symbol = "A/RES/65/124"
     result = ingest_document(seeded, data, citations=cits, document_id=letter.id)
     assert result.document.id == letter.id and result.document.symbol == "A/RES/65/124"
@@ -113,7 +115,7 @@ def test_a_text_for_a_cited_symbol_takes_over_its_document(seeded):
 
 def test_a_symbol_with_a_text_is_never_taken_over(seeded):
     letter = seeded.exec(select(Document).where(Document.key == "seed-000-02a8ab7b9388f710")).one()
-    data, cits = editing.from_snapshot(editing.snapshot(seeded, letter))
+    data, cits = audit.from_snapshot(audit.snapshot(seeded, letter))
     data.symbol = "A/77/L.107"
     with pytest.raises(ValueError, match="another document"):
         ingest_document(seeded, data, citations=cits, document_id=letter.id)

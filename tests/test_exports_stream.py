@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from app import urls
-from app.views import export
+from app.web import urls
+from app.exports import formats as export
 
 NAMES = ("documents.csv", "citations.csv", "lineage.json", "lineage.jsonl", "lineage.graphml")
 

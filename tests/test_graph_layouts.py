@@ -11,7 +11,7 @@ import time
 import pytest
 from sqlmodel import select
 
-from app import urls
+from app.web import urls
 from app.config import get_settings
 from app.graph import layouts
 from app.graph import scope as graph_scope

@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import func, select
 
-from app.ingest import DocumentIn, ingest_document
+from app.documents.store import DocumentIn, ingest_document
 from app.models import Citation, Document
 from tests.helpers import soup
 

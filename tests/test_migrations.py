@@ -48,8 +48,8 @@ def test_migrated_database_has_the_full_text_index(empty_database):
     """Search on a migrated database (as `make run` makes it), not only on create_all's."""
     from sqlmodel import Session
 
-    from app import queries
-    from app.ingest import DocumentIn, ingest_document
+    from app.search import queries
+    from app.documents.store import DocumentIn, ingest_document
 
     url, engine = empty_database
     upgrade(url)

@@ -59,7 +59,7 @@ def test_chain_link_shows_what_it_recalls_and_leaves_out(app_client):
 
 def test_chain_shows_a_resolution_left_out(client, session):
     """A text that skips an earlier resolution of its series says so."""
-    from app.ingest import DocumentIn, ingest_document, seed
+    from app.documents.store import DocumentIn, ingest_document, seed
     from tests.conftest import SEED_DIR
 
     seed(session, SEED_DIR)

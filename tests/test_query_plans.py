@@ -6,7 +6,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from app import queries
+from app.chains import queries as chains
+from app.documents import queries
 from tests.conftest import TEST_DB_URL
 
 pytestmark = pytest.mark.skipif(bool(TEST_DB_URL), reason="EXPLAIN QUERY PLAN is SQLite's")
@@ -42,12 +43,12 @@ def full_scans(session, statements):
 
 @pytest.mark.parametrize("what", ["chain", "document", "cited_by"])
 def test_page_queries_use_indexes(seeded, engine, what):
-    org = queries.organization(seeded, "SCO")
+    org = chains.organization(seeded, "SCO")
     doc = queries.by_symbol(seeded, "A/RES/59/48")
     seeded.expire_all()
     with captured(engine) as statements:
         if what == "chain":
-            queries.chain(seeded, org)
+            chains.chain(seeded, org)
         elif what == "document":
             queries.by_ref(seeded, "A/77/L.107")
             queries.cites(seeded, doc)

@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine
-from app.ingest import DocumentIn, ingest_document
+from app.documents.store import DocumentIn, ingest_document
 from app.models import Citation, Document
 from tests.browser import live_server
 from tests.conftest import TEST_DB_URL
@@ -146,7 +146,7 @@ def test_sigkill_in_the_middle_of_an_admin_save(database):
     database has no trace of that save, and the same save then goes through."""
     import re
 
-    from app import editing
+    from app.documents import form as editing
     from tests.admin_support import PASSWORD, sco_form
     from tests.browser import SERVERS, run_lineage
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, settings
 from sqlmodel import Session
 
 from app.db import get_session
-from app.ingest import seed
+from app.documents.store import seed
 from app.main import create_app
 from tests.conftest import SEED_DIR, _engine
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app import queries
-from app.ingest import DocumentIn, ingest_document
+from app.search import queries
+from app.documents.store import DocumentIn, ingest_document
 from tests.helpers import soup, texts
 
 

@@ -6,8 +6,8 @@ import re
 
 from sqlmodel import func, select
 
-from app import queries
-from app.ingest import seed
+from app.documents import queries
+from app.documents.store import seed
 from app.models import Citation, Document, Organization
 
 

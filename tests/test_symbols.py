@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.symbols import SymbolInfo, candidates, normalize, parse, undocs_url
+from app.symbols import SymbolInfo, candidates, normalize, parse
 
 # (as written, normalized) - the table of the contract first, then forms seen in the seeds
 NORMALIZE = [
@@ -146,12 +146,6 @@ def test_parse(raw, kind, session, year):
 def test_parse_rejects_non_symbols_with_the_reason():
     with pytest.raises(ValueError, match="date"):
         parse("2009-12-18")
-
-
-def test_undocs_url():
-    assert undocs_url("A/RES/59/48") == "https://undocs.org/zh/A/RES/59/48"
-    assert undocs_url("59/48") == "https://undocs.org/zh/A/RES/59/48"
-    assert undocs_url("1631 (2005)", lang="en") == "https://undocs.org/en/S/RES/1631(2005)"
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from app import urls
-from app.ingest import DocumentIn, ingest_document, upsert_organization
-from app.views.anomalies import cadence
+from app.web import urls
+from app.documents.store import DocumentIn, ingest_document, upsert_organization
+from app.chains.anomalies import cadence
 from tests.helpers import soup
 
 TITLE = "联合国同测试组织的合作"

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from app import urls
-from app.views.timepoint import BadAsOf, parse_as_of
+from app.web import urls
+from app.chains.timepoint import BadAsOf, parse_as_of
 from tests.helpers import chain_labels, soup
 
 

@@ -2,9 +2,9 @@
 
 import copy
 
-from app import urls
-from app.queries import by_ref
-from app.views.diff import Para, align, diff_texts, inline, parse_spec
+from app.web import urls
+from app.documents.queries import by_ref
+from app.documents.diff import Para, align, diff_texts, inline, parse_spec
 from tests.helpers import soup
 
 CSTO_LETTER = "seed-002-cad8b63664231793"

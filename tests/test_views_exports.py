@@ -6,10 +6,10 @@ import json
 
 import networkx as nx
 
-from app import urls
-from app.ingest import seed
+from app.web import urls
+from app.documents.store import seed
 from app.models import Citation, Document
-from app.views.export import CITATION_FIELDS, DOCUMENT_FIELDS
+from app.exports.formats import CITATION_FIELDS, DOCUMENT_FIELDS
 from tests.helpers import soup
 
 

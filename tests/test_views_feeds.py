@@ -5,8 +5,8 @@ import datetime as dt
 import feedparser
 from lxml import etree
 
-from app import urls
-from app.ingest import DocumentIn, ingest_document
+from app.web import urls
+from app.documents.store import DocumentIn, ingest_document
 from tests.helpers import soup
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -4,9 +4,9 @@ import re
 
 from lxml import etree
 
-from app import urls
+from app.web import urls
 from app.models import Document
-from app.views import graph
+from app.graph import layout as graph
 from tests.helpers import soup
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -166,7 +166,7 @@ def test_empty_database_draws_an_empty_graph(client):
 def test_awkward_titles_and_keys_do_not_break_the_svg(seeded, client):
     import datetime as dt
 
-    from app.ingest import DocumentIn, ingest_document
+    from app.documents.store import DocumentIn, ingest_document
 
     ingest_document(seeded, DocumentIn(
         key="odd-key&<1>", kind="draft_resolution", organization="SCO", session=78,

@@ -2,9 +2,9 @@
 
 import datetime as dt
 
-from app import urls
-from app.ingest import DocumentIn, ingest_document
-from app.queries import by_ref, unresolved
+from app.web import urls
+from app.documents.store import DocumentIn, ingest_document
+from app.documents.queries import by_ref, unresolved
 from tests.helpers import soup
 
 

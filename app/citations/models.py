@@ -6,10 +6,14 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Citation", "LOCATIONS", "VERB_CLASSES"]
+__all__ = ["Citation", "FIELDS", "LOCATIONS", "VERB_CLASSES"]
 
 VERB_CLASSES = ("recall", "refer", "reaffirm", "note", "welcome", "bear_in_mind", "other")
 LOCATIONS = ("preamble", "operative", "footnote", "body")
+# The one field list of a citation: the extractor, the store, the audit snapshots, the JSON Lines
+# import and export all read and write these names.
+FIELDS = ("symbol", "raw", "start", "end", "verb", "verb_class", "date", "location", "paragraph",
+          "paragraph_index", "footnote", "called_from", "link")
 
 
 @dataclass(frozen=True, init=False)
@@ -76,3 +80,31 @@ class Citation:
             "called_from": self.called_from,
             "link": self.link,
         }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Citation:
+        """The inverse of `to_json`, lenient as an import line needs: only `symbol` is required
+        (taken as given, the caller normalizes it); `raw` defaults to the symbol, `verb_class` to
+        `other`, `location` to `body`, offsets and the paragraph index to 0; `date` is an ISO
+        string or a date. Raises ValueError for a date that is neither."""
+        date = obj.get("date")
+        if isinstance(date, str):
+            date = datetime.date.fromisoformat(date) if date else None
+        elif date is not None and not isinstance(date, datetime.date):
+            raise ValueError(f"{date!r} is not an ISO date")
+        symbol = str(obj["symbol"])
+        return cls(
+            symbol=symbol,
+            raw=str(obj.get("raw") or symbol),
+            start=int(obj.get("start") or 0),
+            end=int(obj.get("end") or 0),
+            verb=obj.get("verb"),
+            verb_class=obj.get("verb_class") or "other",
+            date=date,
+            location=obj.get("location") or "body",
+            paragraph=obj.get("paragraph") or "",
+            paragraph_index=int(obj.get("paragraph_index") or 0),
+            footnote=obj.get("footnote"),
+            called_from=obj.get("called_from"),
+            link=obj.get("link"),
+        )

@@ -1,6 +1,6 @@
 """A timeline graph as a page needs it: what it shows, its Graphviz source's digest, its drawing.
 
-Shared by the pages (app/web/views.py) and `lineage draw-graphs`, which lays out every graph
+Shared by the pages (app/web/graph.py) and `lineage draw-graphs`, which lays out every graph
 ahead of its first reader (after an import, say).
 """
 
@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from app import labels, queries, urls
+from app.chains.queries import organizations
 from app.config import get_settings
+from app.documents import labels
+from app.graph import layout as graph
 from app.graph import layouts
 from app.graph import scope as graph_scope
 from app.i18n import t
-from app.views import graph
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +36,15 @@ class Prepared:
     drawing: layouts.Drawing | None
 
 
-def prepare(session, org, lang: str, sessions: tuple[int, int] | None = None, page: int = 1) -> Prepared:
-    """What the graph shows (a bounded read), its Graphviz source's digest, its stored drawing."""
+def prepare(session, org, lang: str, *, url: Callable[[object], str], sessions: tuple[int, int] | None = None,
+            page: int = 1) -> Prepared:
+    """What the graph shows (a bounded read), its Graphviz source's digest, its stored drawing;
+    `url` gives a document's address (its node's link)."""
     if org is not None:
         scope = graph_scope.for_organization(session, org)
     else:
         scope = graph_scope.for_everything(session, sessions=sessions, page=page)
-    orgs = {o.acronym: o for o in queries.organizations(session)}
+    orgs = {o.acronym: o for o in organizations(session)}
 
     def lane_label(lane: str) -> str:
         if lane == graph.SHARED:
@@ -51,7 +55,7 @@ def prepare(session, org, lang: str, sessions: tuple[int, int] | None = None, pa
         return f"{lane}\n{o.name_zh if lang == 'zh' else o.name_en}" if o else lane
 
     timeline = graph.build(
-        scope, label=partial(labels.document_label, lang=lang), url=urls.document,
+        scope, label=partial(labels.document_label, lang=lang), url=url,
         lane_label=lane_label, lang=lang,
     )
     name = f"{t('graph_of', lang)} · {org.acronym}" if org else t("graph_all", lang)

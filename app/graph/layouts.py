@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from app.graph.dot import GraphvizMissing, LayoutFailed, run_dot
 from app.models import GraphLayout, utcnow
-from app.views import graph
+from app.graph import layout as graph
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@
   most. A person reads lanes and the few texts they share; 20,000 boxes are unreadable, and dot
   cannot lay them out in any time a reader waits.
 
-The result has the shape `graph.build` reads (queries.Scope), with `citers` as counts.
+The result has the shape `layout.build` reads (`GraphScope`): the documents, the citations their texts make, which organizations each belongs to and is cited by, and how many documents cite each.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from app import queries
+from app.calendar import session_of, sort_date
+from app.chains.membership import chain_members
+from app.chains.queries import organizations
 from app.models import Citation, Document, Organization
 
 D = Document.__table__.c
@@ -62,8 +64,8 @@ def document_count(session: Session) -> int:
 
 def for_organization(session: Session, org: Organization, *, max_nodes: int | None = None) -> GraphScope:
     max_nodes = max_nodes or MAX_NODES
-    orgs = queries.organizations(session)
-    members = [d.id for d in queries.chain_members(session, org)]
+    orgs = organizations(session)
+    members = [d.id for d in chain_members(session, org)]
     return _scope(session, org, orgs, members, max_nodes=max_nodes, chains={org.acronym: members})
 
 
@@ -71,7 +73,7 @@ def for_everything(session: Session, *, sessions: tuple[int, int] | None = None,
                    max_nodes: int | None = None) -> GraphScope:
     """Every document of a small record; a summary (sessions, a page of lanes) of a large one."""
     max_nodes = max_nodes or MAX_NODES
-    orgs = queries.organizations(session)
+    orgs = organizations(session)
     if sessions is None and document_count(session) <= max_nodes:
         ids = [r[0] for r in session.execute(select(D.id))]
         return _scope(session, None, orgs, ids, max_nodes=max_nodes)
@@ -86,7 +88,7 @@ def for_everything(session: Session, *, sessions: tuple[int, int] | None = None,
     chains: dict[str, list[int]] = {}
     members: list[int] = []
     for o in lane_orgs:
-        ids = [d.id for d in queries.chain_members(session, o) if _in_window(d, lo, hi)]
+        ids = [d.id for d in chain_members(session, o) if _in_window(d, lo, hi)]
         chains[o.acronym] = ids
         members += [i for i in ids if i not in members]
     out = _scope(session, None, lane_orgs, members, max_nodes=max_nodes, shared_max=SHARED_MAX,
@@ -98,9 +100,7 @@ def for_everything(session: Session, *, sessions: tuple[int, int] | None = None,
 
 
 def _in_window(doc, lo: int, hi: int) -> bool:
-    s = doc.session
-    if s is None and doc.date is not None:
-        s = doc.date.year - 1945 if doc.date.month >= 9 else doc.date.year - 1946
+    s = session_of(doc)
     return s is not None and lo <= s <= hi
 
 
@@ -126,15 +126,15 @@ def _scope(session: Session, org, orgs, member_ids: list[int], *, max_nodes: int
             select(D.became_id).where(D.id.in_(chunk), D.became_id.is_not(None))))
     ids |= became
     docs = _documents(session, sorted(ids))
-    acronyms = {o.id: o.acronym for o in queries.organizations(session)}
+    acronyms = {o.id: o.acronym for o in organizations(session)}
     observers: dict[str, set[str]] = {}
-    for o in queries.organizations(session):
+    for o in organizations(session):
         if o.observer_symbol:
             observers.setdefault(o.observer_symbol, set()).add(o.acronym)
     doc_orgs = _doc_orgs(session, docs, acronyms, observers)
     citing_orgs, citers = _citing(session, sorted(ids), acronyms, observers)
     cites = [c for c in cites if c.cited_id in ids]
-    docs.sort(key=lambda d: (queries.sort_date(d), d.key))
+    docs.sort(key=lambda d: (sort_date(d), d.key))
     return GraphScope(organization=org, organizations=list(orgs), documents=docs, citations=cites,
                       doc_orgs=doc_orgs, citing_orgs=citing_orgs, citers=citers, left_out=left_out,
                       chains=chains or {})

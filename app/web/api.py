@@ -4,10 +4,12 @@ from fastapi import APIRouter, Path, Query
 
 from fastapi import HTTPException
 
-from app import labels, queries, urls
+from app.chains.queries import chain, organizations
 from app.config import get_settings
 from app.db import SessionDep
-from app.lookup import lookup
+from app.documents import labels
+from app.documents.extract import lookup
+from app.documents.queries import by_symbol, cited_by, cites
 from app.models import (
     ChainLinkPublic,
     ChainPublic,
@@ -23,8 +25,10 @@ from app.models import (
     SearchPublic,
     SymbolLookup,
 )
+from app.search.queries import MARK_CLOSE, MARK_OPEN, full_text
 from app.symbols import normalize
-from app.web.errors import NotFound
+from app.web import urls
+from app.web.errors import document_or_404, organization_or_404
 
 router = APIRouter(prefix="/api", tags=["api"])
 # NUL bytes are refused before routing (app/web/security.py); the schema says so.
@@ -33,7 +37,7 @@ NOT_FOUND = {404: {"model": ErrorPublic, "description": "Unknown organization or
 
 
 def organization_public(session, org) -> OrganizationPublic:
-    links = queries.chain(session, org)
+    links = chain(session, org)
     return OrganizationPublic(
         acronym=org.acronym,
         name_zh=org.name_zh,
@@ -48,15 +52,13 @@ def organization_public(session, org) -> OrganizationPublic:
 
 @router.get("/organizations", response_model=list[OrganizationPublic])
 def list_organizations(session: SessionDep):
-    return [organization_public(session, org) for org in queries.organizations(session)]
+    return [organization_public(session, org) for org in organizations(session)]
 
 
 @router.get("/organizations/{acronym}/chain", response_model=ChainPublic, responses=NOT_FOUND)
 def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=100, pattern=NO_NUL)):
-    org = queries.organization(session, acronym)
-    if org is None:
-        raise NotFound(f"No organization {acronym!r} in Lineage.")
-    links = queries.chain(session, org)
+    org = organization_or_404(session, acronym)
+    links = chain(session, org)
     return ChainPublic(
         organization=organization_public(session, org),
         chain=[
@@ -80,9 +82,7 @@ def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=
 
 @router.get("/documents/{ref:path}", response_model=DocumentPublic, responses=NOT_FOUND)
 def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=NO_NUL)):
-    doc = queries.by_ref_or_symbol(session, ref)
-    if doc is None:
-        raise NotFound(f"Lineage has no document {ref!r}.")
+    doc = document_or_404(session, ref)
     return DocumentPublic(
         symbol=doc.symbol,
         key=doc.key,
@@ -106,7 +106,7 @@ def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=
                 location=c.location,
                 found=d is not None and d.has_text,
             )
-            for c, d in queries.cites(session, doc)
+            for c, d in cites(session, doc)
         ],
         cited_by=[
             CitedByPublic(
@@ -117,7 +117,7 @@ def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=
                 verb_class=c.verb_class,
                 paragraph=c.paragraph,
             )
-            for c, d in queries.cited_by(session, doc)
+            for c, d in cited_by(session, doc)
         ],
     )
 
@@ -125,7 +125,7 @@ def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=
 @router.get("/symbols", response_model=SymbolLookup)
 def lookup_symbol(session: SessionDep, q: str = Query(..., max_length=500, pattern=NO_NUL)):
     norm = normalize(q)
-    doc = queries.by_symbol(session, norm.symbol) if norm.symbol else None
+    doc = by_symbol(session, norm.symbol) if norm.symbol else None
     return SymbolLookup(
         query=q,
         symbol=norm.symbol,
@@ -145,8 +145,8 @@ def search(
     """A symbol goes straight to its document (`document_url`); any other text is searched in
     the documents' texts and cited paragraphs. Snippets mark matches with [[ ]]."""
     norm = normalize(q)
-    doc = queries.by_symbol(session, norm.symbol) if norm.symbol else None
-    hits, total = ([], 0) if doc else queries.full_text(session, q, page=page, per_page=per_page)
+    doc = by_symbol(session, norm.symbol) if norm.symbol else None
+    hits, total = ([], 0) if doc else full_text(session, q, page=page, per_page=per_page)
     return SearchPublic(
         query=q,
         symbol=norm.symbol,
@@ -159,7 +159,7 @@ def search(
                 symbol=h.document.symbol,
                 label=labels.document_label(h.document),
                 url=urls.document(h.document),
-                snippet=h.snippet.replace(queries.MARK_OPEN, "[[").replace(queries.MARK_CLOSE, "]]"),
+                snippet=h.snippet.replace(MARK_OPEN, "[[").replace(MARK_CLOSE, "]]"),
                 where=h.where,
             )
             for h in hits

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth import SESSION_COOKIE
+from app.web.security import SESSION_COOKIE
 from app.i18n import request_lang
 from app.web.render import is_htmx
 

@@ -5,12 +5,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.chains.queries import organization
+from app.documents.queries import by_ref
 from app.web.render import render
 
 
 class NotFound(Exception):
     def __init__(self, message: str):
         self.message = message
+
+
+def document_or_404(session, ref: str):
+    """The document a URL names (`app.documents.queries.by_ref`), or a 404 that says so."""
+    doc = by_ref(session, ref)
+    if doc is None:
+        raise NotFound(f"Lineage has no document {ref!r}.")
+    return doc
+
+
+def organization_or_404(session, acronym: str):
+    org = organization(session, acronym)
+    if org is None:
+        raise NotFound(f"No organization {acronym!r} in Lineage.")
+    return org
 
 
 def _wants_json(request: Request) -> bool:

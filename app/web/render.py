@@ -8,9 +8,12 @@ from fastapi.templating import Jinja2Templates
 
 from markupsafe import Markup, escape
 
-from app import labels, queries, urls
 from app.config import PROJECT_ROOT
-from app.i18n import LANGS, request_lang, t
+from app.documents import labels
+from app.i18n import LANGS, Msg, request_lang, t
+from app.search.queries import MARK_CLOSE, MARK_OPEN
+from app.web import urls
+from app.web.security import csrf_token
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
 templates.env.globals["u"] = urls
@@ -22,7 +25,7 @@ templates.env.auto_reload = False
 def highlight(snippet: str) -> Markup:
     """Escape a search snippet, then turn its private-use match marks into <mark>."""
     return Markup(
-        str(escape(snippet)).replace(queries.MARK_OPEN, "<mark>").replace(queries.MARK_CLOSE, "</mark>")
+        str(escape(snippet)).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
     )
 
 
@@ -63,3 +66,21 @@ def render(
         # The switch is remembered: the next page opens in the language chosen last.
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response
+
+
+def render_admin(request: Request, template: str, ctx: dict[str, Any], *, user=None,
+                 fragment: str | None = None, status_code: int = 200, headers: dict | None = None):
+    """`render` for the admin's pages and the login page: with the CSRF token, the user, and
+    `msg`, which translates a `Msg`."""
+    lang = request_lang(request)
+
+    def msg(m: Msg | None) -> str:
+        if m is None:
+            return ""
+        try:
+            return t(m.key, lang).format(**m.params)
+        except (KeyError, IndexError, ValueError):
+            return t(m.key, lang)
+
+    ctx = {"csrf_token": csrf_token(request), "user": user, "msg": msg, **ctx}
+    return render(request, template, ctx, fragment=fragment, status_code=status_code, headers=headers)

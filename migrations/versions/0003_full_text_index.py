@@ -8,7 +8,7 @@ from typing import Sequence, Union
 
 from alembic import op
 
-from app import fts
+from app.search import fts
 
 revision: str = "0003"
 down_revision: Union[str, None] = "0002"
@@ -17,7 +17,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    # The same statements create_all runs (app/fts.py), so tests and migrated databases agree.
+    # The same statements create_all runs (app/search/fts.py), so tests and migrated databases agree.
     for sql in fts.statements(op.get_bind().dialect.name):
         op.execute(sql)
 

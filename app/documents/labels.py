@@ -59,3 +59,10 @@ def document_label(doc, lang: str = "zh") -> str:
     if not doc.date and not annexed:
         parts.append("— symbol unknown")
     return " ".join(parts)
+
+
+def document_title(doc, lang: str = "zh") -> str | None:
+    """The document's title in `lang` where known, else in the other language, else None."""
+    if lang == "en":
+        return doc.title_en or doc.title
+    return doc.title or doc.title_en

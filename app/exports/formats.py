@@ -29,7 +29,7 @@ from sqlalchemy import Integer, cast, extract, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
-from app import labels
+from app.documents import labels
 from app.models import Citation, Document, Organization
 
 DOCUMENT_FIELDS = [

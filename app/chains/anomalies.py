@@ -1,6 +1,6 @@
 """Chain anomalies: what a reader of a series would want flagged on its links.
 
-Four rules, each a pure function of an organization's chain (`queries.chain`):
+Four rules, each a pure function of an organization's chain (`app.chains.queries.chain`):
 
 - `gap`: a session with no text in a series that was otherwise annual or biennial. The series'
   sessions are those of its General Assembly resolutions and of its own texts (a letter or
@@ -25,7 +25,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from app.views import session_of
+from app.calendar import session_end, session_of
 
 GAP = "gap"
 NO_PREDECESSOR = "no_predecessor"
@@ -146,11 +146,6 @@ def self_citations(links, documents: dict) -> list[Anomaly]:
     return out
 
 
-def _session_end(session: int) -> dt.date:
-    """A date by which session N has surely closed (the next opens in mid-September)."""
-    return dt.date(1946 + session, 9, 30)
-
-
 def future_citations(links, documents: dict) -> list[Anomaly]:
     out = []
     for link in links:
@@ -159,7 +154,7 @@ def future_citations(links, documents: dict) -> list[Anomaly]:
             continue
         # read once per link, not per citation: ORM attribute reads add up over a long chain
         doc_id, doc_date, doc_session = doc.id, doc.date, doc.session
-        latest = doc_date or (_session_end(doc_session) if doc_session else None)
+        latest = doc_date or (session_end(doc_session) if doc_session else None)
         seen = set()
         for c in link.cites:
             cited = documents.get(c.cited_id)

@@ -7,7 +7,7 @@ lets the session ranks cut across the lanes. Citation edges do not constrain the
 (`constraint=false`), so a document stands at its session whatever it cites.
 
 Lanes:
-- an organization's lane holds its texts, its chain (`queries.chain_members`) and what only its
+- an organization's lane holds its texts, its chain (`app.chains.membership`) and what only its
   texts cite (drawn dashed: context, not chain);
 - the *shared* lane holds what two or more texts cite outside any one chain (61/210,
   1631(2005), 60/288, S/PRST/2010/1 …) and what stands in two chains; such a node is drawn with a
@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from app.views import session_of, session_years, title
+from app.calendar import session_of, session_years
+from app.documents.labels import document_title as title
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"

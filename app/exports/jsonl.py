@@ -7,7 +7,7 @@ A document line:
 `symbol` or `key` is required. With `citations`, they are stored as given; without, they are
 extracted from `text`. An organization line has "type": "organization".
 
-Import goes through `ingest.ingest_document`, a savepoint per line and a transaction per batch:
+Import goes through `app.documents.store.ingest_document`, a savepoint per line and a transaction per batch:
 a bad line is reported with its number and reason, and the good lines still go in.
 """
 
@@ -22,13 +22,12 @@ from typing import IO, Any
 from sqlmodel import Session, select
 
 from app.citations import Citation as Found
-from app.ingest import DocumentIn, ingest_document, upsert_organization
-from app.models import Citation, Document, Organization
+from app.documents.store import DocumentIn, ingest_document, upsert_organization
+from app.models import Citation, Document, Organization, citation_record_of
+from app.symbols import normalize
 
 DOCUMENT_FIELDS = ("key", "symbol", "kind", "organization", "session", "date", "title", "title_en",
                    "language", "source", "became", "text", "provenance")
-CITATION_FIELDS = ("symbol", "verb", "verb_class", "date", "location", "paragraph", "paragraph_index",
-                   "raw", "start", "end", "footnote", "called_from", "link")
 
 
 @dataclass
@@ -54,26 +53,13 @@ def _date(value: Any, what: str) -> dt.date | None:
 def _citation(item: Any, n: int) -> Found:
     if not isinstance(item, dict) or not item.get("symbol"):
         raise LineError(f"citation {n}: needs at least a symbol")
-    from app.symbols import normalize
-
     norm = normalize(str(item["symbol"]))
     if not norm.symbol:
         raise LineError(f"citation {n}: {item['symbol']!r} is not a symbol ({norm.error})")
-    return Found(
-        symbol=norm.symbol,
-        raw=str(item.get("raw") or item["symbol"]),
-        start=int(item.get("start") or 0),
-        end=int(item.get("end") or 0),
-        verb=item.get("verb"),
-        verb_class=item.get("verb_class") or "other",
-        date=_date(item.get("date"), f"citation {n} date"),
-        location=item.get("location") or "body",
-        paragraph=item.get("paragraph") or "",
-        paragraph_index=int(item.get("paragraph_index") or 0),
-        footnote=item.get("footnote"),
-        called_from=item.get("called_from"),
-        link=item.get("link"),
-    )
+    date = _date(item.get("date"), f"citation {n} date")
+    # `raw` is what the line wrote, the symbol as given when it says nothing else
+    return Found.from_json({**item, "symbol": norm.symbol, "raw": item.get("raw") or item["symbol"], "date": date})
+
 
 
 def parse_line(obj: Any) -> tuple[DocumentIn, list[Found] | None]:
@@ -183,13 +169,7 @@ def export_lines(session: Session) -> Iterator[str]:
                 "title": doc.title, "title_en": doc.title_en, "language": doc.language,
                 "source": doc.source, "became": symbols.get(doc.became_id), "text": doc.text,
                 "provenance": doc.provenance,
-                "citations": [
-                    {"symbol": c.cited_symbol, "verb": c.verb, "verb_class": c.verb_class,
-                     "date": _iso(c.cited_date), "location": c.location, "paragraph": c.paragraph,
-                     "paragraph_index": c.paragraph_index, "raw": c.raw, "start": c.start, "end": c.end,
-                     "footnote": c.footnote, "called_from": c.called_from, "link": c.link}
-                    for c in cits
-                ],
+                "citations": [citation_record_of(c).to_json() for c in cits],
             },
             ensure_ascii=False,
         )

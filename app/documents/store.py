@@ -1,7 +1,7 @@
 """The only writer of documents and citations.
 
-Every path that stores a text (the seed loader, the admin form, bulk import) goes through
-`ingest_document`, which extracts the citations, resolves them against the database and replaces
+Every path that stores a text (the seed loader, the admin form's save, delete and restore in
+`app.documents.audit`, the JSON Lines import) goes through `ingest_document`, which extracts the citations, resolves them against the database and replaces
 the document's outgoing citations in one transaction. Ingesting the same text again changes
 nothing: rows are compared before they are written.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,13 +20,12 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from app import queries
+from app.chains.membership import in_series
 from app.citations import Citation as Found
 from app.citations import extract
-from app.models import Citation, Document, Organization, utcnow
+from app.documents.queries import by_symbol, is_referenced, stored_citations
+from app.models import CITATION_COLUMNS, Citation, Document, Organization, citation_columns, utcnow
 from app.symbols import normalize, parse
-
-_WS = re.compile(r"\s+")
 
 
 @dataclass
@@ -57,10 +55,6 @@ class IngestResult:
     citations: int
 
 
-def _squash(text: str) -> str:
-    return _WS.sub("", text)
-
-
 def document_key(symbol: str | None, key: str | None) -> str:
     if key:
         return key
@@ -71,7 +65,7 @@ def document_key(symbol: str | None, key: str | None) -> str:
 
 def _placeholder(session: Session, symbol: str) -> Document:
     """The document for a cited symbol, created bare (no text) when Lineage has never seen it."""
-    doc = queries.by_symbol(session, symbol)
+    doc = by_symbol(session, symbol)
     if doc is None:
         info = parse(symbol)
         doc = Document(key=symbol, symbol=symbol, kind=info.kind, session=info.session)
@@ -93,38 +87,15 @@ def _set(obj: Any, **values: Any) -> bool:
 def _rows_for(
     session: Session, doc: Document, found: Sequence[Found], series_titles: Iterable[str]
 ) -> list[dict[str, Any]]:
-    titles = [_squash(t) for t in series_titles]
-    rows = []
-    for position, cit in enumerate(found):
-        cited = _placeholder(session, cit.symbol)
-        paragraph = _squash(cit.paragraph)
-        rows.append(
-            dict(
-                position=position,
-                cited_symbol=cit.symbol,
-                cited_id=cited.id,
-                verb=cit.verb,
-                verb_class=cit.verb_class,
-                cited_date=cit.date,
-                raw=cit.raw,
-                start=cit.start,
-                end=cit.end,
-                location=cit.location,
-                paragraph=cit.paragraph,
-                paragraph_index=cit.paragraph_index,
-                footnote=cit.footnote,
-                called_from=cit.called_from,
-                link=cit.link,
-                in_series=any(t in paragraph for t in titles),
-            )
-        )
-    return rows
+    titles = list(series_titles)
+    return [
+        dict(position=position, cited_id=_placeholder(session, cit.symbol).id,
+             in_series=in_series(cit.paragraph, titles), **citation_columns(cit))
+        for position, cit in enumerate(found)
+    ]
 
 
-_COMPARED = (
-    "position", "cited_symbol", "cited_id", "verb", "verb_class", "cited_date", "raw", "start",
-    "end", "location", "paragraph", "paragraph_index", "footnote", "called_from", "link", "in_series",
-)
+_COMPARED = ("position", "cited_id", "in_series", *CITATION_COLUMNS.values())
 
 
 def _replace_citations(session: Session, doc: Document, rows: list[dict[str, Any]]) -> bool:
@@ -205,7 +176,7 @@ def _claim(session: Session, doc: Document, expected_version: int) -> None:
 def _absorb(session: Session, doc: Document, symbol: str) -> None:
     """Give `symbol` to `doc` when a text-less document (known only from its citers) holds it:
     its citers and the drafts that became it now point to `doc`, and it goes."""
-    other = queries.by_symbol(session, symbol)
+    other = by_symbol(session, symbol)
     if other is None or other.id == doc.id:
         return
     if other.text is not None:
@@ -267,7 +238,7 @@ def ingest_document(
 
     doc = target or session.exec(select(Document).where(Document.key == key)).first()
     if doc is None and symbol:
-        doc = queries.by_symbol(session, symbol)
+        doc = by_symbol(session, symbol)
     created = doc is None
     if not created and expected_version is not None:
         _claim(session, doc, expected_version)
@@ -334,10 +305,10 @@ def delete_document(
         _claim(session, doc, expected_version)
     cited = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
     cited |= {doc.became_id}
-    for c in queries.stored_citations(session, doc):
+    for c in stored_citations(session, doc):
         session.delete(c)
     session.flush()
-    removed = not queries.is_referenced(session, doc)
+    removed = not is_referenced(session, doc)
     if removed:
         session.delete(doc)
     else:
@@ -355,7 +326,7 @@ def delete_document(
     for other_id in cited - {None, doc.id}:
         other = session.get(Document, other_id)
         if other is not None and other.text is None and other.organization_id is None \
-                and not queries.is_referenced(session, other):
+                and not is_referenced(session, other):
             session.delete(other)
     session.flush()
     refresh_derived_dates(session, cited - {None, doc.id})

@@ -1,14 +1,12 @@
-"""The admin's document form, without the web: read it, check it, preview it, save it.
+"""The admin's document form, without the web: read it, check it, preview it.
 
 A form carries the document's fields and, once previewed, one row per citation: the cited symbol,
 the verb, the date and an include checkbox, plus blank rows to add a citation the extractor
 missed. Each extracted row is known by its key, `SYMBOL#n` (the n-th mention of that symbol as
 the extractor found it), so corrections survive a re-preview after the text is edited elsewhere.
 
-Saving runs the extractor again on the text as submitted and applies the rows to it, then stores
-the document and the corrected citations through `ingest.ingest_document`, in one transaction with
-an `AuditEntry` that holds the document in full before and after (`snapshot`), so that any change,
-a delete included, can be undone by `restore`.
+Preparing runs the extractor again on the text as submitted and applies the rows to it; saving
+(`app.documents.audit.save`) stores the result through `app.documents.store`.
 """
 
 from __future__ import annotations
@@ -17,45 +15,29 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
-import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app import labels, queries
+from app.calendar import FIRST_DATE, session_range, sessions_of
+from app.chains.queries import organization
 from app.citations import Citation as Found
 from app.citations import detect_language, extract, paragraphs
 from app.citations.verbs import lexicon
 from app.config import get_settings
-from app.ingest import DocumentIn, StaleDocument, delete_document, ingest_document, new_key
-from app.models import AuditEntry, Citation, Document, DocumentKind, Organization
-from app.symbols import normalize, parse
+from app.documents import labels
+from app.documents.queries import by_symbol, stored_citations
+from app.documents.store import DocumentIn, new_key
+from app.i18n import Msg
+from app.models import Citation, Document, Organization
+from app.symbols import KINDS, normalize, parse
 
-KINDS = tuple(k.value for k in DocumentKind)
-# Resolutions, drafts and letters of the United Nations: none before its first session (1946).
-FIRST_DATE = dt.date(1946, 1, 1)
 BLANK_ROWS = 2
 MAX_ROWS = 1000
-# Drafts and letters are often dated in the session before the one they are for: the letter of
-# 2008-11-20 (63rd session) asks for an item of the 64th (seed 000).
-AHEAD_KINDS = {DocumentKind.draft_resolution.value, DocumentKind.letter.value}
 _ROW_FIELD = re.compile(r"^c-(\d{1,4})-(key|symbol|verb|date|include)$")
-SNAPSHOT_FIELDS = ("key", "symbol", "kind", "session", "date", "date_source", "title", "title_en",
-                   "language", "text", "source", "organization", "became", "provenance")
-CITATION_FIELDS = ("symbol", "raw", "start", "end", "verb", "verb_class", "date", "location",
-                   "paragraph", "paragraph_index", "footnote", "called_from", "link")
-
-
-@dataclass(frozen=True)
-class Msg:
-    """A message for a person, translated when rendered: `t(key).format(**params)`."""
-
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 def normalize_text(text: str) -> str:
@@ -90,7 +72,7 @@ def row_keys(found: Sequence[Any], symbol_of=lambda c: c.symbol) -> list[str]:
     return keys
 
 
-def _iso(value: dt.date | None) -> str:
+def iso_date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
@@ -156,7 +138,7 @@ class FormIn:
         org = session.get(Organization, doc.organization_id) if doc.organization_id else None
         text = doc.text or ""
         stored: dict[tuple[int, int], list[Citation]] = defaultdict(list)
-        for c in queries.stored_citations(session, doc):
+        for c in stored_citations(session, doc):
             stored[(c.start, c.end)].append(c)
         rows = []
         found = extract(text)
@@ -164,15 +146,15 @@ class FormIn:
             same_place = stored.get((f.start, f.end))
             if same_place:
                 c = same_place.pop(0)
-                rows.append(RowIn(key, c.cited_symbol, c.verb or "", _iso(c.cited_date), True))
+                rows.append(RowIn(key, c.cited_symbol, c.verb or "", iso_date(c.cited_date), True))
             else:
-                rows.append(RowIn(key, f.symbol, f.verb or "", _iso(f.date), False))
+                rows.append(RowIn(key, f.symbol, f.verb or "", iso_date(f.date), False))
         added = sorted((c for cs in stored.values() for c in cs), key=lambda c: c.position)
-        rows += [RowIn("", c.cited_symbol, c.verb or "", _iso(c.cited_date), True) for c in added]
+        rows += [RowIn("", c.cited_symbol, c.verb or "", iso_date(c.cited_date), True) for c in added]
         return cls(
             symbol=doc.symbol or "", kind=doc.kind, organization=org.acronym if org else "",
             session=str(doc.session) if doc.session is not None else "",
-            date=_iso(doc.date) if doc.date_source == "text" else "",
+            date=iso_date(doc.date) if doc.date_source == "text" else "",
             title=doc.title or "", text=text, version=str(doc.version), previewed=digest(text),
             rows=rows,
         )
@@ -233,27 +215,6 @@ class Prepared:
     def needs_preview(self) -> bool:
         """The citations shown were not made for this text: the person has not seen them."""
         return self.form.previewed != self.previewed
-
-
-def session_range(session: int) -> tuple[int, int]:
-    """General Assembly session N runs from September of 1945 + N to September of 1946 + N."""
-    return 1945 + session, 1946 + session
-
-
-def sessions_of(date: dt.date, kind: str) -> set[int]:
-    """The sessions a document of `kind` dated `date` may belong to."""
-    y = date.year
-    if date < dt.date(1946, 9, 1):  # the first session opened on 10 January 1946
-        return {1}
-    if date.month > 9:
-        sessions = {y - 1945}
-    elif date.month < 9:
-        sessions = {y - 1946}
-    else:  # the session closes and the next one opens in September
-        sessions = {y - 1946, y - 1945}
-    if kind in AHEAD_KINDS:
-        sessions |= {s + 1 for s in sessions}
-    return {s for s in sessions if s >= 1}
 
 
 def _locate(text: str, raw: str, symbol: str) -> tuple[int, int] | None:
@@ -320,7 +281,7 @@ def prepare(
             errors["symbol"] = Msg("err_symbol_invalid", {"reason": norm.error})
         else:
             symbol = norm.symbol
-            holder = queries.by_symbol(session, symbol)
+            holder = by_symbol(session, symbol)
             if holder is not None and (doc is None or holder.id != doc.id):
                 if holder.text is not None:
                     errors["symbol"] = Msg("err_symbol_taken", {"symbol": symbol})
@@ -332,7 +293,7 @@ def prepare(
 
     org = None
     if form.organization:
-        org = queries.organization(session, form.organization)
+        org = organization(session, form.organization)
         if org is None or org.acronym != form.organization:
             errors["organization"] = Msg("err_organization", {"value": form.organization})
 
@@ -411,7 +372,7 @@ def _preview_rows(
     for f, key in zip(found, row_keys(found)):
         r = submitted.get(key)
         if r is None:
-            r = RowIn(key, f.symbol, f.verb or "", _iso(f.date), True)
+            r = RowIn(key, f.symbol, f.verb or "", iso_date(f.date), True)
         rows.append(PreviewRow(len(rows), key, r.symbol, r.verb, r.date, r.include, f,
                                context=_around(text, f.start, f.end)))
     for r in form.rows or []:
@@ -454,7 +415,7 @@ def _preview_rows(
         if date:
             known = cited_date
             if known is None:
-                cited = queries.by_symbol(session, norm.symbol)
+                cited = by_symbol(session, norm.symbol)
                 known = cited.date if cited is not None else None
             if known and known > date:
                 row.warning = Msg("warn_cites_later", {"symbol": norm.symbol, "cited": known.isoformat(),
@@ -468,7 +429,7 @@ def _preview_rows(
     prep.citations = [c for _, c in final]
 
     if doc is not None:
-        stored = queries.stored_citations(session, doc)
+        stored = stored_citations(session, doc)
         by_key = dict(zip(row_keys(stored, lambda c: c.cited_symbol), stored))
         new_keys = row_keys([c for _, c in final])
         for (row, cit), key in zip(final, new_keys):
@@ -505,197 +466,3 @@ def check_save(prep: Prepared) -> None:
         prep.errors["accept_warnings"] = Msg("err_accept_warnings")
     if prep.errors:
         prep.status = 422
-
-
-# --- snapshots -------------------------------------------------------------------------------
-
-
-def snapshot(session: Session, doc: Document) -> dict[str, Any]:
-    """The document in full, as JSON: its fields, its organization and the resolution it became
-    by symbol, and its citations."""
-    org = session.get(Organization, doc.organization_id) if doc.organization_id else None
-    became = session.get(Document, doc.became_id) if doc.became_id else None
-    return {
-        "key": doc.key, "symbol": doc.symbol, "kind": doc.kind, "session": doc.session,
-        "date": _iso(doc.date) or None, "date_source": doc.date_source, "title": doc.title,
-        "title_en": doc.title_en, "language": doc.language, "text": doc.text, "source": doc.source,
-        "organization": org.acronym if org else None,
-        "became": (became.symbol or became.key) if became else None,
-        "provenance": doc.provenance or {}, "version": doc.version,
-        "citations": [
-            {
-                "symbol": c.cited_symbol, "raw": c.raw, "start": c.start, "end": c.end, "verb": c.verb,
-                "verb_class": c.verb_class, "date": _iso(c.cited_date) or None, "location": c.location,
-                "paragraph": c.paragraph, "paragraph_index": c.paragraph_index, "footnote": c.footnote,
-                "called_from": c.called_from, "link": c.link,
-            }
-            for c in queries.stored_citations(session, doc)
-        ],
-    }
-
-
-def from_snapshot(snap: Mapping[str, Any]) -> tuple[DocumentIn, list[Found]]:
-    data = DocumentIn(
-        key=snap.get("key"), symbol=snap.get("symbol"), kind=snap.get("kind") or "other",
-        text=snap.get("text"), organization=snap.get("organization"), session=snap.get("session"),
-        date=_parse_date(snap["date"]) if snap.get("date") and snap.get("date_source") == "text" else None,
-        title=snap.get("title"), title_en=snap.get("title_en"), language=snap.get("language"),
-        source=snap.get("source"), became=snap.get("became"), provenance=snap.get("provenance") or {},
-    )
-    cits = [
-        Found(**{**{k: c.get(k) for k in CITATION_FIELDS}, "date": _parse_date(c.get("date") or "")})
-        for c in snap.get("citations") or []
-    ]
-    return data, cits
-
-
-def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[str]:
-    """The fields (and `citations`) that differ between two snapshots."""
-    before, after = before or {}, after or {}
-    names = [f for f in SNAPSHOT_FIELDS if f != "key" and before.get(f) != after.get(f)]
-    if before.get("citations") != after.get("citations"):
-        names.append("citations")
-    return names
-
-
-# --- saving, deleting, restoring ------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    ok: bool
-    status: int = 200
-    document: Document | None = None
-    entry: AuditEntry | None = None
-    message: Msg | None = None
-    changes: list[Msg] = field(default_factory=list)  # what another admin changed meanwhile
-    unchanged: bool = False
-
-
-def what_changed(session: Session, document_id: int, since_version: int) -> list[Msg]:
-    """Who changed a document, when and what, after the version a form was opened at."""
-    out = []
-    for e in queries.audit_entries_for(session, document_id):
-        version = max((e.before or {}).get("version") or 0, (e.after or {}).get("version") or 0)
-        if version <= since_version and not (e.action == "delete" and version >= since_version):
-            continue
-        out.append(Msg("stale_change", {
-            "who": e.username, "when": e.at.strftime("%Y-%m-%d %H:%M"), "action": e.action,
-            "what": ", ".join(changed_fields(e.before, e.after)) or "—",
-        }))
-    return out
-
-
-def _stale(session: Session, doc_id: int | None, version: int | None, label: str) -> Outcome:
-    session.rollback()
-    current = session.get(Document, doc_id) if doc_id else None
-    if current is None or current.text is None:
-        return Outcome(False, 409, message=Msg("stale_deleted", {"label": label}),
-                       changes=what_changed(session, doc_id, version or 0) if doc_id else [])
-    return Outcome(False, 409, document=current, message=Msg("stale", {"label": label}),
-                   changes=what_changed(session, doc_id, version or 0))
-
-
-def save(session: Session, prep: Prepared, username: str, *, doc: Document | None = None) -> Outcome:
-    """Store a checked form (`prep.ok`): the document, its corrected citations, an audit entry."""
-    assert prep.data is not None
-    target = doc if doc is not None else prep.fills
-    doc_id = target.id if target is not None else None
-    label = labels.document_label(target) if target is not None else (prep.data.symbol or "")
-    before = snapshot(session, target) if target is not None else None
-    try:
-        result = ingest_document(
-            session, prep.data, citations=prep.citations, commit=False,
-            document_id=doc.id if doc is not None else None, expected_version=prep.version,
-        )
-    except StaleDocument:
-        if doc is None:  # someone else added this symbol's text meanwhile
-            session.rollback()
-            return Outcome(False, 409, message=Msg("err_symbol_taken", {"symbol": prep.data.symbol}))
-        return _stale(session, doc_id, prep.version, label)
-    except (ValueError, IntegrityError) as exc:
-        session.rollback()
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
-        return Outcome(False, 409, message=Msg("err_save", {"reason": reason}))
-    document = result.document
-    if doc is not None and not result.changed:
-        session.rollback()
-        return Outcome(True, document=session.get(Document, doc_id), unchanged=True)
-    entry = AuditEntry(
-        username=username, action="edit" if doc is not None else "add", document_id=document.id,
-        document_label=labels.document_label(document)[:200], before=before,
-        after=snapshot(session, document),
-    )
-    session.add(entry)
-    pause = get_settings().fault_pause_before_commit
-    if pause:
-        time.sleep(pause)  # the crash tests kill the server here (tests/test_resilience.py)
-    session.commit()
-    return Outcome(True, 303, document=document, entry=entry)
-
-
-def delete(session: Session, doc: Document, username: str, version: int) -> Outcome:
-    doc_id, label = doc.id, labels.document_label(doc)
-    before = snapshot(session, doc)
-    try:
-        delete_document(session, doc, expected_version=version, commit=False)
-    except StaleDocument:
-        return _stale(session, doc_id, version, label)
-    entry = AuditEntry(username=username, action="delete", document_id=doc_id,
-                       document_label=label[:200], before=before, after=None)
-    session.add(entry)
-    session.commit()
-    return Outcome(True, 303, entry=entry)
-
-
-def current_of(session: Session, snap: Mapping[str, Any]) -> Document | None:
-    """The document a snapshot is of, as it is now (None when gone)."""
-    doc = queries.by_symbol(session, snap["symbol"]) if snap.get("symbol") else None
-    if doc is None and snap.get("key"):
-        doc = queries.by_ref(session, snap["key"])
-    return doc
-
-
-def restore(session: Session, entry: AuditEntry, username: str) -> Outcome:
-    """Bring back the document as it was before `entry`; the state it replaces is audited too."""
-    snap = entry.before
-    if not snap or snap.get("text") is None:
-        return Outcome(False, 422, message=Msg("err_nothing_to_restore"))
-    current = current_of(session, snap)
-    has_text = current is not None and current.text is not None
-    before = snapshot(session, current) if has_text else None
-    data, cits = from_snapshot(snap)
-    try:
-        result = ingest_document(
-            session, data, citations=cits, commit=False,
-            document_id=current.id if has_text else None,
-            expected_version=current.version if current is not None else None,
-        )
-    except StaleDocument:
-        session.rollback()
-        return Outcome(False, 409, message=Msg("err_restore_busy"))
-    except (ValueError, IntegrityError) as exc:
-        session.rollback()
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
-        return Outcome(False, 409, message=Msg("err_save", {"reason": reason}))
-    if not result.changed:
-        session.rollback()
-        return Outcome(True, document=current, unchanged=True)
-    new = AuditEntry(
-        username=username, action="restore", document_id=result.document.id,
-        document_label=labels.document_label(result.document)[:200], restored_from=entry.id,
-        before=before, after=snapshot(session, result.document),
-    )
-    session.add(new)
-    session.commit()
-    return Outcome(True, 303, document=result.document, entry=new)
-
-
-def audit_time(entry: AuditEntry) -> str:
-    return entry.at.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
-
-
-__all__ = [
-    "FormIn", "Msg", "Outcome", "Prepared", "PreviewRow", "RowIn", "changed_fields", "check_save",
-    "delete", "digest", "prepare", "restore", "save", "snapshot", "verb_suggestions",
-]

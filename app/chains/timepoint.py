@@ -2,7 +2,7 @@
 
 The chain "as it stood at session 69" holds what was there by the end of that session: every
 document up to the eve of the 70th session's opening (1 September 1946 + 69, near enough; see
-`app.views.session_of_date`), so the 69th session's resolutions and the letters written for
+`app.calendar`), so the 69th session's resolutions and the letters written for
 the 70th before it opened are in, the 70th session's resolutions are not.
 """
 
@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from app.calendar import session_cutoff
 
 # The sessions Lineage can place: the first General Assembly met in 1946.
 FIRST_SESSION = 1
@@ -29,11 +30,6 @@ class AsOf:
 
 class BadAsOf(ValueError):
     """The value is neither an ISO date nor a session number; the message says what is wanted."""
-
-
-def session_cutoff(session: int) -> dt.date:
-    """The last day that still belongs to `session` for the point-in-time view."""
-    return dt.date(1946 + session, 8, 31)
 
 
 def parse_as_of(value: str | None) -> AsOf | None:

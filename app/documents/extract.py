@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app import queries
 from app.citations import Citation, detect_language, extract, resolve
+from app.documents.queries import by_symbol
 from app.models import Document
 
 
@@ -49,5 +49,5 @@ def lookup(session: Session, text: str, lang: str | None = None) -> Lookup:
     found = extract(text, lang=lang)
     return Lookup(
         lang=lang or detect_language(text),
-        resolved=resolve(found, lambda symbol: queries.by_symbol(session, symbol)),
+        resolved=resolve(found, lambda symbol: by_symbol(session, symbol)),
     )

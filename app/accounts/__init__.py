@@ -1,0 +1,2 @@
+"""Administrators' accounts: passwords and login throttling. Nothing here knows of the web: the
+login pages, the session cookie and `AdminDep` are `app.web.login`'s."""

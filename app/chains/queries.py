@@ -1,0 +1,74 @@
+"""The chain's reads: the organizations, each chain with its links (what each text recalls of
+the chain and which earlier resolutions it leaves out). What the graph draws is app.graph.scope's
+read, what the exports write app.exports.formats'. Which documents belong to a chain is `app.chains.membership`'s rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.calendar import sort_date
+from app.chains.membership import chain_members_with_text
+from app.documents.queries import documents_by_ids
+from app.models import Citation, Document, Organization
+from app.symbols import DocumentKind
+
+
+def organizations(session: Session) -> list[Organization]:
+    return list(session.exec(select(Organization).order_by(Organization.acronym)).all())
+
+
+def organization(session: Session, acronym: str) -> Organization | None:
+    return session.exec(
+        select(Organization).where(func.upper(Organization.acronym) == acronym.upper())
+    ).first()
+
+
+@dataclass
+class ChainLink:
+    document: Document
+    became: Document | None
+    cites: list  # the citations, as rows of CHAIN_CITATION_COLUMNS
+    recalls: list[Document] = field(default_factory=list)
+    leaves_out: list[Document] = field(default_factory=list)
+    has_text: bool = False
+
+
+# What the chain page, its anomalies and the chain API read of each citation: plain rows, not
+# ORM objects with their paragraphs (building those was most of the page's time at scale).
+CHAIN_CITATION_COLUMNS = (
+    Citation.id, Citation.citing_id, Citation.position, Citation.cited_id, Citation.cited_symbol,
+    Citation.cited_date, Citation.verb, Citation.verb_class, Citation.location, Citation.in_series,
+)
+
+
+def chain(session: Session, org: Organization, as_of: dt.date | None = None) -> list[ChainLink]:
+    """The chain in date order, each link with what it cites and which earlier resolutions of the
+    chain it recalls or leaves out (only for links whose text Lineage has)."""
+    members = chain_members_with_text(session, org)
+    if as_of is not None:
+        members = [m for m in members if sort_date(m[0]) <= as_of]
+    ids = [d.id for d, _ in members]
+    cites: dict[int, list] = {i: [] for i in ids}
+    for c in session.exec(
+        select(*CHAIN_CITATION_COLUMNS).where(Citation.citing_id.in_(ids))
+        .order_by(Citation.citing_id, Citation.position)
+    ).all():
+        cites[c.citing_id].append(c)
+    became = documents_by_ids(session, (d.became_id for d, _ in members))
+
+    links = []
+    earlier: list[Document] = []  # the General Assembly resolutions before this link
+    for doc, has_text in members:
+        link = ChainLink(document=doc, became=became.get(doc.became_id), cites=cites[doc.id], has_text=has_text)
+        if has_text:
+            cited_ids = {c.cited_id for c in link.cites}
+            link.recalls = [d for d in earlier if d.id in cited_ids]
+            link.leaves_out = [d for d in earlier if d.id not in cited_ids]
+        if doc.kind == DocumentKind.ga_resolution:
+            earlier.append(doc)
+        links.append(link)
+    return links

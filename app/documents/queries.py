@@ -1,0 +1,157 @@
+"""The documents' reads: one lookup by ref, what a document cites and what cites it, the texts
+without a document, and what the admin asks of a document before changing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.calendar import sort_date
+from app.models import Citation, Document, Organization
+from app.symbols import normalize
+
+
+def by_symbol(session: Session, symbol: str) -> Document | None:
+    return session.exec(select(Document).where(Document.symbol == symbol)).first()
+
+
+def by_ref(session: Session, ref: str) -> Document | None:
+    """A document by the identifier its URL carries: its symbol, else its key, else the symbol
+    `ref` is another way of writing (`59/48`, `a/77/l.107`)."""
+    doc = by_symbol(session, ref)
+    if doc is None:
+        doc = session.exec(select(Document).where(Document.key == ref)).first()
+    if doc is None:
+        norm = normalize(ref)
+        doc = by_symbol(session, norm.symbol) if norm.symbol and norm.symbol != ref else None
+    return doc
+
+
+def cites(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
+    """What `doc` cites, in order, each with the cited document as a row of `documents_by_ids`
+    (None when Lineage does not know the symbol)."""
+    found = session.exec(
+        select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)
+    ).all()
+    docs = documents_by_ids(session, (c.cited_id for c in found))
+    return [(c, docs.get(c.cited_id)) for c in found]
+
+
+def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
+    """Every citation of `doc`, oldest citing document first, each with the citing document as
+    a row of `documents_by_ids` with its times (their texts are not shown)."""
+    return cited_by_page(session, doc, times=True)[0]
+
+
+def cited_by_page(
+    session: Session, doc: Document, page: int = 1, per_page: int | None = None, *, times: bool = False
+) -> tuple[list[tuple[Citation, Any]], int]:
+    """One page of `cited_by`, and how many citations there are in all.
+
+    A much-cited resolution has hundreds of citers (1,919 for the most cited at whole-UN scale):
+    they are ordered by their dates, which only Python knows how to complete (`sort_date`), so the
+    order is taken over light rows and only the page's citations are loaded with paragraphs."""
+    refs = session.exec(
+        select(Citation.id, Citation.citing_id, Citation.position).where(Citation.cited_id == doc.id)
+    ).all()
+    docs = documents_by_ids(session, (r.citing_id for r in refs), times=times)
+    refs = sorted(refs, key=lambda r: (sort_date(docs[r.citing_id]), docs[r.citing_id].key, r.position))
+    if per_page is not None:
+        refs_page = refs[(page - 1) * per_page: page * per_page]
+    else:
+        refs_page = refs
+    ids = [r.id for r in refs_page]
+    found = {c.id: c for c in session.exec(select(Citation).where(Citation.id.in_(ids))).all()} if ids else {}
+    return [(found[r.id], docs[r.citing_id]) for r in refs_page], len(refs)
+
+
+def documents_by_ids(session: Session, ids, *, times: bool = False) -> dict[int, Any]:
+    """Documents a page only labels, links to and dates, as rows: id, key, symbol, kind, session,
+    date, date_source, title, title_en, has_text, provenance (only for a document without a
+    symbol: its label needs it) and, with `times` (for feeds), created_at and updated_at.
+
+    Loading them whole was a quarter of the chain page's time (bench/README.md). The columns are
+    those the table stores before `text`, and `text IS NOT NULL`, so SQLite never reads a text:
+    a column stored after it (became_id, provenance, …) means reading through the whole text.
+    """
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    columns = [Document.id, Document.key, Document.symbol, Document.kind, Document.session, Document.date,
+               Document.date_source, Document.title, Document.title_en,
+               Document.text.is_not(None).label("has_text"),
+               case((Document.symbol.is_(None), Document.provenance)).label("provenance")]
+    if times:
+        columns += [Document.created_at, Document.updated_at]
+    return {d.id: d for d in session.exec(select(*columns).where(Document.id.in_(ids))).all()}
+
+
+@dataclass
+class UnresolvedSymbol:
+    """A cited symbol Lineage has no text for, with the citations that name it."""
+
+    symbol: str
+    document: Document | None
+    mentions: int
+    citers: list[Document]
+
+
+def unresolved(session: Session) -> list[UnresolvedSymbol]:
+    """Every cited symbol without a text, most cited first (citing documents, then mentions)."""
+    cited = aliased(Document)
+    citing = aliased(Document)
+    rows = session.exec(
+        select(Citation, cited, citing)
+        .join(cited, Citation.cited_id == cited.id, isouter=True)
+        .join(citing, Citation.citing_id == citing.id)
+        .where(or_(Citation.cited_id.is_(None), cited.text.is_(None)))
+        .order_by(Citation.cited_symbol, Citation.citing_id, Citation.position)
+    ).all()
+    found: dict[str, UnresolvedSymbol] = {}
+    for c, doc, by in rows:
+        entry = found.setdefault(c.cited_symbol, UnresolvedSymbol(c.cited_symbol, doc, 0, []))
+        entry.mentions += 1
+        if all(d.id != by.id for d in entry.citers):
+            entry.citers.append(by)
+    for entry in found.values():
+        entry.citers.sort(key=lambda d: (sort_date(d), d.key))
+    return sorted(found.values(), key=lambda e: (-len(e.citers), -e.mentions, e.symbol))
+
+
+def stored_citations(session: Session, doc: Document) -> list[Citation]:
+    return list(
+        session.exec(select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)).all()
+    )
+
+
+def citer_count(session: Session, doc: Document) -> int:
+    """How many documents cite `doc`."""
+    return session.exec(
+        select(func.count(func.distinct(Citation.citing_id))).where(Citation.cited_id == doc.id)
+    ).one()
+
+
+def is_referenced(session: Session, doc: Document) -> bool:
+    """Whether something other than its own text keeps `doc` in Lineage: a citation of it, a
+    draft that became it, an organization whose observer-status resolution it is."""
+    if session.exec(select(Citation.id).where(Citation.cited_id == doc.id).limit(1)).first():
+        return True
+    if session.exec(select(Document.id).where(Document.became_id == doc.id).limit(1)).first():
+        return True
+    return bool(
+        doc.symbol
+        and session.exec(select(Organization.id).where(Organization.observer_symbol == doc.symbol)).first()
+    )
+
+
+def documents_with_text(session: Session) -> list[Document]:
+    """The texts an admin can edit, most recently changed first."""
+    return list(
+        session.exec(
+            select(Document).where(Document.text.is_not(None)).order_by(Document.updated_at.desc(), Document.key)
+        ).all()
+    )

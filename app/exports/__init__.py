@@ -1,0 +1,1 @@
+"""Exports: CSV, JSON and GraphML files, Atom feeds, and JSON Lines import and export."""

@@ -1,0 +1,102 @@
+"""Search: a symbol's close matches, and full text over the documents and their cited paragraphs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import column as text_column
+from sqlalchemy import func, or_, union
+from sqlalchemy import table as table_fts
+from sqlmodel import Session, select
+
+from app.models import Citation, Document
+
+
+def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list[Document]:
+    """Documents whose symbol contains `fragment`, shortest first: the close matches of a search."""
+    if not fragment.isascii():
+        return []  # every symbol is ASCII (app/symbols.py): a Chinese word is in none of them
+    pattern = f"%{fragment}%"
+    order = (func.length(Document.symbol), Document.symbol)
+    # SQLite's LIKE already ignores ASCII case, as its lower() only lowers ASCII: the same test
+    # as ILIKE's lower(symbol) LIKE lower(?), without a lower() call per row.
+    if session.get_bind().dialect.name == "sqlite":
+        contains = Document.symbol.like(pattern)
+    else:
+        contains = Document.symbol.ilike(pattern)
+    # The substring test cannot use an index, but it can scan the symbol index (symbol, id)
+    # instead of the table with every text in it: pick the ids there, then load those rows.
+    ids = select(Document.id).where(Document.symbol.is_not(None), contains).order_by(*order).limit(limit)
+    return list(session.exec(select(Document).where(Document.id.in_(ids)).order_by(*order)).all())
+
+
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use marks: escaped text, then <mark>
+
+
+@dataclass
+class TextHit:
+    document: Document
+    snippet: str  # plain text with MARK_OPEN/MARK_CLOSE around the matches
+    where: str  # "text" or "paragraph"
+
+
+def _snippet(text: str, q: str, width: int = 40) -> str:
+    i = text.lower().find(q.lower())
+    if i < 0:
+        return text[: 2 * width]
+    start, end = max(0, i - width), min(len(text), i + len(q) + width)
+    return (
+        ("…" if start else "") + text[start:i] + MARK_OPEN + text[i:i + len(q)] + MARK_CLOSE
+        + text[i + len(q):end] + ("…" if end < len(text) else "")
+    )
+
+
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tuple[list[TextHit], int]:
+    """Documents whose text, or a paragraph they cite from, contains `q`; newest first.
+
+    SQLite answers queries of three characters or more from the FTS5 trigram index; shorter
+    ones (the many 1- and 2-character Chinese words, which trigram cannot index) by a scan, so
+    they are still correct. PostgreSQL uses ILIKE, which its pg_trgm indexes serve.
+    """
+    q = q.strip()
+    if not q:
+        return [], 0
+    order = (Document.date.desc().nulls_last(), Document.session.desc().nulls_last(), Document.key)
+    if session.get_bind().dialect.name == "sqlite" and len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'
+        in_text = select(text_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
+            text_column("document_fts").op("MATCH")(phrase))
+        in_paragraph = select(Citation.citing_id).where(Citation.id.in_(
+            select(text_column("rowid")).select_from(table_fts("citation_fts")).where(
+                text_column("citation_fts").op("MATCH")(phrase))))
+        matched = union(in_text, in_paragraph).subquery()
+        total = session.exec(select(func.count()).select_from(matched)).one()
+        # `id + 0` keeps SQLite from looking each match up by rowid: it walks ix_document_recent
+        # in page order and stops after the page, instead of sorting every match (a common word
+        # is in most documents).
+        page_ids = select(Document.id).where((Document.id + 0).in_(select(matched.c.id)))
+    else:
+        pattern = _like(q)
+        where = or_(
+            Document.text.ilike(pattern, escape="\\"),
+            Document.id.in_(select(Citation.citing_id).where(Citation.paragraph.ilike(pattern, escape="\\"))),
+        )
+        total = session.exec(select(func.count()).select_from(Document).where(where)).one()
+        page_ids = select(Document.id).where(where)
+    ids = session.exec(page_ids.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
+    by_id = {d.id: d for d in session.exec(select(Document).where(Document.id.in_(ids))).all()} if ids else {}
+    docs = [by_id[i] for i in ids]
+    hits = []
+    for doc in docs:
+        if doc.text and q.lower() in doc.text.lower():
+            hits.append(TextHit(doc, _snippet(doc.text, q), "text"))
+            continue
+        para = session.exec(
+            select(Citation.paragraph).where(Citation.citing_id == doc.id, Citation.paragraph.ilike(_like(q), escape="\\"))
+        ).first()
+        hits.append(TextHit(doc, _snippet(para or "", q), "paragraph"))
+    return hits, total

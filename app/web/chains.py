@@ -1,0 +1,73 @@
+"""The chains: the home page (every organization), an organization's chain, and the anomalies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from app.chains import anomalies as anomaly_rules
+from app.chains.membership import chain_members
+from app.chains.queries import chain, organizations
+from app.chains.timepoint import BadAsOf, parse_as_of
+from app.db import SessionDep
+from app.documents.queries import documents_by_ids
+from app.web.errors import organization_or_404
+from app.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def as_of_or_400(value: str | None):
+    """`?as_of=` as an `AsOf` (a date or a session), or a 400 saying what is expected."""
+    try:
+        return parse_as_of(value)
+    except BadAsOf as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+
+
+def chain_context(session, org, links) -> dict:
+    """What the chain fragment shows beside each link: its anomalies, and the previous link that
+    has a text (the "compare with previous" diff)."""
+    cited_ids = {c.cited_id for link in links for c in link.cites}
+    found = anomaly_rules.chain_anomalies(links, org, documents_by_ids(session, cited_ids))
+    previous: dict[int, object] = {}
+    last_with_text = None
+    for link in links:
+        if last_with_text is not None:
+            previous[link.document.id] = last_with_text
+        if link.has_text:
+            last_with_text = link.document
+    return {"chain_anomalies": anomaly_rules.by_document(found), "previous_text": previous}
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep):
+    # Only the members: the citations of every chain are the organization pages' business.
+    summaries = [(org, chain_members(session, org)) for org in organizations(session)]
+    return render(request, "index.html", {"summaries": summaries})
+
+
+@router.get("/organizations/{acronym}")
+def organization(
+    request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
+):
+    org = organization_or_404(session, acronym)
+    point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
+    links = chain(session, org, as_of=point.date if point else None)
+    return render(
+        request, "organization.html",
+        {"org": org, "links": links, "as_of": point, **chain_context(session, org, links)},
+        fragment="_chain.html",
+    )
+
+
+@router.get("/anomalies")
+def anomalies(request: Request, session: SessionDep):
+    per_org = []
+    for org in organizations(session):
+        links = chain(session, org)
+        ctx = chain_context(session, org, links)
+        found = [a for flags in ctx["chain_anomalies"].values() for a in flags]
+        order = {link.document.id: i for i, link in enumerate(links)}
+        found.sort(key=lambda a: (order.get(a.document.id, 0), anomaly_rules.RULES.index(a.rule)))
+        per_org.append((org, found))
+    return render(request, "anomalies.html", {"per_org": per_org, "rules": anomaly_rules.RULES})

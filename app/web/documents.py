@@ -1,0 +1,85 @@
+"""The documents: a document's page, two texts compared, the cited symbols without a text, and
+the citations of a pasted text."""
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
+
+from app.config import get_settings
+from app.db import SessionDep
+from app.documents import labels
+from app.documents.diff import BadSpec, diff_texts, parse_spec
+from app.documents.extract import lookup
+from app.documents.queries import cited_by_page as read_cited_by_page
+from app.documents.queries import cites
+from app.documents.queries import unresolved as read_unresolved
+from app.i18n import request_lang
+from app.web import urls
+from app.web.errors import NotFound, document_or_404
+from app.web.forms import TextFormDep
+from app.web.render import render
+
+router = APIRouter(include_in_schema=False)
+# A much-cited resolution has hundreds of citers: the document page lists them by the hundred.
+CITED_BY_PER_PAGE = 100
+
+
+@router.get("/documents/{ref:path}")
+def document(
+    request: Request, session: SessionDep, ref: str,
+    cited_by_page: int = Query(1, ge=1, le=100_000),
+):
+    doc = document_or_404(session, ref)
+    if urls.document_ref(doc) != ref:
+        # 59/48 or a/res/59/48 in the address: send the reader to the one URL of the document.
+        return RedirectResponse(urls.document(doc, cited_by_page=cited_by_page), status_code=301)
+    cited_by, total = read_cited_by_page(session, doc, cited_by_page, CITED_BY_PER_PAGE)
+    if cited_by_page > 1 and not cited_by:
+        raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {cited_by_page} of them.")
+    return render(
+        request,
+        "document.html",
+        {"doc": doc, "cites": cites(session, doc), "cited_by": cited_by, "cited_by_total": total,
+         "cited_by_page": cited_by_page, "cited_by_per_page": CITED_BY_PER_PAGE, "cited_by_pages": max(1, -(-total // CITED_BY_PER_PAGE))},
+        fragment="_cited_by.html",
+    )
+
+
+@router.get("/extract")
+def extract_form(request: Request):
+    return render(request, "extract.html", {"text": "", "result": None, "error": None})
+
+
+@router.post("/extract")
+def extract_page(request: Request, session: SessionDep, form: TextFormDep):
+    text = form.get("text") or ""
+    text = text if isinstance(text, str) else ""
+    limit = get_settings().max_text_bytes
+    if len(text.encode("utf-8")) > limit:
+        ctx = {"text": "", "result": None, "error": f"The text is over {limit // 1_000_000} MB."}
+        return render(request, "extract.html", ctx, status_code=413)
+    result = lookup(session, text) if text.strip() else None
+    ctx = {"text": text, "result": result, "segments": result.segments(text) if result else [], "error": None}
+    return render(request, "extract.html", ctx, fragment="_extract_result.html")
+
+
+@router.get("/unresolved")
+def unresolved(request: Request, session: SessionDep):
+    return render(request, "unresolved.html", {"entries": read_unresolved(session)})
+
+
+@router.get("/diff/{spec:path}")
+def diff(request: Request, session: SessionDep, spec: str):
+    try:
+        ref_a, ref_b = parse_spec(spec)
+    except BadSpec as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    a, b = document_or_404(session, ref_a), document_or_404(session, ref_b)
+    lang = request_lang(request)
+    for doc in (a, b):
+        if doc.text is None:
+            raise HTTPException(
+                status_code=422,
+                detail=f"Lineage has no text of {labels.document_label(doc, lang)}: "
+                "only what cites it, nothing to compare.",
+            )
+    return render(request, "diff.html", {"a": a, "b": b, "diff": diff_texts(a.text, b.text)})

@@ -1,0 +1,151 @@
+"""Exports and feeds: CSV, JSON, JSON Lines and GraphML files of a scope, streamed, and the Atom feeds.
+
+This router is included before `app.web.documents`, whose `/documents/{ref:path}` would otherwise
+swallow `/documents/{ref}/citing.atom`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from app.chains.membership import chain_members, chain_members_with_text
+from app.db import SessionDep
+from app.documents import labels
+from app.documents.queries import cited_by
+from app.exports import feeds
+from app.exports import formats as export
+from app.i18n import request_lang, t
+from app.web import urls
+from app.web.errors import NotFound, document_or_404, organization_or_404
+
+router = APIRouter(include_in_schema=False)
+
+EXPORTS = {
+    "documents.csv": "text/csv; charset=utf-8",
+    "citations.csv": "text/csv; charset=utf-8",
+    "lineage.json": "application/json",
+    "lineage.jsonl": "application/jsonl; charset=utf-8",
+    "lineage.graphml": "application/graphml+xml; charset=utf-8",
+}
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def _absolute(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + path
+
+
+# --- Atom feeds ------------------------------------------------------------------------------
+
+
+def _entry(request: Request, doc, lang: str, summary: str):
+    name = labels.document_label(doc, lang)
+    title = labels.document_title(doc, lang)
+    return feeds.document_entry(
+        doc, title=f"{name} — {title}" if title and title != name else name,
+        url=_absolute(request, urls.document(doc)), summary=summary, categories=[doc.kind],
+    )
+
+
+def _doc_summary(doc, lang: str, has_text: bool) -> str:
+    parts = [labels.kind_label(doc.kind, lang)]
+    if doc.session:
+        parts.append(f"{t('session', lang)} {doc.session}")
+    if doc.date:
+        parts.append(doc.date.isoformat())
+    if not has_text:
+        parts.append(t("no_text", lang))
+    return " · ".join(parts)
+
+
+@router.get("/organizations/{acronym}/feed.atom")
+def organization_feed(request: Request, session: SessionDep, acronym: str):
+    org = organization_or_404(session, acronym)
+    lang = request_lang(request)
+    members = chain_members_with_text(session, org)
+    name = org.name_zh if lang == "zh" else org.name_en
+    feed = feeds.Feed(
+        id=feeds.tag("organization", org.acronym),
+        title=f"Lineage · {org.acronym} · {t('feed_org_title', lang)}",
+        subtitle=name,
+        self_url=_absolute(request, urls.organization_feed(org.acronym)),
+        alternate_url=_absolute(request, urls.organization(org.acronym)),
+        lang=lang,
+        entries=feeds.newest_first([_entry(request, d, lang, _doc_summary(d, lang, has_text)) for d, has_text in members]),
+    )
+    return Response(feeds.to_atom(feed), media_type=ATOM)
+
+
+@router.get("/documents/{ref:path}/citing.atom")
+def citing_feed(request: Request, session: SessionDep, ref: str):
+    doc = document_or_404(session, ref)
+    lang = request_lang(request)
+    grouped: dict[int, tuple[object, list]] = {}
+    for c, citing in cited_by(session, doc):
+        grouped.setdefault(citing.id, (citing, []))[1].append(c)
+    entries = []
+    for citing, cits in grouped.values():
+        verbs = ", ".join(dict.fromkeys(c.verb or "—" for c in cits))
+        summary = f"{_doc_summary(citing, lang, citing.has_text)} — {verbs}: {feeds.plain(cits[0].paragraph)}"
+        entries.append(_entry(request, citing, lang, summary))
+    name = labels.document_label(doc, lang)
+    feed = feeds.Feed(
+        id=feeds.tag("citing", doc.key),
+        title=f"Lineage · {t('feed_citing_title', lang)} {name}",
+        subtitle=labels.document_title(doc, lang) or name,
+        self_url=_absolute(request, urls.citing_feed(doc)),
+        alternate_url=_absolute(request, urls.document(doc)),
+        lang=lang,
+        entries=feeds.newest_first(entries),
+    )
+    return Response(feeds.to_atom(feed), media_type=ATOM)
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+def _export(request: Request, session, org, name: str) -> Response:
+    if name not in EXPORTS:
+        raise NotFound(f"No export {name!r}: Lineage exports {', '.join(EXPORTS)}.")
+    member_ids = [d.id for d in chain_members(session, org)] if org is not None else None
+    engine = session.get_bind()
+    acronym = org.acronym if org is not None else None
+    base = str(request.base_url).rstrip("/")
+
+    def url(doc):
+        return base + urls.document(doc)
+
+    def org_url(a):
+        return base + urls.organization(a)
+
+    def chunks():
+        # Its own connection, held while the body is written: the request's session is closed
+        # once the handler returns, before the first chunk leaves.
+        with engine.connect() as conn:
+            ids = export.scope_ids(conn, member_ids) if member_ids is not None else None
+            documents = export.document_rows(conn, ids, url=url, undocs=urls.undocs)
+            citations = export.citation_rows(conn, member_ids)
+            if name == "documents.csv":
+                yield from export.csv_chunks(documents, export.DOCUMENT_FIELDS)
+            elif name == "citations.csv":
+                yield from export.csv_chunks(citations, export.CITATION_FIELDS)
+            elif name == "lineage.graphml":
+                yield from export.graphml_chunks(acronym or "all", documents, citations)
+            else:
+                write = export.json_chunks if name == "lineage.json" else export.jsonl_chunks
+                yield from write(acronym or "all", export.organization_rows(conn, acronym, url=org_url),
+                                 documents, citations)
+
+    filename = f"lineage-{acronym or 'all'}-{name}"
+    return StreamingResponse(chunks(), media_type=EXPORTS[name],
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/export/{name}")
+def export_all(request: Request, session: SessionDep, name: str):
+    return _export(request, session, None, name)
+
+
+@router.get("/organizations/{acronym}/export/{name}")
+def export_organization(request: Request, session: SessionDep, acronym: str, name: str):
+    return _export(request, session, organization_or_404(session, acronym), name)

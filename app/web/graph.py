@@ -1,0 +1,126 @@
+"""The timeline graph: the page with the SVG inline, and the SVG alone.
+
+Each graph is drawn once per version of its data by app.graph (a background thread, under
+limits) and stored; these handlers read what the graph shows, look the drawing up, and wait a
+short while for one not yet drawn, on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from app.config import get_settings
+from app.db import SessionDep
+from app.graph import drawings, layouts
+from app.graph import layout as graph
+from app.graph import scope as graph_scope
+from app.graph.dot import GraphvizMissing
+from app.i18n import request_lang, t
+from app.web import urls
+from app.web.errors import organization_or_404
+from app.web.render import render
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+
+
+def _sessions_or_400(first: int | None, last: int | None) -> tuple[int, int] | None:
+    if first is None and last is None:
+        return None
+    if first is None or last is None or first > last:
+        raise HTTPException(status_code=400, detail="Give a range of sessions as ?from=60&to=67 (from ≤ to).")
+    if last - first + 1 > graph_scope.MAX_SESSIONS:
+        raise HTTPException(status_code=400,
+                            detail=f"At most {graph_scope.MAX_SESSIONS} sessions in one drawing.")
+    return first, last
+
+
+async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
+    """The stored drawing; else one asked of the layout thread and waited for a short while
+    (on the event loop: no thread and no connection is held meanwhile); else none yet."""
+    if g.drawing is not None:
+        return g.drawing
+    settings = get_settings()
+    future = layouts.drawer.submit(g.key, partial(drawings.draw, g, engine))
+    if future is None:
+        return layouts.Drawing(svg=None, routing="busy")
+    try:
+        return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.graph_wait_seconds)
+    except TimeoutError:
+        return layouts.Drawing(svg=None, routing="pending")
+    except GraphvizMissing:
+        raise HTTPException(
+            status_code=503,
+            detail="The timeline needs Graphviz's `dot` (Debian package graphviz): run `make system-deps`.",
+        ) from None
+
+
+def _drawing_message(drawing: layouts.Drawing, lang: str) -> str | None:
+    if drawing.routing in ("pending", "busy"):
+        return t(f"graph_{drawing.routing}", lang)
+    if drawing.routing == "failed":
+        return t("graph_failed", lang).format(reason=drawing.message or "?")
+    if drawing.routing != "spline":
+        return t("graph_simpler_edges", lang)
+    return None
+
+
+async def _graph_page(request: Request, session, org, sessions=None, page: int = 1):
+    g = await run_in_threadpool(partial(drawings.prepare, session, org, request_lang(request), url=urls.document,
+                                              sessions=sessions, page=page))
+    drawing = await _drawing(g, session.get_bind())
+    lanes = [(label, [n for n in g.timeline.nodes if n.lane == lane]) for lane, label in g.timeline.lanes]
+    return render(request, "graph.html", {
+        "org": org, "timeline": g.timeline, "scope": g.scope, "drawing": drawing,
+        "svg": Markup(drawing.svg) if drawing.svg else None, "lanes": lanes,
+        "message": _drawing_message(drawing, g.lang), "verb_styles": graph.VERB_STYLES,
+    })
+
+
+async def _svg(request: Request, session, org, sessions=None, page: int = 1) -> Response:
+    g = await run_in_threadpool(partial(drawings.prepare, session, org, request_lang(request), url=urls.document,
+                                              sessions=sessions, page=page))
+    drawing = await _drawing(g, session.get_bind())
+    if drawing.svg is None:
+        message = _drawing_message(drawing, g.lang)
+        status = 503 if drawing.routing in ("pending", "busy") else 422
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + drawing.svg
+    return Response(body.encode("utf-8"), media_type="image/svg+xml")
+
+
+SessionsFrom = Query(None, alias="from", ge=1, le=500)
+SessionsTo = Query(None, alias="to", ge=1, le=500)
+LanesPage = Query(1, ge=1, le=100_000)
+
+
+@router.get("/graph")
+async def graph_all(request: Request, session: SessionDep, first: int | None = SessionsFrom,
+                    last: int | None = SessionsTo, page: int = LanesPage):
+    return await _graph_page(request, session, None, _sessions_or_400(first, last), page)
+
+
+@router.get("/graph.svg")
+async def graph_all_svg(request: Request, session: SessionDep, first: int | None = SessionsFrom,
+                        last: int | None = SessionsTo, page: int = LanesPage):
+    return await _svg(request, session, None, _sessions_or_400(first, last), page)
+
+
+@router.get("/organizations/{acronym}/graph")
+async def graph_organization(request: Request, session: SessionDep, acronym: str):
+    org = await run_in_threadpool(organization_or_404, session, acronym)
+    return await _graph_page(request, session, org)
+
+
+@router.get("/organizations/{acronym}/graph.svg")
+async def graph_organization_svg(request: Request, session: SessionDep, acronym: str):
+    org = await run_in_threadpool(organization_or_404, session, acronym)
+    return await _svg(request, session, org)
