@@ -317,3 +317,13 @@ MESSAGES.update({
     "graph_lanes": {"zh": "组织", "en": "Organizations"},
     "reload": {"zh": "刷新", "en": "Reload"},
 })
+
+
+# --- the admin's list of texts, filtered and paged ----------------------------------------------
+MESSAGES.update({
+    "admin_filter": {"zh": "筛选", "en": "Filter"},
+    "admin_filter_symbol": {"zh": "文号或键含", "en": "Symbol or key contains"},
+    "admin_filter_any": {"zh": "全部", "en": "Any"},
+    "admin_no_texts": {"zh": "没有符合条件的全文。", "en": "No text matches."},
+    "admin_actions": {"zh": "操作", "en": "Actions"},
+})

@@ -80,8 +80,10 @@ def logout() -> str:
     return "/logout"
 
 
-def admin_home() -> str:
-    return "/admin"
+def admin_home(*, symbol: str = "", organization: str = "", session: int | None = None, page: int = 1) -> str:
+    """The admin's list of texts, filtered and paged."""
+    return _with_query("/admin", symbol=symbol or None, organization=organization or None, session=session,
+                       page=page if page > 1 else None)
 
 
 def admin_new(symbol: str | None = None) -> str:
