@@ -145,10 +145,13 @@ def cmd_draw_graphs(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with _session() as session:
         engine = session.get_bind()
-        targets = [None] + list(organizations(session))
-        for org in targets:
+        # every organization's graph, and every page of lanes of the overall one as first shown
+        targets = [(org, 1) for org in organizations(session)]
+        first = drawings.prepare(session, None, langs[0] if langs else "zh", url=document_url)
+        targets += [(None, page) for page in range(1, first.scope.lanes_pages + 1)]
+        for org, page in targets:
             for lang in langs:
-                g = drawings.prepare(session, org, lang, url=document_url)
+                g = drawings.prepare(session, org, lang, url=document_url, page=page)
                 if g.drawing is not None:
                     kept += 1
                     continue

@@ -12,6 +12,9 @@ operating system's cache: "cold" here is about the servers' own caches, not the 
 2. Latency: every HTML page kind one request at a time, on a second sample (each URL once):
    p50, p99 and max per kind. A kind with one URL (`/graph`) is asked with its variants (pages,
    session ranges) so that no URL is asked twice.
+Before serving, `lineage draw-graphs --lang zh` lays out every graph not yet drawn, as an operator
+does after an import (--no-draw to skip it; its time is reported).
+
 3. Sweep: every export (whole record and one organization), streamed to nowhere: time to the
    first byte, total time, bytes. The worker's peak RSS (VmHWM) is read after the sweep, and the
    peak RSS of everything the server started (its children: `dot`) is sampled throughout.
@@ -267,7 +270,7 @@ def kinds(db: Path, n: int, seed: int) -> dict[str, list[str]]:
     orgs = rng.sample(acronyms, min(n, len(acronyms)))
     pages = range(1, n + 1)
     lo, hi = (sessions[0], sessions[-1]) if sessions else (1, 80)
-    ranges = [(s, min(hi, s + rng.randint(3, 12))) for s in rng.sample(range(lo, hi + 1), min(n, hi - lo + 1))]
+    ranges = [(s, min(hi, s + rng.randint(2, 11))) for s in rng.sample(range(lo, hi + 1), min(n, hi - lo + 1))]
     k = {
         "home": [f"/?page={p}" for p in pages],
         "chain": [f"/organizations/{q(a)}" for a in orgs],
@@ -308,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                     "that the worker is the process measured (default: lineage serve --workers 1)")
     ap.add_argument("--port", type=int, default=18201)
     ap.add_argument("--skip", default="", help="comma-separated page kinds to leave out")
+    ap.add_argument("--no-draw", action="store_true",
+                    help="do not run `lineage draw-graphs` first (as after an import, before readers come)")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
 
@@ -322,6 +327,15 @@ def main(argv: list[str] | None = None) -> int:
         while fh.read(1 << 24):
             pass
     print(f"{db.name}: {db.stat().st_size / 1e6:.0f} MB read in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    res_draw = None
+    if not args.no_draw:
+        t0 = time.perf_counter()
+        env = dict(os.environ, LINEAGE_DATABASE_URL=f"sqlite:///{db}")
+        r = subprocess.run([str(VENV / "lineage"), "draw-graphs", "--lang", "zh", "--quiet"], env=env, cwd=ROOT,
+                           capture_output=True, text=True)
+        res_draw = {"seconds": time.perf_counter() - t0, "said": (r.stdout + r.stderr).strip().splitlines()[-1:]}
+        print(f"lineage draw-graphs: {res_draw['seconds']:.0f} s: {' '.join(res_draw['said'])}", flush=True)
 
     sampled = sample(db, args.urls, args.seed)
     latency_kinds = {k: v for k, v in kinds(db, args.latency_urls, args.seed).items()
@@ -346,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     res: dict = {"scale": args.scale, "db_mb": db.stat().st_size / 1e6, "concurrency": args.concurrency,
-                 "cpus": os.cpu_count(), "throughput": {}, "latency": {}, "exports": {}, "errors": []}
+                 "cpus": os.cpu_count(), "throughput": {}, "latency": {}, "exports": {}, "errors": [],
+                 "draw_graphs": res_draw}
     try:
         lin.start()
         dport = free_port(lin.port + 1)
@@ -472,6 +487,9 @@ def table(res: dict) -> str:
               f"{'met' if hwm <= RSS_TARGET_MB else 'MISSED'}); idle {res.get('idle_rss_mb', 0):.0f} MB; "
               f"its child processes (dot) at most {res.get('children_peak_mb', 0):.0f} MB together; "
               f"server restarts after a timeout: {res.get('restarts', 0)}."]
+    if res.get("draw_graphs"):
+        d = res["draw_graphs"]
+        lines += ["", f"`lineage draw-graphs --lang zh` before serving: {d['seconds']:.0f} s ({' '.join(d['said'])})."]
     if res["errors"]:
         lines += ["", "Errors:"] + [f"- {e}" for e in res["errors"]]
     return "\n".join(lines)
