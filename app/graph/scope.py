@@ -19,8 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, func, select, tuple_
 from sqlmodel import Session
 
 from app.calendar import session_of, sort_date
@@ -32,7 +31,7 @@ D = Document.__table__.c
 C = Citation.__table__.c
 O = Organization.__table__.c
 
-MAX_NODES = 250  # documents one drawing holds at most
+MAX_NODES = 120  # documents one drawing holds at most: more are neither readable nor quick to read
 SHARED_MAX = 15  # most-cited documents the shared lane of a summary holds
 LANES_PER_PAGE = 8
 DEFAULT_SESSIONS = 8  # sessions a summary shows when no range is asked for
@@ -131,8 +130,7 @@ def _scope(session: Session, org, orgs, member_ids: list[int], *, max_nodes: int
     for o in organizations(session):
         if o.observer_symbol:
             observers.setdefault(o.observer_symbol, set()).add(o.acronym)
-    doc_orgs = _doc_orgs(session, docs, acronyms, observers)
-    citing_orgs, citers = _citing(session, sorted(ids), acronyms, observers)
+    doc_orgs, citing_orgs, citers = _organizations_of(session, docs, acronyms, observers)
     cites = [c for c in cites if c.cited_id in ids]
     docs.sort(key=lambda d: (sort_date(d), d.key))
     return GraphScope(organization=org, organizations=list(orgs), documents=docs, citations=cites,
@@ -163,46 +161,41 @@ def _documents(session: Session, ids: list[int]) -> list:
     return out
 
 
-def _doc_orgs(session: Session, docs: list, acronyms: dict, observers: dict) -> dict[int, set[str]]:
-    """The organizations each document belongs to: its own, and the chains it stands in."""
-    out: dict[int, set[str]] = {}
+def _organizations_of(session: Session, docs: list, acronyms: dict, observers: dict):
+    """For each document: the organizations it belongs to (its own, and the chains it stands in:
+    as an observer-status resolution, or cited in a series paragraph of an organization's text),
+    the organizations whose texts cite it, and how many documents cite it.
+
+    Every read goes through an index: the citing ids come from the covering (cited_id,
+    citing_id) index, the organization of each from the (organization_id) index, and only the
+    citations made by an organization's texts are read for their `in_series` flag.
+    """
+    org_of = dict(session.execute(select(D.id, D.organization_id).where(D.organization_id.is_not(None))).all())
+    observer_ids = {}
+    if observers:
+        observer_ids = dict(session.execute(select(D.id, D.symbol).where(D.symbol.in_(list(observers)))).all())
+    doc_orgs: dict[int, set[str]] = {}
     for d in docs:
-        owners = set()
+        owners = set(observers.get(d.symbol, set()))
         if d.organization_id is not None:
             owners.add(acronyms[d.organization_id])
-        owners |= observers.get(d.symbol, set())
         if owners:
-            out[d.id] = owners
-    citing = aliased(Document.__table__)
-    for chunk in _chunks([d.id for d in docs]):
-        for cited_id, org_id in session.execute(
-            select(C.cited_id, citing.c.organization_id).distinct().join(citing, citing.c.id == C.citing_id)
-            .where(C.cited_id.in_(chunk), C.in_series, citing.c.organization_id.is_not(None))
-        ):
-            out.setdefault(cited_id, set()).add(acronyms[org_id])
-    return out
-
-
-def _citing(session: Session, ids: list[int], acronyms: dict, observers: dict):
-    """For each document: the organizations whose texts cite it, and how many documents do."""
+            doc_orgs[d.id] = owners
     citing_orgs: dict[int, set[str]] = {}
-    citers: dict[int, int] = {}
-    citing = aliased(Document.__table__)
-    for chunk in _chunks(ids):
-        for cited_id, n in session.execute(
-            select(C.cited_id, func.count(func.distinct(C.citing_id))).where(C.cited_id.in_(chunk))
-            .group_by(C.cited_id)
+    citers: dict[int, set[int]] = {}
+    by_org_texts: list[tuple[int, int]] = []
+    for chunk in _chunks([d.id for d in docs]):
+        for cited_id, citing_id in session.execute(select(C.cited_id, C.citing_id).where(C.cited_id.in_(chunk))):
+            citers.setdefault(cited_id, set()).add(citing_id)
+            found = set(observers.get(observer_ids.get(citing_id), ()))
+            if citing_id in org_of:
+                found.add(acronyms[org_of[citing_id]])
+                by_org_texts.append((cited_id, citing_id))
+            if found:
+                citing_orgs.setdefault(cited_id, set()).update(found)
+    for chunk in _chunks(sorted(set(by_org_texts))):
+        for cited_id, citing_id in session.execute(
+            select(C.cited_id, C.citing_id).where(tuple_(C.cited_id, C.citing_id).in_(chunk), C.in_series)
         ):
-            citers[cited_id] = n
-        for cited_id, org_id in session.execute(
-            select(C.cited_id, citing.c.organization_id).distinct().join(citing, citing.c.id == C.citing_id)
-            .where(C.cited_id.in_(chunk), citing.c.organization_id.is_not(None))
-        ):
-            citing_orgs.setdefault(cited_id, set()).add(acronyms[org_id])
-        if observers:  # an observer-status resolution citing something: its organization does
-            for cited_id, symbol in session.execute(
-                select(C.cited_id, citing.c.symbol).distinct().join(citing, citing.c.id == C.citing_id)
-                .where(C.cited_id.in_(chunk), citing.c.symbol.in_(list(observers)))
-            ):
-                citing_orgs.setdefault(cited_id, set()).update(observers[symbol])
-    return citing_orgs, citers
+            doc_orgs.setdefault(cited_id, set()).add(acronyms[org_of[citing_id]])
+    return doc_orgs, citing_orgs, {k: len(v) for k, v in citers.items()}
