@@ -63,8 +63,10 @@ async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
 
 
 def _drawing_message(drawing: layouts.Drawing, lang: str) -> str | None:
-    if drawing.routing in ("pending", "busy"):
-        return t(f"graph_{drawing.routing}", lang)
+    if drawing.routing == "pending":
+        return t("graph_pending", lang)
+    if drawing.routing == "busy":
+        return t("graph_busy", lang)
     if drawing.routing == "failed":
         return t("graph_failed", lang).format(reason=drawing.message or "?")
     if drawing.routing != "spline":
