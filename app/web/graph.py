@@ -74,9 +74,14 @@ def _drawing_message(drawing: layouts.Drawing, lang: str) -> str | None:
     return None
 
 
+async def _prepare(request: Request, session, org, sessions, page: int) -> drawings.Prepared:
+    prepare = partial(drawings.prepare, session, org, request_lang(request), url=urls.document,
+                      sessions=sessions, page=page)
+    return await run_in_threadpool(prepare)
+
+
 async def _graph_page(request: Request, session, org, sessions=None, page: int = 1):
-    g = await run_in_threadpool(partial(drawings.prepare, session, org, request_lang(request), url=urls.document,
-                                              sessions=sessions, page=page))
+    g = await _prepare(request, session, org, sessions, page)
     drawing = await _drawing(g, session.get_bind())
     lanes = [(label, [n for n in g.timeline.nodes if n.lane == lane]) for lane, label in g.timeline.lanes]
     return render(request, "graph.html", {
@@ -87,8 +92,7 @@ async def _graph_page(request: Request, session, org, sessions=None, page: int =
 
 
 async def _svg(request: Request, session, org, sessions=None, page: int = 1) -> Response:
-    g = await run_in_threadpool(partial(drawings.prepare, session, org, request_lang(request), url=urls.document,
-                                              sessions=sessions, page=page))
+    g = await _prepare(request, session, org, sessions, page)
     drawing = await _drawing(g, session.get_bind())
     if drawing.svg is None:
         message = _drawing_message(drawing, g.lang)
