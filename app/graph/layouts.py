@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.graph.dot import GraphvizMissing, LayoutFailed, run_dot
+from app.graph.dot import LayoutFailed, run_dot
 from app.models import GraphLayout, utcnow
 from app.graph import layout as graph
 
@@ -123,5 +123,3 @@ class Drawer:
 
 
 drawer = Drawer()
-
-__all__ = ["Drawer", "Drawing", "GraphvizMissing", "digest", "drawer", "lay_out", "load", "store"]
