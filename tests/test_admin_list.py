@@ -62,7 +62,7 @@ def test_filters(many, query, expected):
         assert keys and all(k.startswith("seed-00") for k in keys)
     else:
         assert keys == expected
-    # the pager keeps the filter
+    # the filter is a plain GET form: it works without JavaScript
     form = soup(r).select_one("form.admin-filter")
     assert form["method"] == "get" and form["action"] == "/admin"
 
