@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     # Threads a worker runs request handlers on; unset: 4 on SQLite, 40 on PostgreSQL (app/main.py).
     worker_threads: int | None = Field(default=None, ge=1, le=1000)
 
+    # Timeline graphs (app/graph/): one layout may run this long and take this much memory
+    # before it is killed (then simpler edge routing is tried); a reader whose graph has no
+    # drawing yet waits this long for it, then gets the chain as a list.
+    graph_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    graph_memory_mb: int = Field(default=1024, ge=64, le=16384)
+    graph_wait_seconds: float = Field(default=2.0, ge=0, le=60)
+
     # Fault injection for the crash tests only: hold a save open this many seconds before its
     # commit, so a test can SIGKILL the server in the middle of it. Never set in production.
     fault_pause_before_commit: float = 0.0

@@ -281,3 +281,24 @@ class ExtractPublic(SQLModel):
 
 class ErrorPublic(SQLModel):
     error: str
+
+
+# --- stored graph layouts (app/graph/layouts.py) -------------------------------------------
+
+
+class GraphLayout(SQLModel, table=True):
+    """A timeline graph as laid out once: keyed by the digest of the Graphviz source it was drawn
+    from, so a graph whose documents change is drawn anew and an unchanged one never is."""
+
+    __tablename__ = "graph_layout"
+    __table_args__ = (Index("ix_graph_layout_scope", "scope", "lang"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True, index=True)
+    scope: str = Field(max_length=200)  # org:SCO, all, all:60-67:1 (sessions, page of lanes)
+    lang: str = Field(max_length=8)
+    svg: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # None: it failed
+    routing: str = Field(max_length=16)  # spline | polyline | line | failed
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    seconds: float = 0.0
+    created_at: dt.datetime = Field(default_factory=utcnow)

@@ -6,6 +6,7 @@
 #   bench/run.sh                      # scale 1 (20,000 documents)
 #   SCALES="1 10" bench/run.sh        # also 10x (generated once, ~5 min, ~1.7 GB)
 #   bench/run.sh --duration 30 --api  # any bench/load.py option
+#   COLD=1 bench/run.sh               # the cold mode instead: bench/cold.py (options go to it)
 #
 # Each scale is loaded twice: both servers as shipped (Lineage's page cache on, so after the
 # warm-up every sampled URL is a hit), then Lineage alone with the cache off, which is what a
@@ -18,7 +19,7 @@ PY=.venv/bin/python
 if [ ! -x .venv/bin/datasette ] || [ ! -x .venv/bin/py-spy ]; then
   .venv/bin/pip install --quiet -e ".[bench]"
 fi
-if ! command -v wrk >/dev/null; then
+if [ -z "${COLD:-}" ] && ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -q wrk; else sudo apt-get install -y -q wrk; fi
 fi
 
@@ -34,6 +35,12 @@ for scale in $SCALES; do
   fi
   # the corpus files from before migration 0004 get its index (Datasette is given it too)
   LINEAGE_DATABASE_URL="sqlite:///bench/out/lineage-$scale.db" .venv/bin/lineage migrate
+  if [ -n "${COLD:-}" ]; then
+    # every sampled URL once, no warm-up, page cache off, Datasette in the same run
+    "$PY" bench/cold.py --scale "$scale" "$@" &
+    child=$!; wait "$child"; child=""
+    continue
+  fi
   "$PY" bench/load.py --scale "$scale" "$@" &
   child=$!; wait "$child"; child=""
   LINEAGE_PAGE_CACHE_MB=0 "$PY" bench/load.py --scale "$scale" --only lineage --no-check \

@@ -1,6 +1,6 @@
 """The chain's reads: the organizations, each chain with its links (what each text recalls of
-the chain and which earlier resolutions it leaves out), and the scope the graph and exports
-work on. Which documents belong to a chain is `app.chains.membership`'s rule."""
+the chain and which earlier resolutions it leaves out). What the graph draws is app.graph.scope's
+read, what the exports write app.exports.formats'. Which documents belong to a chain is `app.chains.membership`'s rule."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
-from app.chains.membership import chain_members, chain_members_with_text
+from app.chains.membership import chain_members_with_text
 from app.documents.queries import documents_by_ids
 from app.models import Citation, Document, Organization
 from app.symbols import DocumentKind
@@ -72,67 +72,3 @@ def chain(session: Session, org: Organization, as_of: dt.date | None = None) -> 
             earlier.append(doc)
         links.append(link)
     return links
-
-
-@dataclass
-class Scope:
-    """A set of documents and the citations their texts make, with what each organization
-    makes of them: the input of the timeline graph and of the exports.
-
-    `chains` maps an acronym to the ids of its chain (`chain_members`); `citing_orgs` maps a
-    document id to the acronyms of the organizations whose texts cite it and `citers` to the ids
-    of the documents citing it, both over the whole database, so that a citation several texts
-    share shows as shared in one organization's graph too.
-    """
-
-    organization: Organization | None
-    organizations: list[Organization]
-    documents: list[Document]
-    citations: list[Citation]
-    chains: dict[str, list[int]]
-    doc_orgs: dict[int, set[str]]
-    citing_orgs: dict[int, set[str]]
-    citers: dict[int, set[int]]
-
-
-def scope(session: Session, org: Organization | None = None) -> Scope:
-    """Everything (org None), or one organization's chain plus what its chain's texts cite."""
-    orgs = organizations(session)
-    acronym_by_id = {o.id: o.acronym for o in orgs}
-    chains = {o.acronym: [d.id for d in chain_members(session, o)] for o in orgs}
-    all_cites = list(
-        session.exec(select(Citation).order_by(Citation.citing_id, Citation.position)).all()
-    )
-    owner_rows = session.exec(
-        select(Document.id, Document.organization_id).where(Document.organization_id.is_not(None))
-    ).all()
-    doc_orgs: dict[int, set[str]] = {}
-    for doc_id, org_id in owner_rows:
-        doc_orgs.setdefault(doc_id, set()).add(acronym_by_id[org_id])
-    for acronym, ids in chains.items():
-        for doc_id in ids:
-            doc_orgs.setdefault(doc_id, set()).add(acronym)
-    citing_orgs: dict[int, set[str]] = {}
-    citers: dict[int, set[int]] = {}
-    for c in all_cites:
-        if c.cited_id is None:
-            continue
-        citers.setdefault(c.cited_id, set()).add(c.citing_id)
-        citing_orgs.setdefault(c.cited_id, set()).update(doc_orgs.get(c.citing_id, ()))
-
-    if org is None:
-        docs = list(session.exec(select(Document)).all())
-        cites_in = all_cites
-    else:
-        members = set(chains.get(org.acronym, []))
-        cites_in = [c for c in all_cites if c.citing_id in members]
-        ids = members | {c.cited_id for c in cites_in if c.cited_id is not None}
-        docs = list(session.exec(select(Document).where(Document.id.in_(ids))).all()) if ids else []
-        became = {d.became_id for d in docs if d.became_id and d.became_id not in ids}
-        if became:  # the resolution a chain's letter or draft became belongs with it
-            docs += session.exec(select(Document).where(Document.id.in_(became))).all()
-    docs.sort(key=lambda d: (sort_date(d), d.key))
-    return Scope(
-        organization=org, organizations=orgs, documents=docs, citations=cites_in, chains=chains,
-        doc_orgs=doc_orgs, citing_orgs=citing_orgs, citers=citers,
-    )

@@ -148,10 +148,31 @@ def is_referenced(session: Session, doc: Document) -> bool:
     )
 
 
-def documents_with_text(session: Session) -> list[Document]:
-    """The texts an admin can edit, most recently changed first."""
-    return list(
-        session.exec(
-            select(Document).where(Document.text.is_not(None)).order_by(Document.updated_at.desc(), Document.key)
-        ).all()
-    )
+@dataclass
+class AdminFilter:
+    """What the admin's list of texts is narrowed to: part of a symbol or key, an organization's
+    id, a session."""
+
+    symbol: str = ""
+    organization_id: int | None = None
+    session: int | None = None
+
+
+def texts_page(session: Session, where: AdminFilter, page: int, per_page: int) -> tuple[list, int]:
+    """A page of the texts an admin can edit, newest first (by id: a stable order that needs no
+    sort), as light rows, and how many match. Two statements whatever the record's size."""
+    d = Document.__table__.c
+    conds = [d.text.is_not(None)]
+    if where.symbol:
+        pattern = "%" + where.symbol.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(or_(d.symbol.ilike(pattern, escape="\\"), d.key.ilike(pattern, escape="\\")))
+    if where.organization_id is not None:
+        conds.append(d.organization_id == where.organization_id)
+    if where.session is not None:
+        conds.append(d.session == where.session)
+    total = session.execute(select(func.count()).select_from(Document.__table__).where(*conds)).scalar_one()
+    rows = session.execute(
+        select(d.id, d.key, d.symbol, d.kind, d.session, d.date, d.title, d.title_en, d.provenance, d.version)
+        .where(*conds).order_by(d.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total

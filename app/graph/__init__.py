@@ -1,1 +1,1 @@
-"""The timeline graph: documents on a session axis, laid out by Graphviz."""
+"""The timeline graphs: laid out by Graphviz under limits, once per data version, and stored."""

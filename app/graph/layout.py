@@ -14,8 +14,9 @@ Lanes:
   double border, and marked `cross-org` when texts of several organizations cite it;
 - *other* holds documents that neither belong to nor are cited by an organization.
 
-`build` turns an `app.chains.queries.Scope` into a `Timeline` (plain data, tested without Graphviz);
-`to_dot` and `render_svg` lay it out. The SVG is post-processed with lxml: every node's link gets
+`build` turns an `app.graph.scope.GraphScope` into a `Timeline` (plain data, tested without Graphviz);
+`to_dot` gives the Graphviz source (app.graph.layouts lays it out), and `finish_svg`
+post-processes dot's SVG with lxml: every node's link gets
 a plain `href` beside Graphviz's `xlink:href`, and nodes and edges get `data-*` attributes.
 """
 
@@ -101,16 +102,16 @@ class Timeline:
 
 
 def lane_of(doc, scope) -> tuple[str, bool, bool]:
-    """(lane, shared, cross_org) of a document in `scope` (a `queries.Scope`)."""
+    """(lane, shared, cross_org) of a document in `scope` (an `app.graph.scope.GraphScope`)."""
     owners = scope.doc_orgs.get(doc.id, set())
-    citers = scope.citers.get(doc.id, set())
+    citers = scope.citers.get(doc.id, 0)  # how many documents cite it
     citing_orgs = scope.citing_orgs.get(doc.id, set())
     cross_org = len(citing_orgs) >= 2
     if len(owners) == 1:
         return next(iter(owners)), False, cross_org
     if len(owners) > 1:
         return SHARED, True, cross_org
-    if len(citers) >= 2:
+    if citers >= 2:
         return SHARED, True, cross_org
     if len(citing_orgs) == 1:
         return next(iter(citing_orgs)), False, False
@@ -138,9 +139,9 @@ def build(
         )
         node = Node(
             key=doc.key, name=f"n{i}", label=_short(name, doc), tooltip=tip, url=url(doc),
-            lane=lane, session=session_of(doc), kind=doc.kind, has_text=doc.text is not None,
+            lane=lane, session=session_of(doc), kind=doc.kind, has_text=doc.has_text,
             in_chain=in_chain, shared=shared, cross_org=cross,
-            citers=len(scope.citers.get(doc.id, ())),
+            citers=scope.citers.get(doc.id, 0),
         )
         nodes.append(node)
         by_id[doc.id] = node
@@ -279,26 +280,16 @@ def _node_attrs(n: Node) -> dict[str, str]:
     return attrs
 
 
-class GraphvizMissing(RuntimeError):
-    """`dot` is not installed (Debian package `graphviz`, see scripts/system-deps.sh)."""
-
-
-def render_svg(timeline: Timeline, **kwargs) -> str:
-    """Lay the timeline out with `dot` and return the SVG document (UTF-8 text, no prolog)."""
-    import graphviz
-
-    try:
-        raw = to_dot(timeline, **kwargs).pipe(format="svg")
-    except graphviz.ExecutableNotFound as exc:
-        raise GraphvizMissing(str(exc)) from exc
-    return _finish_svg(raw, timeline)
-
-
-def _finish_svg(raw: bytes, timeline: Timeline) -> str:
+def finish_svg(raw: bytes, timeline: Timeline, *, name: str = "") -> str:
+    """dot's SVG of `timeline`, finished for the page: named (`name` is what assistive
+    technology announces), nodes and edges tagged with `data-*`, plain `href`s."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
     root = etree.fromstring(raw, parser)
     root.set("class", "timeline")
-    root.set("role", "img")
+    # A group, not an image: the drawing holds links (an image's content is hidden from
+    # assistive technology, so links in one are unreachable), and a group is named by its label.
+    root.set("role", "group")
+    root.set("aria-label", name or "timeline")
     by_id = {f"doc:{n.key}": n for n in timeline.nodes}
     edges = {e.id: e for e in timeline.edges}
     for g in root.iter(f"{{{SVG_NS}}}g"):

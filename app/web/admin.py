@@ -12,7 +12,7 @@ import dataclasses
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
@@ -21,9 +21,9 @@ from app.db import SessionDep
 from app.documents import audit, form as forms
 from app.documents import upload as uploads
 from app.documents.intake import organization_for
-from app.documents.queries import citer_count, documents_with_text
-from app.i18n import Msg
+from app.documents.queries import AdminFilter, citer_count, texts_page
 from app.models import AuditEntry, Document
+from app.i18n import Msg
 from app.symbols import KINDS, normalize, parse
 from app.web import urls
 from app.web.errors import NotFound, document_or_404
@@ -48,9 +48,41 @@ UploadDep = Annotated[uploads.Upload | None, Depends(_read_upload)]
 # --- documents ----------------------------------------------------------------------------
 
 
+# The whole record has ~15,000 texts a scale unit: the list comes a hundred at a time.
+TEXTS_PER_PAGE = 100
+
+
 @router.get("/admin")
-def admin_home(request: Request, session: SessionDep, user: AdminDep):
-    return render_admin(request, "admin/index.html", {"documents": documents_with_text(session)}, user=user)
+def admin_home(
+    request: Request, session: SessionDep, user: AdminDep,
+    symbol: str = Query("", max_length=120), organization: str = Query("", max_length=16),
+    session_no: str = Query("", alias="session", max_length=6), page: int = Query(1, ge=1, le=100_000),
+):
+    symbol, organization, session_no = symbol.strip(), organization.strip(), session_no.strip()
+    orgs = organizations(session)
+    errors = {}
+    where = AdminFilter(symbol=symbol)
+    if organization:
+        org = next((o for o in orgs if o.acronym.upper() == organization.upper()), None)
+        if org is None:
+            errors["organization"] = Msg("err_organization", {"value": organization})
+        else:
+            where.organization_id, organization = org.id, org.acronym
+    if session_no:
+        if session_no.isdigit() and 1 <= int(session_no) <= 999:
+            where.session = int(session_no)
+        else:
+            errors["session"] = Msg("err_session_number", {"value": session_no})
+    rows, total = ([], 0) if errors else texts_page(session, where, page, TEXTS_PER_PAGE)
+    pages = max(1, -(-total // TEXTS_PER_PAGE))
+    if page > pages:
+        raise NotFound(f"{total} texts match: there is no page {page} of them.")
+    ctx = {"documents": rows, "total": total, "page": page, "pages": pages, "per_page": TEXTS_PER_PAGE,
+           "organizations": orgs, "errors": errors,
+           "filters": {"symbol": symbol, "organization": organization,
+                       "session": where.session if where.session is not None else session_no}}
+    return render_admin(request, "admin/index.html", ctx, user=user, fragment="admin/_documents.html",
+                        status_code=400 if errors else 200)
 
 
 def _form_page(request, session, user, prep: forms.Prepared, *, doc: Document | None = None,

@@ -1,4 +1,4 @@
-"""Exports and feeds: CSV, JSON and GraphML files of a scope, and the Atom feeds.
+"""Exports and feeds: CSV, JSON, JSON Lines and GraphML files of a scope, streamed, and the Atom feeds.
 
 This router is included before `app.web.documents`, whose `/documents/{ref:path}` would otherwise
 swallow `/documents/{ref}/citing.atom`.
@@ -7,10 +7,9 @@ swallow `/documents/{ref}/citing.atom`.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
-from app.chains.membership import chain_members_with_text
-from app.chains.queries import scope as read_scope
+from app.chains.membership import chain_members, chain_members_with_text
 from app.db import SessionDep
 from app.documents import labels
 from app.documents.queries import cited_by
@@ -26,6 +25,7 @@ EXPORTS = {
     "documents.csv": "text/csv; charset=utf-8",
     "citations.csv": "text/csv; charset=utf-8",
     "lineage.json": "application/json",
+    "lineage.jsonl": "application/jsonl; charset=utf-8",
     "lineage.graphml": "application/graphml+xml; charset=utf-8",
 }
 ATOM = "application/atom+xml; charset=utf-8"
@@ -107,23 +107,38 @@ def citing_feed(request: Request, session: SessionDep, ref: str):
 def _export(request: Request, session, org, name: str) -> Response:
     if name not in EXPORTS:
         raise NotFound(f"No export {name!r}: Lineage exports {', '.join(EXPORTS)}.")
-    scope = read_scope(session, org)
+    member_ids = [d.id for d in chain_members(session, org)] if org is not None else None
+    engine = session.get_bind()
+    acronym = org.acronym if org is not None else None
+    base = str(request.base_url).rstrip("/")
 
     def url(doc):
-        return _absolute(request, urls.document(doc))
+        return base + urls.document(doc)
 
-    if name == "documents.csv":
-        body = export.to_csv(export.document_rows(scope, url=url, undocs=urls.undocs), export.DOCUMENT_FIELDS)
-    elif name == "citations.csv":
-        body = export.to_csv(export.citation_rows(scope), export.CITATION_FIELDS)
-    elif name == "lineage.json":
-        body = export.to_json(scope, url=url, undocs=urls.undocs,
-                              org_url=lambda a: _absolute(request, urls.organization(a)))
-    else:
-        body = export.to_graphml(scope, url=url, undocs=urls.undocs)
-    filename = f"lineage-{org.acronym if org else 'all'}-{name}"
-    return Response(body, media_type=EXPORTS[name],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    def org_url(a):
+        return base + urls.organization(a)
+
+    def chunks():
+        # Its own connection, held while the body is written: the request's session is closed
+        # once the handler returns, before the first chunk leaves.
+        with engine.connect() as conn:
+            ids = export.scope_ids(conn, member_ids) if member_ids is not None else None
+            documents = export.document_rows(conn, ids, url=url, undocs=urls.undocs)
+            citations = export.citation_rows(conn, member_ids)
+            if name == "documents.csv":
+                yield from export.csv_chunks(documents, export.DOCUMENT_FIELDS)
+            elif name == "citations.csv":
+                yield from export.csv_chunks(citations, export.CITATION_FIELDS)
+            elif name == "lineage.graphml":
+                yield from export.graphml_chunks(acronym or "all", documents, citations)
+            else:
+                write = export.json_chunks if name == "lineage.json" else export.jsonl_chunks
+                yield from write(acronym or "all", export.organization_rows(conn, acronym, url=org_url),
+                                 documents, citations)
+
+    filename = f"lineage-{acronym or 'all'}-{name}"
+    return StreamingResponse(chunks(), media_type=EXPORTS[name],
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/export/{name}")

@@ -1,82 +1,132 @@
-"""The timeline graph: the page with the SVG inline, and the SVG alone."""
+"""The timeline graph: the page with the SVG inline, and the SVG alone.
+
+Each graph is drawn once per version of its data by app.graph (a background thread, under
+limits) and stored; these handlers read what the graph shows, look the drawing up, and wait a
+short while for one not yet drawn, on the event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import partial
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
-from app.chains.queries import scope as read_scope
+from app.config import get_settings
 from app.db import SessionDep
-from app.documents import labels
+from app.graph import drawings, layouts
 from app.graph import layout as graph
+from app.graph import scope as graph_scope
+from app.graph.dot import GraphvizMissing
 from app.i18n import request_lang, t
 from app.web import urls
 from app.web.errors import organization_or_404
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 
-def _timeline(request: Request, session, org):
-    lang = request_lang(request)
-    scope = read_scope(session, org)
-    orgs = {o.acronym: o for o in scope.organizations}
+def _sessions_or_400(first: int | None, last: int | None) -> tuple[int, int] | None:
+    if first is None and last is None:
+        return None
+    if first is None or last is None or first > last:
+        raise HTTPException(status_code=400, detail="Give a range of sessions as ?from=60&to=67 (from ≤ to).")
+    if last - first + 1 > graph_scope.MAX_SESSIONS:
+        raise HTTPException(status_code=400,
+                            detail=f"At most {graph_scope.MAX_SESSIONS} sessions in one drawing.")
+    return first, last
 
-    def lane_label(lane: str) -> str:
-        if lane == graph.SHARED:
-            return t("lane_shared", lang)
-        if lane == graph.OTHER:
-            return t("lane_other", lang)
-        o = orgs.get(lane)
-        return f"{lane}\n{o.name_zh if lang == 'zh' else o.name_en}" if o else lane
 
-    timeline = graph.build(
-        scope, label=partial(labels.document_label, lang=lang), url=urls.document,
-        lane_label=lane_label, lang=lang,
-    )
+async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
+    """The stored drawing; else one asked of the layout thread and waited for a short while
+    (on the event loop: no thread and no connection is held meanwhile); else none yet."""
+    if g.drawing is not None:
+        return g.drawing
+    settings = get_settings()
+    future = layouts.drawer.submit(g.key, partial(drawings.draw, g, engine))
+    if future is None:
+        return layouts.Drawing(svg=None, routing="busy")
     try:
-        svg = graph.render_svg(timeline, undated_label=t("undated", lang))
-    except graph.GraphvizMissing:
+        return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.graph_wait_seconds)
+    except TimeoutError:
+        return layouts.Drawing(svg=None, routing="pending")
+    except GraphvizMissing:
         raise HTTPException(
             status_code=503,
-            detail="The timeline needs Graphviz's `dot` (Debian package graphviz): "
-            "run `make system-deps`.",
+            detail="The timeline needs Graphviz's `dot` (Debian package graphviz): run `make system-deps`.",
         ) from None
-    return timeline, svg
 
 
-def _graph_page(request: Request, session, org):
-    timeline, svg = _timeline(request, session, org)
+def _drawing_message(drawing: layouts.Drawing, lang: str) -> str | None:
+    if drawing.routing == "pending":
+        return t("graph_pending", lang)
+    if drawing.routing == "busy":
+        return t("graph_busy", lang)
+    if drawing.routing == "failed":
+        return t("graph_failed", lang).format(reason=drawing.message or "?")
+    if drawing.routing != "spline":
+        return t("graph_simpler_edges", lang)
+    return None
+
+
+async def _prepare(request: Request, session, org, sessions, page: int) -> drawings.Prepared:
+    prepare = partial(drawings.prepare, session, org, request_lang(request), url=urls.document,
+                      sessions=sessions, page=page)
+    return await run_in_threadpool(prepare)
+
+
+async def _graph_page(request: Request, session, org, sessions=None, page: int = 1):
+    g = await _prepare(request, session, org, sessions, page)
+    drawing = await _drawing(g, session.get_bind())
+    lanes = [(label, [n for n in g.timeline.nodes if n.lane == lane]) for lane, label in g.timeline.lanes]
     return render(request, "graph.html", {
-        "org": org, "timeline": timeline, "svg": Markup(svg),
-        "verb_styles": graph.VERB_STYLES,
+        "org": org, "timeline": g.timeline, "scope": g.scope, "drawing": drawing,
+        "svg": Markup(drawing.svg) if drawing.svg else None, "lanes": lanes,
+        "message": _drawing_message(drawing, g.lang), "verb_styles": graph.VERB_STYLES,
     })
 
 
-def _svg(request: Request, session, org) -> Response:
-    _, svg = _timeline(request, session, org)
-    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
+async def _svg(request: Request, session, org, sessions=None, page: int = 1) -> Response:
+    g = await _prepare(request, session, org, sessions, page)
+    drawing = await _drawing(g, session.get_bind())
+    if drawing.svg is None:
+        message = _drawing_message(drawing, g.lang)
+        status = 503 if drawing.routing in ("pending", "busy") else 422
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + drawing.svg
     return Response(body.encode("utf-8"), media_type="image/svg+xml")
 
 
+SessionsFrom = Query(None, alias="from", ge=1, le=500)
+SessionsTo = Query(None, alias="to", ge=1, le=500)
+LanesPage = Query(1, ge=1, le=100_000)
+
+
 @router.get("/graph")
-def graph_all(request: Request, session: SessionDep):
-    return _graph_page(request, session, None)
+async def graph_all(request: Request, session: SessionDep, first: int | None = SessionsFrom,
+                    last: int | None = SessionsTo, page: int = LanesPage):
+    return await _graph_page(request, session, None, _sessions_or_400(first, last), page)
 
 
 @router.get("/graph.svg")
-def graph_all_svg(request: Request, session: SessionDep):
-    return _svg(request, session, None)
+async def graph_all_svg(request: Request, session: SessionDep, first: int | None = SessionsFrom,
+                        last: int | None = SessionsTo, page: int = LanesPage):
+    return await _svg(request, session, None, _sessions_or_400(first, last), page)
 
 
 @router.get("/organizations/{acronym}/graph")
-def graph_organization(request: Request, session: SessionDep, acronym: str):
-    return _graph_page(request, session, organization_or_404(session, acronym))
+async def graph_organization(request: Request, session: SessionDep, acronym: str):
+    org = await run_in_threadpool(organization_or_404, session, acronym)
+    return await _graph_page(request, session, org)
 
 
 @router.get("/organizations/{acronym}/graph.svg")
-def graph_organization_svg(request: Request, session: SessionDep, acronym: str):
-    return _svg(request, session, organization_or_404(session, acronym))
+async def graph_organization_svg(request: Request, session: SessionDep, acronym: str):
+    org = await run_in_threadpool(organization_or_404, session, acronym)
+    return await _svg(request, session, org)

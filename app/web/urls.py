@@ -80,8 +80,10 @@ def logout() -> str:
     return "/logout"
 
 
-def admin_home() -> str:
-    return "/admin"
+def admin_home(*, symbol: str = "", organization: str = "", session: int | None = None, page: int = 1) -> str:
+    """The admin's list of texts, filtered and paged."""
+    return _with_query("/admin", symbol=symbol or None, organization=organization or None, session=session,
+                       page=page if page > 1 else None)
 
 
 def admin_new(symbol: str | None = None) -> str:
@@ -120,12 +122,26 @@ def admin_restore(entry_id: int) -> str:
 # --- Issue 5 views: graph, anomalies, unresolved, diff, feeds, exports -----------------------
 
 
-def graph(acronym: str | None = None) -> str:
-    return f"/organizations/{_q(acronym)}/graph" if acronym else "/graph"
+def graph(acronym: str | None = None, *, sessions: tuple[int, int] | None = None, page: int = 1) -> str:
+    """An organization's timeline, or the overall one (a range of sessions, a page of lanes)."""
+    if acronym:
+        return f"/organizations/{_q(acronym)}/graph"
+    return "/graph" + _graph_query(sessions, page)
 
 
-def graph_svg(acronym: str | None = None) -> str:
-    return f"/organizations/{_q(acronym)}/graph.svg" if acronym else "/graph.svg"
+def graph_svg(acronym: str | None = None, *, sessions: tuple[int, int] | None = None, page: int = 1) -> str:
+    if acronym:
+        return f"/organizations/{_q(acronym)}/graph.svg"
+    return "/graph.svg" + _graph_query(sessions, page)
+
+
+def _graph_query(sessions: tuple[int, int] | None, page: int) -> str:
+    params = {}
+    if sessions:
+        params["from"], params["to"] = sessions
+    if page > 1:
+        params["page"] = page
+    return "?" + urlencode(params) if params else ""
 
 
 def anomalies() -> str:

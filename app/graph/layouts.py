@@ -1,0 +1,125 @@
+"""Layouts drawn once per data version, stored, and served from storage.
+
+A drawing is keyed by the digest of the Graphviz source it was laid out from: the source holds
+every node, edge, label and lane, so a change to any document a graph shows gives a new digest
+and a new drawing, and an unchanged graph is never laid out twice, by any worker. The newest
+drawing of a graph replaces the older ones (`scope` and `lang` name the graph).
+
+Layouts run in one background thread per worker (`Drawer`), never in a request: a request that
+finds no drawing asks for one and waits for it a short while without holding a thread or a
+database connection (`LINEAGE_GRAPH_WAIT_SECONDS`); past that it answers with the chain as a
+list and says the drawing is on its way. Each layout runs under `app.graph.dot`'s limits. When
+dot fails or runs out of time with curved edges, the same graph is tried with polyline and then
+straight edges; when all fail, the failure is stored too (a reader gets the list and the reason,
+and the layout is not retried until the graph changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.graph.dot import LayoutFailed, run_dot
+from app.models import GraphLayout, utcnow
+from app.graph import layout as graph
+
+log = logging.getLogger(__name__)
+
+# Bump when the drawing code changes what it makes of the same source: old drawings are redrawn.
+LAYOUT_VERSION = "1"
+ROUTINGS = ("spline", "polyline", "line")  # tried in this order
+MAX_PENDING = 64  # layouts asked for and not yet drawn, per worker; more are refused
+
+
+@dataclass
+class Drawing:
+    svg: str | None  # the finished SVG document, or None: show the list
+    routing: str  # spline | polyline | line | failed | pending | busy
+    message: str | None = None  # why there is no drawing, or which edges it fell back to
+
+
+def digest(source: str, name: str) -> str:
+    return hashlib.sha256(f"{LAYOUT_VERSION}\n{name}\n{source}".encode("utf-8")).hexdigest()
+
+
+def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: int, **dot_kwargs) -> Drawing:
+    """Run dot on the timeline, falling back to simpler edge routing; never raises but for a
+    missing Graphviz."""
+    reasons = []
+    for routing in ROUTINGS:
+        g = graph.to_dot(timeline, **dot_kwargs)
+        if routing != "spline":
+            g.attr(splines=routing)
+        try:
+            raw = run_dot(g.source, timeout=timeout, memory_mb=memory_mb)
+        except LayoutFailed as exc:
+            reasons.append(f"{routing}: {exc.reason}")
+            log.warning("dot failed (%s edges): %s", routing, exc.reason)
+            continue
+        try:
+            svg = graph.finish_svg(raw, timeline, name=name)
+        except Exception as exc:  # noqa: BLE001 - output dot wrote but XML cannot read
+            reasons.append(f"{routing}: unreadable SVG ({type(exc).__name__})")
+            continue
+        return Drawing(svg=svg, routing=routing, message="; ".join(reasons) or None)
+    return Drawing(svg=None, routing="failed", message="; ".join(reasons))
+
+
+def load(session: Session, key: str) -> Drawing | None:
+    row = session.execute(
+        select(GraphLayout.svg, GraphLayout.routing, GraphLayout.message).where(GraphLayout.digest == key)
+    ).first()
+    return Drawing(svg=row.svg, routing=row.routing, message=row.message) if row else None
+
+
+def store(engine: Engine, *, key: str, scope: str, lang: str, drawing: Drawing, seconds: float) -> None:
+    """Keep `drawing` as the graph's current one; older drawings of the same graph go."""
+    with Session(engine) as s:
+        s.execute(delete(GraphLayout).where(GraphLayout.scope == scope, GraphLayout.lang == lang,
+                                            GraphLayout.digest != key))
+        if s.execute(select(GraphLayout.id).where(GraphLayout.digest == key)).first() is None:
+            s.add(GraphLayout(digest=key, scope=scope, lang=lang, svg=drawing.svg, routing=drawing.routing,
+                              message=drawing.message, seconds=round(seconds, 3), created_at=utcnow()))
+        try:
+            s.commit()
+        except IntegrityError:  # another worker stored the same drawing first
+            s.rollback()
+
+
+class Drawer:
+    """One layout at a time per worker, each asked for once however many readers ask."""
+
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-layout")
+        self._pending: dict[str, Future] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, key: str, job: Callable[[], Drawing]) -> Future | None:
+        """The future drawing of `key` (one already asked for, or a new job); None when too
+        many layouts wait already."""
+        with self._lock:
+            fut = self._pending.get(key)
+            if fut is not None:
+                return fut
+            if len(self._pending) >= MAX_PENDING:
+                return None
+            fut = self._pool.submit(job)
+            self._pending[key] = fut
+        fut.add_done_callback(lambda _f: self._forget(key))
+        return fut
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._pending.pop(key, None)
+
+
+drawer = Drawer()
