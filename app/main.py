@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from app.config import PROJECT_ROOT, get_settings
 from app.web.cache import PageCache, version_probe
 from app.web.limits import BodyLimit
-from app.web import admin, api, chains, documents, errors, exports, graph, login, search, security
+from app.web import admin, api, chains, docs, documents, errors, exports, graph, login, search, security
 
 
 @asynccontextmanager
@@ -29,6 +29,9 @@ def create_app() -> FastAPI:
         title="Lineage",
         summary="How United Nations resolutions descend from one another",
         version="0.1.0",
+        # Swagger UI is served from static/vendor by app/web/docs.py; FastAPI's own pages load it
+        # from a CDN with an inline script, which the CSP forbids.
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
     )
     # Session and CSRF middleware, and the login redirect of AdminDep (issue 4). Added first so
     # that it runs inside the two below: bodies are capped before asgi-csrf reads a form, and its
@@ -50,6 +53,7 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api.router)
+    app.include_router(docs.router)
     app.include_router(chains.router)
     app.include_router(search.router)
     app.include_router(graph.router)
