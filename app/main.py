@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import PROJECT_ROOT, get_settings
 from app.web.cache import PageCache, version_probe
@@ -46,6 +47,10 @@ def create_app() -> FastAPI:
     app.add_middleware(
         PageCache, probe=version_probe(settings.sqlalchemy_url), max_bytes=settings.page_cache_mb << 20, owner=app
     )
+    if settings.trusted_proxies:
+        # Outside everything: the lock-out, the cookies' Secure flag and the cache all see the
+        # client and scheme a trusted proxy names, and no one else can name them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
 
     @app.get("/healthz", tags=["api"])
