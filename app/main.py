@@ -34,15 +34,15 @@ def create_app() -> FastAPI:
         # from a CDN with an inline script, which the CSP forbids.
         docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
     )
-    # Session and CSRF middleware, and the login redirect of AdminDep (issue 4). Added first so
-    # that it runs inside the two below: bodies are capped before asgi-csrf reads a form, and its
-    # 403 gets the security headers.
+    # The session middleware, the login redirect of AdminDep and the login gate. Added first so
+    # that it runs inside the two below: bodies are capped before any form is read.
     security.install(app)
     login.install(app)
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
     app.add_middleware(security.SecurityHeaders)
-    # Outermost, so a stored page is replayed with its security headers and without any work.
+    # Outermost but for the proxy headers, so a stored page is replayed with its security headers
+    # and without any work.
     settings = get_settings()
     app.add_middleware(
         PageCache, probe=version_probe(settings.sqlalchemy_url), max_bytes=settings.page_cache_mb << 20, owner=app

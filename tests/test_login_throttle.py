@@ -53,6 +53,10 @@ async def _attempt(client, token, username, password, address) -> httpx.Response
     )
 
 
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
 def _run(coro):
     return asyncio.run(coro)
 
@@ -91,8 +95,11 @@ def test_a_burst_of_failed_logins_leaves_readers_alone(server, spread):
     # Refusals say when to come back.
     assert all(int(r.headers["retry-after"]) >= 1 for r in answers if r.status_code == 429)
     # The readers do not queue behind the logins: neither for a thread nor for a connection.
-    assert statistics.median(during) <= 3 * statistics.median(before) + 0.15, (before, during)
-    assert max(during) <= 5 * max(before) + 1.0, (before, during)
+    # (Bounds with room for a shared, busy machine; before the fix reads waited out 30 s timeouts.)
+    figures = (before, during)
+    assert statistics.median(during) <= 3 * statistics.median(before) + 0.15, figures
+    assert _p95(during) <= 3 * _p95(before) + 0.3, figures
+    assert max(during) <= 3.0, figures
 
 
 def test_concurrent_failures_stop_exactly_at_the_cap(server):
