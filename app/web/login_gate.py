@@ -31,12 +31,9 @@ BUSY_RETRY_AFTER = 2  # seconds: about what the attempts in hand take to clear
 
 
 class LoginGate:
-    def __init__(self, max_pending: int = MAX_PENDING, max_per_address: int = MAX_PER_ADDRESS,
-                 checkers: int = CHECKERS):
+    def __init__(self, max_pending: int = MAX_PENDING, max_per_address: int = MAX_PER_ADDRESS):
         self.max_pending = max_pending
         self.max_per_address = max_per_address
-        self.checkers = checkers
-        self._executor: ThreadPoolExecutor | None = None
         self._by_address: Counter[str] = Counter()
         self._pending = 0
 
@@ -58,10 +55,13 @@ class LoginGate:
 
     async def run(self, func: Callable[..., T], *args) -> T:
         """Run `func(*args)` on the login threads, not on the pages' threads."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.checkers, thread_name_prefix="lineage-login",
-                                                initializer=_lower_priority)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(func, *args))
+        return await asyncio.get_running_loop().run_in_executor(_executor(), functools.partial(func, *args))
+
+
+@functools.cache
+def _executor() -> ThreadPoolExecutor:
+    """The worker process's login threads (one set however many apps a test makes)."""
+    return ThreadPoolExecutor(CHECKERS, thread_name_prefix="lineage-login", initializer=_lower_priority)
 
 
 def _lower_priority() -> None:
