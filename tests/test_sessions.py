@@ -3,7 +3,6 @@ to it, and no page of it is kept by a browser or a proxy cache."""
 
 import pytest
 
-
 from app.accounts.users import create_admin
 from tests.admin_support import login, sco_form, token
 from tests.conftest import _client_of
