@@ -228,7 +228,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        # Forwarded headers are read by the app itself, from LINEAGE_TRUSTED_PROXIES only
+        # (app/main.py); uvicorn's own reading would trust loopback by default.
+        proxy_headers=False,
         # Longer than clients' and proxies' idle keep-alive (httpx: 5 s, the same as uvicorn's
         # default): otherwise the server may close a connection as a client reuses it.
         timeout_keep_alive=65,

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     admin_password: str | None = None
     # Failed logins past the first few wait this long per further failure before an answer.
     login_slowdown_seconds: float = 1.0
+    # Addresses (or networks, comma-separated) of the reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. None by default: a client could otherwise claim any address
+    # and escape the login lock-out, or any scheme.
+    trusted_proxies: str = ""
 
     # Rendered pages kept for anonymous readers, per worker, until the database changes
     # (app/web/cache.py). 0 turns the cache off.

@@ -5,11 +5,12 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import PROJECT_ROOT, get_settings
 from app.web.cache import PageCache, version_probe
 from app.web.limits import BodyLimit
-from app.web import admin, api, chains, documents, errors, exports, graph, login, search, security
+from app.web import admin, api, chains, docs, documents, errors, exports, graph, login, search, security
 
 
 @asynccontextmanager
@@ -29,20 +30,27 @@ def create_app() -> FastAPI:
         title="Lineage",
         summary="How United Nations resolutions descend from one another",
         version="0.1.0",
+        # Swagger UI is served from static/vendor by app/web/docs.py; FastAPI's own pages load it
+        # from a CDN with an inline script, which the CSP forbids.
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
     )
-    # Session and CSRF middleware, and the login redirect of AdminDep (issue 4). Added first so
-    # that it runs inside the two below: bodies are capped before asgi-csrf reads a form, and its
-    # 403 gets the security headers.
+    # The session middleware, the login redirect of AdminDep and the login gate. Added first so
+    # that it runs inside the two below: bodies are capped before any form is read.
     security.install(app)
     login.install(app)
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
     app.add_middleware(security.SecurityHeaders)
-    # Outermost, so a stored page is replayed with its security headers and without any work.
+    # Outermost but for the proxy headers, so a stored page is replayed with its security headers
+    # and without any work.
     settings = get_settings()
     app.add_middleware(
         PageCache, probe=version_probe(settings.sqlalchemy_url), max_bytes=settings.page_cache_mb << 20, owner=app
     )
+    if settings.trusted_proxies:
+        # Outside everything: the lock-out, the cookies' Secure flag and the cache all see the
+        # client and scheme a trusted proxy names, and no one else can name them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
 
     @app.get("/healthz", tags=["api"])
@@ -50,6 +58,7 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api.router)
+    app.include_router(docs.router)
     app.include_router(chains.router)
     app.include_router(search.router)
     app.include_router(graph.router)

@@ -135,6 +135,17 @@ class LoginAttempt(SQLModel, table=True):
     at: dt.datetime = Field(default_factory=utcnow, index=True)
 
 
+class AdminSession(SQLModel, table=True):
+    """A signed-in administrator's session. The cookie carries a random token and this row its
+    SHA-256, so that logout and a new password end the session on the server, and a copy of the
+    database opens no session."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime = Field(index=True)
+
+
 class AuditEntry(SQLModel, table=True):
     """One admin change: who, when, and the document in full before and after it.
 

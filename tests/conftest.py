@@ -51,9 +51,8 @@ if TEST_DB_URL and os.environ.get("PYTEST_XDIST_WORKER"):
 _pg_engine = None
 
 
-@contextmanager
-def _client_of(engine):
-    """A client of a fresh app whose every request gets a session on `engine`."""
+def app_on(engine):
+    """A fresh app whose every request gets a session on `engine`."""
     app = create_app()
 
     def _session():
@@ -61,6 +60,13 @@ def _client_of(engine):
             yield s
 
     app.dependency_overrides[get_session] = _session
+    return app
+
+
+@contextmanager
+def _client_of(engine):
+    """A client of a fresh app whose every request gets a session on `engine`."""
+    app = app_on(engine)
     with TestClient(app) as c:
         yield c
     app.dependency_overrides.clear()

@@ -157,9 +157,9 @@ def test_a_file_that_cannot_be_read_is_said_so_by_the_file_field(admin_client, n
     assert page.select_one("#f-title")["value"] == "kept"  # what was typed is kept
 
 
-def test_a_multipart_form_needs_its_token_first(admin_client):
+def test_a_multipart_form_needs_its_token_wherever_it_stands(admin_client):
     pdf = u.pdf_bytes("004_5f2f1bc2f128ea34.txt")
-    # no token at all, and a file before the token: refused (403), never a 500
+    # no token at all: refused (403), never a 500; a token after the file is read like one before
     no_token = admin_client.post(NEW, data={"action": "read"}, files={"file": ("a.pdf", pdf)})
     assert no_token.status_code == 403
     boundary = "XyZ"
@@ -170,4 +170,7 @@ def test_a_multipart_form_needs_its_token_first(admin_client):
         f"{admin_client.csrf}\r\n--{boundary}--\r\n").encode()
     file_first = admin_client.post(NEW, content=body,
                                    headers={"content-type": f"multipart/form-data; boundary={boundary}"})
-    assert file_first.status_code == 403
+    assert file_first.status_code == 200
+    two_files = admin_client.post(NEW, data={"action": "read", "csrftoken": admin_client.csrf},
+                                  files=[("file", ("a.pdf", pdf)), ("file", ("b.pdf", pdf))])
+    assert two_files.status_code == 400

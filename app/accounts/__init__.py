@@ -1,2 +1,3 @@
-"""Administrators' accounts: passwords and login throttling. Nothing here knows of the web: the
-login pages, the session cookie and `AdminDep` are `app.web.login`'s."""
+"""Administrators' accounts: passwords, sessions kept on the server, and login throttling.
+Nothing here knows of the web: the login pages, the session cookie and `AdminDep` are
+`app.web.login`'s."""

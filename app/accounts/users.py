@@ -6,7 +6,6 @@ is `lineage create-admin USERNAME`.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 
@@ -14,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
+from app.accounts.sessions import close_all_sessions
 from app.models import User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$")
@@ -64,6 +64,9 @@ def create_admin(session: Session, username: str, password: str, *, reset: bool 
         user = User(username=username, password_hash="")
         session.add(user)
     user.password_hash = hash_password(password)
+    if not created:
+        # A new password ends every session opened with the old one.
+        close_all_sessions(session, user.id)
     session.commit()
     return created
 
@@ -79,7 +82,3 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
         session.commit()
     return user
-
-
-def fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]

@@ -37,6 +37,19 @@ from app.symbols import KINDS, normalize, parse
 
 BLANK_ROWS = 2
 MAX_ROWS = 1000
+# The largest id or version a column holds on PostgreSQL (INTEGER): anything larger in a form or
+# URL can name nothing stored.
+MAX_INT = 2**31 - 1
+
+
+def whole_number(text: str | None) -> int | None:
+    """`text` as a whole number a column can hold (ASCII digits only: "²".isdigit() is true, but
+    int() refuses it), or None."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_INT else None
 _ROW_FIELD = re.compile(r"^c-(\d{1,4})-(key|symbol|verb|date|include)$")
 
 
@@ -299,8 +312,8 @@ def prepare(
 
     number = None
     if form.session:
-        if form.session.isdigit() and 0 < int(form.session) < 1000:
-            number = int(form.session)
+        if 0 < (whole_number(form.session) or 0) < 1000:
+            number = whole_number(form.session)
         else:
             errors["session"] = Msg("err_session_number")
 
@@ -337,7 +350,7 @@ def prepare(
         prep.status = 413 if too_big else 422
         return prep
     if doc is not None:
-        prep.version = int(form.version) if form.version.isdigit() else 0
+        prep.version = whole_number(form.version) or 0
     elif prep.fills is not None:
         prep.version = prep.fills.version
     became = session.get(Document, doc.became_id) if doc is not None and doc.became_id else None

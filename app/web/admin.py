@@ -12,7 +12,7 @@ import dataclasses
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
@@ -26,13 +26,19 @@ from app.models import AuditEntry, Document
 from app.i18n import Msg
 from app.symbols import KINDS, normalize, parse
 from app.web import urls
+from app.web.csrf import require_csrf
 from app.web.errors import NotFound, document_or_404
 from app.web.forms import form_reader
 from app.web.login import AdminDep
 from app.web.render import render_admin
 
-router = APIRouter(include_in_schema=False)
+# Every request here that can change something needs the session's CSRF token.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf)])
 
+
+# Ids beyond what a column holds are a 422, not a database error.
+QueryId = Annotated[int | None, Query(ge=1, le=forms.MAX_INT)]
+PathId = Annotated[int, Path(ge=1, le=forms.MAX_INT)]
 
 FormDep = Annotated[FormData, Depends(form_reader(max_fields=5 * forms.MAX_ROWS + 100))]
 
@@ -210,7 +216,7 @@ def delete_document(request: Request, session: SessionDep, user: AdminDep, ref: 
     if doc.text is None:
         raise NotFound(f"{ref!r} has no text to delete.")
     version = form.get("version", "")
-    outcome = audit.delete(session, doc, user.username, int(version) if version.isdigit() else 0)
+    outcome = audit.delete(session, doc, user.username, forms.whole_number(version) or 0)
     if not outcome.ok:
         current = outcome.document or doc
         return render_admin(request, "admin/delete.html",
@@ -223,7 +229,7 @@ def delete_document(request: Request, session: SessionDep, user: AdminDep, ref: 
 
 
 @router.get("/admin/audit")
-def audit_log(request: Request, session: SessionDep, user: AdminDep, before: int | None = None):
+def audit_log(request: Request, session: SessionDep, user: AdminDep, before: QueryId = None):
     entries = audit.audit_entries(session, before_id=before)
     return render_admin(request, "admin/audit.html",
                    {"entries": entries, "changed": audit.changed_fields, "when": audit.audit_time},
@@ -241,7 +247,7 @@ def _audit_entry_page(request, user, entry: AuditEntry, outcome: audit.Outcome |
 
 
 @router.get("/admin/audit/{entry_id}")
-def audit_entry(request: Request, session: SessionDep, user: AdminDep, entry_id: int):
+def audit_entry(request: Request, session: SessionDep, user: AdminDep, entry_id: PathId):
     entry = session.get(AuditEntry, entry_id)
     if entry is None:
         raise NotFound(f"No audit entry {entry_id}.")
@@ -249,7 +255,7 @@ def audit_entry(request: Request, session: SessionDep, user: AdminDep, entry_id:
 
 
 @router.post("/admin/audit/{entry_id}/restore")
-def restore_entry(request: Request, session: SessionDep, user: AdminDep, entry_id: int):
+def restore_entry(request: Request, session: SessionDep, user: AdminDep, entry_id: PathId):
     entry = session.get(AuditEntry, entry_id)
     if entry is None:
         raise NotFound(f"No audit entry {entry_id}.")

@@ -2,12 +2,13 @@
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.chains.queries import organization
 from app.documents.queries import by_ref
 from app.web.render import render
+from app.web.security import private_path, with_security_headers
 
 
 class NotFound(Exception):
@@ -63,6 +64,21 @@ def install(app: FastAPI) -> None:
         )
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return _error(request, 422, f"Invalid request: {problems}", detail)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _not_unicode(request: Request, exc: UnicodeEncodeError):
+        # JSON may spell a lone surrogate ("\ud800"), which no text can hold or store.
+        return _error(request, 400, "The request holds text that is not valid Unicode (a lone surrogate).")
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):
+        # Starlette answers this outside every middleware, so the headers are added here.
+        try:
+            response = _error(request, 500, "Internal error: the request could not be answered.")
+        except Exception:  # noqa: BLE001 - the error page itself failed: answer in plain text
+            response = PlainTextResponse("Internal error.", status_code=500)
+        response.raw_headers[:] = with_security_headers(response.raw_headers, private=private_path(request.url.path))
+        return response
 
 
 def openapi_with_our_errors(app: FastAPI):

@@ -1,8 +1,12 @@
 """Logging in and out, the admin's session, and `AdminDep`.
 
-The session is Starlette's signed cookie (`app.web.security`). It holds the user id and a
-fingerprint of the password hash, so changing a password ends the sessions opened with the old
-one.
+The session cookie (Starlette's, signed; `app.web.security`) carries a random token whose hash
+is a row of `AdminSession` (`app.accounts.sessions`): every admin request looks it up, so logout
+and a new password end a session on the server. It also carries the CSRF token
+(`app.web.csrf`), which a login renews.
+
+A login attempt holds neither one of the pages' threads nor a database connection while it waits
+out its slowdown, and a worker takes only so many at once (`app.web.login_gate`).
 """
 
 from __future__ import annotations
@@ -13,46 +17,39 @@ import anyio
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
-from app.accounts import throttle
-from app.accounts.users import fingerprint
+from app.accounts import sessions, throttle
 from app.db import SessionDep
 from app.i18n import Msg, request_lang, t
 from app.models import User
 from app.web import urls
+from app.web.csrf import new_token, require_csrf
+from app.web.login_gate import BUSY_RETRY_AFTER, LoginGate
 from app.web.render import is_htmx, render, render_admin
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf)])
+
+_SID = "sid"
 
 
 def client_address(request: Request) -> str:
-    # Behind a proxy, uvicorn (--proxy-headers, trusted addresses) has already put the
-    # X-Forwarded-For address here.
+    # Behind a trusted proxy (LINEAGE_TRUSTED_PROXIES), the middleware has already put the
+    # X-Forwarded-For address here; from anyone else that header means nothing.
     return request.client.host if request.client else "unknown"
 
 
 # --- the session --------------------------------------------------------------------------
 
 
-def start_session(request: Request, user: User) -> None:
+def start_session(request: Request, token: str) -> None:
     request.session.clear()
-    request.session.update({"uid": user.id, "pw": fingerprint(user), "user": user.username})
-
-
-def end_session(request: Request) -> None:
-    request.session.clear()
+    request.session[_SID] = token
+    new_token(request)
 
 
 def session_user(request: Request, session: Session) -> User | None:
     data = request.scope.get("session") or {}
-    uid = data.get("uid")
-    if not isinstance(uid, int):
-        return None
-    user = session.get(User, uid)
-    if user is None or data.get("pw") != fingerprint(user):
-        return None
-    return user
+    return sessions.session_user(session, data.get(_SID))
 
 
 class LoginRequired(Exception):
@@ -91,6 +88,7 @@ async def _login_required(request: Request, exc: LoginRequired):
 
 def install(app) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
+    app.state.login_gate = LoginGate()
 
 
 # --- the pages ------------------------------------------------------------------------------
@@ -104,20 +102,44 @@ def login_page(request: Request, next: str = ""):
 wait = anyio.sleep  # the tests count the waits here
 
 
+def _reserve(db: Session, username: str, address: str) -> throttle.Reservation:
+    try:
+        return throttle.reserve(db, username, address)
+    finally:
+        db.close()  # the connection goes back to the pool before any waiting
+
+
+def _check(db: Session, reservation, username: str, password: str, address: str):
+    try:
+        result = throttle.check(db, reservation, username, password, address)
+        token = sessions.open_session(db, result.user) if result.user is not None else None
+        return result, token
+    finally:
+        db.close()
+
+
 @router.post("/login")
 async def login(
     request: Request, session: SessionDep, username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
 ):
     address = client_address(request)
-    # The slowdown after failed logins is waited here, on the event loop: in a handler thread,
-    # a few failing logins would hold every thread the pages need (LINEAGE_WORKER_THREADS).
-    delay = await run_in_threadpool(throttle.login_delay, session, username, address)
-    if delay:
-        await wait(delay)
-    result = await run_in_threadpool(throttle.login, session, username, password, address, waited=True)
-    if result.user is not None:
-        start_session(request, result.user)
+    username = username.strip()
+    gate: LoginGate = request.app.state.login_gate
+    token = None
+    with gate.admit(address) as admitted:
+        if not admitted:
+            result = throttle.LoginResult(None, 429, BUSY_RETRY_AFTER)
+        else:
+            reservation = await gate.run(_reserve, session, username, address)
+            if reservation.retry_after is not None:
+                result = throttle.LoginResult(None, 429, reservation.retry_after)
+            else:
+                if reservation.delay:
+                    await wait(reservation.delay)
+                result, token = await gate.run(_check, session, reservation, username, password, address)
+    if token is not None:
+        start_session(request, token)
         return RedirectResponse(safe_next(next), status_code=303)
     error = (Msg("login_throttled", {"seconds": result.retry_after}) if result.status == 429
              else Msg("login_failed"))
@@ -128,6 +150,7 @@ async def login(
 
 
 @router.post("/logout")
-def logout(request: Request):
-    end_session(request)
+def logout(request: Request, session: SessionDep):
+    sessions.close_session(session, request.session.get(_SID))
+    request.session.clear()
     return RedirectResponse(urls.home(), status_code=303)

@@ -13,7 +13,7 @@ from app.documents import labels
 from app.i18n import LANGS, TRANSLATIONS, Msg, request_lang, t
 from app.search.queries import MARK_CLOSE, MARK_OPEN
 from app.web import urls
-from app.web.security import csrf_token
+from app.web.csrf import csrf_token
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
 # `_()`, `gettext` and `{% trans %}` in templates: the callables come with each page's language.

@@ -5,9 +5,9 @@ the session and CSRF middleware.
   from /static, and htmx is told not to inject its indicator <style> (see base.html).
 - The session is Starlette's signed cookie (HttpOnly, SameSite=Lax, Secure on https), keyed by
   `LINEAGE_SECRET_KEY`; what it holds is `app.web.login`'s business.
-- CSRF: asgi-csrf's double-submit cookie; forms send the token as the `csrftoken` field, htmx as
-  the `x-csrftoken` header (set on <body> by `hx-headers`). It guards `/admin…`, `/login` and
-  `/logout`: every request there that is not GET/HEAD/OPTIONS needs the token.
+- CSRF: a token kept in that session (`app.web.csrf`), checked by the login and admin routers.
+- Nothing under /admin, /login or /logout, errors included, may be stored by a browser or a
+  proxy (`Cache-Control: no-store`): a shared machine's back button must not show an admin page.
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ import logging
 import secrets
 from functools import lru_cache
 
-import asgi_csrf as _asgi_csrf
-from asgi_csrf import asgi_csrf
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
-from app.web import urls
 
 log = logging.getLogger("lineage.auth")
 
@@ -41,22 +38,22 @@ HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+NO_STORE = (b"cache-control", b"no-store")
+PRIVATE_PREFIXES = ("/admin", "/login", "/logout")
 
 
-class _MultipartParser(_asgi_csrf.FormParser):
-    """asgi-csrf 0.11 still passes `FileClass`, which python-multipart no longer takes: without
-    this every multipart form (the admin form's file upload) would fail with a 500 before its
-    token is read. A file part before the token is refused, as asgi-csrf means it to be."""
-
-    def __init__(self, content_type, on_field, on_file, on_end=None, boundary=None, file_name=None,
-                 config={}, **_ignored):  # noqa: B006 - python-multipart's own default
-        def file_before_token(_file):
-            raise _asgi_csrf.FileBeforeToken
-
-        super().__init__(content_type, on_field, file_before_token, on_end, boundary, file_name, config)
+def private_path(path: str) -> bool:
+    """The admin's pages and the login: never stored by a browser or a proxy."""
+    return path.startswith(PRIVATE_PREFIXES)
 
 
-_asgi_csrf.FormParser = _MultipartParser
+def with_security_headers(headers, *, private: bool = False) -> list[tuple[bytes, bytes]]:
+    """`headers` (raw ASGI pairs) with the security headers added, and for a private page any
+    Cache-Control replaced by no-store."""
+    headers = [(k, v) for k, v in headers if not (private and k.lower() == b"cache-control")]
+    present = {k.lower() for k, _ in headers}
+    extra = [(k, v) for k, v in HEADERS if k not in present]
+    return headers + extra + ([NO_STORE] if private else [])
 
 
 class SecurityHeaders:
@@ -77,12 +74,11 @@ class SecurityHeaders:
                         "body": b'{"error": "NUL bytes are not allowed in a URL."}'})
             return
 
+        private = private_path(scope.get("path", ""))
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in HEADERS if k not in present
-                ]
+                message["headers"] = with_security_headers(message.get("headers", []), private=private)
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -106,23 +102,8 @@ def secret_key(settings: Settings | None = None) -> str:
     return settings.secret_key or _development_key()
 
 
-def _csrf_protected(path: str) -> bool:
-    return path.startswith("/admin") or path in (urls.login(), urls.logout())
-
-
-async def _csrf_failed(scope: Scope, send: Send, message_id) -> None:
-    body = (
-        "<!doctype html><meta charset='utf-8'><title>403</title>"
-        "<h1>403</h1><p class='message'>表单已过期或来自其他网站：请重新载入页面再试。<br>"
-        "The form expired or came from another site: reload the page and try again.</p>"
-    ).encode()
-    await send({"type": "http.response.start", "status": 403,
-                "headers": [(b"content-type", b"text/html; charset=utf-8")]})
-    await send({"type": "http.response.body", "body": body})
-
-
 class CookieSecurity:
-    """The session and CSRF middleware, in two builds: with `Secure` cookies for https requests
+    """The session middleware, in two builds: with `Secure` cookies for https requests
     (or for every request when `LINEAGE_SECURE_COOKIES` is set), without for plain http."""
 
     def __init__(self, app: ASGIApp, settings: Settings):
@@ -130,16 +111,9 @@ class CookieSecurity:
         self.force_secure = settings.secure_cookies
 
         def build(secure: bool) -> ASGIApp:
-            inner = SessionMiddleware(
+            return SessionMiddleware(
                 app, secret_key=key, session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE,
                 same_site="lax", https_only=secure,
-            )
-            return asgi_csrf(
-                inner, signing_secret=key, cookie_secure=secure, cookie_samesite="Lax",
-                # Paths with no cookie at all are let through by asgi-csrf; these never are.
-                always_protect={urls.login(), urls.logout()},
-                skip_if_scope=lambda scope: not _csrf_protected(scope["path"]),
-                send_csrf_failed=_csrf_failed,
             )
 
         self.plain = build(False)
@@ -148,11 +122,6 @@ class CookieSecurity:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         secure = self.force_secure or scope.get("scheme") in ("https", "wss")
         await (self.secure if secure else self.plain)(scope, receive, send)
-
-
-def csrf_token(request: Request) -> str:
-    make = request.scope.get("csrftoken")
-    return make() if make else ""
 
 
 def install(app: FastAPI) -> None:
