@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
-from app.models import Citation, Document, Organization
+from app.models import Citation, Document, Organization, SourceFact
 from app.symbols import normalize
 
 
@@ -155,3 +155,16 @@ def documents_with_text(session: Session) -> list[Document]:
             select(Document).where(Document.text.is_not(None)).order_by(Document.updated_at.desc(), Document.key)
         ).all()
     )
+
+
+def source_facts_of(session: Session, docs: list[Document]) -> dict[int, list[SourceFact]]:
+    """The facts from public sources of these documents, by document id, in their file order."""
+    ids = [d.id for d in docs]
+    out: dict[int, list[SourceFact]] = {i: [] for i in ids}
+    if ids:
+        for f in session.exec(
+            select(SourceFact).where(SourceFact.document_id.in_(ids))
+            .order_by(SourceFact.document_id, SourceFact.position)
+        ).all():
+            out[f.document_id].append(f)
+    return out
