@@ -127,6 +127,18 @@ def test_a_document_known_only_from_a_source_has_no_text(seeded):
         dt.date(2023, 9, 1), 80, 2, 47)
 
 
+def test_a_jsonl_line_whose_fact_has_no_source_is_refused_and_nothing_of_it_stored(session):
+    import io
+
+    from app.exports.jsonl import import_jsonl
+
+    line = {"key": "k-1", "kind": "draft_resolution",
+            "public_facts": {"outcome": {"value": {"adopted": True}, "source": {}}}}
+    report = import_jsonl(session, io.StringIO(json.dumps(line) + "\n"))
+    assert report.errors == [(1, "k-1: the outcome fact has no source URL")]
+    assert queries.by_ref(session, "k-1") is None
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 
