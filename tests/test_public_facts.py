@@ -162,7 +162,7 @@ def test_the_sco_chain_ends_with_a79_l124_adopted_on_2025_09_05_by_120_27_28(see
     ("SCO", "A/79/L.124"), ("CSTO", "A/73/L.103"), ("CIS", "public-cis-71"),
 ])
 def test_the_chain_marks_where_the_texts_end_and_the_sources_begin(seeded, client, acronym, first_from_sources):
-    items = soup(client.get(urls.organization(acronym, ) + "?lang=en")).select("ol.chain > li")
+    items = soup(client.get(urls.organization(acronym, lang="en"))).select("ol.chain > li")
     marked = [li for li in items if "sources-begin" in li["class"]]
     assert [li["data-key"] for li in marked] == [first_from_sources]
     assert marked[0].select_one(".sources-mark").get_text(strip=True) == t("sources_begin", "en")

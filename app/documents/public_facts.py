@@ -141,15 +141,6 @@ def read(seed_dir: Path) -> list[PublicDocument]:
     return parse(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _set(obj: Any, **values: Any) -> bool:
-    changed = False
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed = True
-    return changed
-
-
 def _replace_facts(session: Session, doc: Document, facts: tuple[Fact, ...]) -> bool:
     existing = session.exec(
         select(SourceFact).where(SourceFact.document_id == doc.id).order_by(SourceFact.position)
@@ -169,7 +160,8 @@ def _replace_facts(session: Session, doc: Document, facts: tuple[Fact, ...]) -> 
 def apply(session: Session, pub: PublicDocument) -> bool:
     """Record one document's public facts (creating it, without text, if Lineage lacks it);
     returns whether anything changed. Does not commit."""
-    from app.documents.store import DocumentIn, _placeholder, ingest_document
+    # the writer imports this module for `seed`: its helpers are imported when called
+    from app.documents.store import DocumentIn, _placeholder, _set, ingest_document
 
     doc = by_ref(session, pub.key)
     changed = False
