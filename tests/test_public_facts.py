@@ -115,14 +115,14 @@ def test_loading_twice_changes_nothing(seeded):
     assert len(rows) == sum(len(_facts(e)) for e in _entries())
 
 
-def test_a_document_known_only_from_a_source_has_no_text(seeded):
-    doc = queries.by_symbol(seeded, "A/79/L.124")
+def test_a_document_known_only_from_a_source_has_no_text(read_session):
+    doc = queries.by_symbol(read_session, "A/79/L.124")
     assert doc.text is None and doc.public_facts and doc.date is None
     assert (doc.outcome, doc.outcome_date, doc.vote) == ("adopted", dt.date(2025, 9, 5), "recorded")
     assert (doc.votes_yes, doc.votes_no, doc.votes_abstain) == (120, 27, 28)
     assert doc.became_id is None  # no source states its resolution number
     # A seed text keeps its text and gains its outcome.
-    l107 = queries.by_symbol(seeded, "A/77/L.107")
+    l107 = queries.by_symbol(read_session, "A/77/L.107")
     assert l107.text and (l107.outcome_date, l107.votes_yes, l107.votes_no, l107.votes_abstain) == (
         dt.date(2023, 9, 1), 80, 2, 47)
 
@@ -142,8 +142,8 @@ def test_a_jsonl_line_whose_fact_has_no_source_is_refused_and_nothing_of_it_stor
 # --- pages -------------------------------------------------------------------------------------
 
 
-def test_the_sco_chain_ends_with_a79_l124_adopted_on_2025_09_05_by_120_27_28(seeded, client):
-    page = soup(client.get(urls.organization("SCO")))
+def test_the_sco_chain_ends_with_a79_l124_adopted_on_2025_09_05_by_120_27_28(read_session, read_client):
+    page = soup(read_client.get(urls.organization("SCO")))
     assert chain_labels(page)[-2:] == ["A/77/L.107", "A/79/L.124"]
     last = page.select("ol.chain > li")[-1]
     assert last.select_one(".outcome .outcome-date")["datetime"] == "2025-09-05"
@@ -151,7 +151,7 @@ def test_the_sco_chain_ends_with_a79_l124_adopted_on_2025_09_05_by_120_27_28(see
     assert (counts["data-yes"], counts["data-no"], counts["data-abstain"]) == ("120", "27", "28")
     assert last.select_one(".outcome .vote")["data-vote"] == "recorded"
 
-    body = client.get("/api/organizations/SCO/chain").json()
+    body = read_client.get("/api/organizations/SCO/chain").json()
     tail = body["chain"][-1]
     assert tail["symbol"] == "A/79/L.124" and tail["has_text"] is False and tail["from_source"] is True
     assert tail["outcome"] == {"adopted": True, "date": "2025-09-05", "vote": "recorded",
@@ -161,8 +161,8 @@ def test_the_sco_chain_ends_with_a79_l124_adopted_on_2025_09_05_by_120_27_28(see
 @pytest.mark.parametrize("acronym, first_from_sources", [
     ("SCO", "A/79/L.124"), ("CSTO", "A/73/L.103"), ("CIS", "public-cis-71"),
 ])
-def test_the_chain_marks_where_the_texts_end_and_the_sources_begin(seeded, client, acronym, first_from_sources):
-    items = soup(client.get(urls.organization(acronym, lang="en"))).select("ol.chain > li")
+def test_the_chain_marks_where_the_texts_end_and_the_sources_begin(read_session, read_client, acronym, first_from_sources):
+    items = soup(read_client.get(urls.organization(acronym, lang="en"))).select("ol.chain > li")
     marked = [li for li in items if "sources-begin" in li["class"]]
     assert [li["data-key"] for li in marked] == [first_from_sources]
     assert marked[0].select_one(".sources-mark").get_text(strip=True) == t("sources_begin", "en")
@@ -172,10 +172,10 @@ def test_the_chain_marks_where_the_texts_end_and_the_sources_begin(seeded, clien
     assert all(li.select_one(".no-text-note").get_text(strip=True) == t("from_sources_note", "en") for li in after)
 
 
-def test_each_rendered_fact_links_to_its_source(seeded, client):
+def test_each_rendered_fact_links_to_its_source(read_session, read_client):
     for entry in _entries():
-        doc = queries.by_ref(seeded, entry["key"])
-        page = soup(client.get(urls.document(doc)))
+        doc = queries.by_ref(read_session, entry["key"])
+        page = soup(read_client.get(urls.document(doc)))
         shown = page.select("#public-facts dl.public-facts dd")
         wanted = _facts(entry)
         assert [dd["data-fact"] for dd in shown] == [name for name, _ in wanted], entry["key"]
@@ -183,15 +183,15 @@ def test_each_rendered_fact_links_to_its_source(seeded, client):
         for dd, (_, fact) in zip(shown, wanted):
             note = dd.select_one(".note")
             assert (note.get_text() if note else None) == fact["source"].get("note")
-        api = client.get(f"/api/documents/{urls.document_ref(doc)}").json()
+        api = read_client.get(f"/api/documents/{urls.document_ref(doc)}").json()
         assert [(f["fact"], f["url"]) for f in api["source_facts"]] == [(n, f["source"]["url"]) for n, f in wanted]
 
 
-def test_each_outcome_on_a_chain_links_to_its_source(seeded, client):
+def test_each_outcome_on_a_chain_links_to_its_source(read_session, read_client):
     outcomes = {e["key"]: e["outcome"]["source"]["url"] for e in _entries() if "outcome" in e}
     seen = {}
     for acronym in ("SCO", "CSTO", "CIS"):
-        for li in soup(client.get(urls.organization(acronym))).select("ol.chain > li"):
+        for li in soup(read_client.get(urls.organization(acronym))).select("ol.chain > li"):
             line = li.select_one(".outcome-line")
             if line is not None:
                 seen[li["data-key"]] = line.select_one("a.source")["href"]
@@ -199,8 +199,8 @@ def test_each_outcome_on_a_chain_links_to_its_source(seeded, client):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_draft_without_a_known_resolution_number_says_so(seeded, client, lang):
-    page = soup(client.get(f"/documents/A/79/L.124?lang={lang}"))
+def test_a_draft_without_a_known_resolution_number_says_so(read_session, read_client, lang):
+    page = soup(read_client.get(f"/documents/A/79/L.124?lang={lang}"))
     outcome = page.select_one("p.outcome-line .outcome")
     assert outcome["data-outcome"] == "adopted"
     assert outcome.select_one(".number-unknown").get_text(strip=True) == t("adopted_number_unknown", lang)
@@ -208,7 +208,7 @@ def test_a_draft_without_a_known_resolution_number_says_so(seeded, client, lang)
     # and no symbol is made up for it
     assert not page.select("a.resolution")
     assert not [a for a in page.select("a[href]") if a["href"].startswith("/documents/A/RES/79/")]
-    chain = soup(client.get(f"/organizations/SCO?lang={lang}"))
+    chain = soup(read_client.get(f"/organizations/SCO?lang={lang}"))
     last = chain.select("ol.chain > li")[-1]
     assert last.select_one(".number-unknown").get_text(strip=True) == t("adopted_number_unknown", lang)
 
