@@ -40,6 +40,8 @@ COMPUTED_KEYS = (
     N_("status_new"), N_("status_added"), N_("status_changed"), N_("status_unchanged"),
     N_("status_excluded"), N_("status_removed"), N_("status_blank"),
     N_("action_add"), N_("action_edit"), N_("action_delete"), N_("action_restore"),
+    N_("fact_symbol"), N_("fact_organization"), N_("fact_kind"), N_("fact_session"),
+    N_("fact_title_en"), N_("fact_outcome"), N_("fact_became"), N_("fact_disagreement"),
 )
 
 
@@ -56,38 +58,6 @@ TRANSLATIONS: dict[str, Translations] = {lang: _load(lang) for lang in LANGS}
 for _lang, _translations in TRANSLATIONS.items():
     if _lang != DEFAULT_LANG:
         _translations.add_fallback(TRANSLATIONS[DEFAULT_LANG])
-
-# --- facts from public sources (seed_data/public_facts.json) ---------------------------------
-MESSAGES.update({
-    "public_facts": {"zh": "公开来源所载事实", "en": "Facts from public sources"},
-    "public_facts_intro": {
-        "zh": "以下每项事实均链接到陈述它的来源；非联合国来源或来源之间有出入处另有说明。",
-        "en": "Each fact links to the source that states it; a note says where a source is not the UN's own or where sources disagree.",
-    },
-    "from_sources_note": {"zh": "库中无全文：仅凭公开来源得知", "en": "No text in Lineage: known from public sources"},
-    "sources_begin": {
-        "zh": "以下各项库中无全文：所列为公开来源所载事实，各附出处",
-        "en": "Lineage holds no text from here on: what follows is what public sources state, each fact with its source",
-    },
-    "adopted_number_unknown": {"zh": "已通过，决议编号尚不得知", "en": "adopted, number not yet known"},
-    "adopted_became": {"zh": "已通过，成为", "en": "adopted as"},
-    "not_adopted": {"zh": "未获通过", "en": "not adopted"},
-    "list_sep": {"zh": "，", "en": ", "},
-    "outcome_on": {"zh": "{date}", "en": "on {date}"},
-    "vote_consensus": {"zh": "未经表决（协商一致）", "en": "without a vote (by consensus)"},
-    "vote_recorded": {"zh": "经记录表决", "en": "by a recorded vote"},
-    "vote_counts": {"zh": "{yes} 票赞成、{no} 票反对、{abstain} 票弃权", "en": "{yes} in favour, {no} against, {abstain} abstentions"},
-    "source_link": {"zh": "出处", "en": "source"},
-    "fact_symbol": {"zh": "文号", "en": "Symbol"},
-    "fact_organization": {"zh": "组织", "en": "Organization"},
-    "fact_kind": {"zh": "类型", "en": "Kind"},
-    "fact_session": {"zh": "届会", "en": "Session"},
-    "fact_title_en": {"zh": "英文标题", "en": "English title"},
-    "fact_outcome": {"zh": "结果", "en": "Outcome"},
-    "fact_became": {"zh": "成为", "en": "Became"},
-    "fact_disagreement": {"zh": "来源之间的出入", "en": "Sources disagree"},
-    "disagreement_value": {"zh": "Lineage 记作 {this}；另一来源作 {other}", "en": "Lineage records {this}; another source gives {other}"},
-})
 
 
 def t(key: str, lang: str) -> str:
