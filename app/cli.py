@@ -49,10 +49,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
         if args.if_empty and not database_is_empty(session):
             print("database already has documents: seed skipped")
             return 0
-        counts = seed(session, Path(args.dir) if args.dir else get_settings().seed_dir)
+        try:
+            counts = seed(session, Path(args.dir) if args.dir else get_settings().seed_dir)
+        except ValueError as exc:
+            print(f"lineage seed: {exc}", file=sys.stderr)
+            return 1
     print(
         f"seeded {counts['organizations']} organizations and {counts['documents']} documents"
-        f" ({counts['changed']} changed)"
+        f" ({counts['changed']} changed); facts from public sources on {counts['public_documents']} documents"
     )
     return 0
 

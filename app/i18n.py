@@ -40,6 +40,8 @@ COMPUTED_KEYS = (
     N_("status_new"), N_("status_added"), N_("status_changed"), N_("status_unchanged"),
     N_("status_excluded"), N_("status_removed"), N_("status_blank"),
     N_("action_add"), N_("action_edit"), N_("action_delete"), N_("action_restore"),
+    N_("fact_symbol"), N_("fact_organization"), N_("fact_kind"), N_("fact_session"),
+    N_("fact_title_en"), N_("fact_outcome"), N_("fact_became"), N_("fact_disagreement"),
 )
 
 

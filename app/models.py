@@ -7,7 +7,7 @@ known only because something cites it: it then has no text, and its date is what
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.citations import models as citation_record
@@ -58,6 +58,18 @@ class Document(SQLModel, table=True):
     # Bumped on every change: an admin form carries the version it was opened at, and a save
     # from a stale form is refused instead of silently overwriting another admin's change.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # What became of a draft as a public source states it (app/public_facts.py): "adopted" or
+    # "not_adopted", on a date, by "consensus" or a "recorded" vote with its counts; None where no
+    # source says. Each of these facts has its source in a SourceFact row.
+    outcome: str | None = Field(default=None, max_length=16)
+    outcome_date: dt.date | None = Field(default=None)
+    vote: str | None = Field(default=None, max_length=16)
+    votes_yes: int | None = Field(default=None)
+    votes_no: int | None = Field(default=None)
+    votes_abstain: int | None = Field(default=None)
+    # Facts about it come from public sources (SourceFact rows): with no text, it is a document
+    # known only from those sources, and its session counts as present in its series.
+    public_facts: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 # Search results come newest first: walking this index gives a page of matches without sorting
@@ -109,6 +121,25 @@ def citation_columns(record: citation_record.Citation) -> dict[str, Any]:
 def citation_record_of(row) -> citation_record.Citation:
     """A stored citation (or a row of its columns) as the extractor's record."""
     return citation_record.Citation(**{name: getattr(row, column) for name, column in CITATION_COLUMNS.items()})
+
+
+class SourceFact(SQLModel, table=True):
+    """One fact about a document that a public source states, with that source's URL.
+
+    `fact` names what is stated (organization, kind, session, title_en, outcome, became,
+    disagreement); `value` is the value as recorded, `note` says in Lineage's words anything a
+    reader should know (where sources disagree, or a source is not the UN's own).
+    """
+
+    __table_args__ = (UniqueConstraint("document_id", "position", name="uq_sourcefact_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
+    position: int
+    fact: str = Field(max_length=32)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    url: str = Field(max_length=500)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 # --- the admin (issue 4) -------------------------------------------------------------------
@@ -200,6 +231,25 @@ class CitedByPublic(SQLModel):
     paragraph: str
 
 
+class OutcomePublic(SQLModel):
+    """What became of a draft, as a public source states it."""
+
+    adopted: bool
+    date: dt.date | None
+    vote: str | None  # consensus | recorded
+    yes: int | None
+    no: int | None
+    abstain: int | None
+    resolution: str | None  # the symbol it became, where a source states it; else None
+
+
+class SourceFactPublic(SQLModel):
+    fact: str
+    value: Any
+    url: str
+    note: str | None
+
+
 class ChainLinkPublic(SQLModel):
     symbol: str | None
     label: str
@@ -212,6 +262,8 @@ class ChainLinkPublic(SQLModel):
     cites: list[str]
     recalls: list[str]
     leaves_out: list[str]
+    from_source: bool = False  # known only from public sources (no text in Lineage)
+    outcome: OutcomePublic | None = None
 
 
 class ChainPublic(SQLModel):
@@ -232,6 +284,8 @@ class DocumentPublic(SQLModel):
     undocs_url: str | None
     cites: list[CitePublic]
     cited_by: list[CitedByPublic]
+    outcome: OutcomePublic | None = None
+    source_facts: list[SourceFactPublic] = []
 
 
 class SymbolLookup(SQLModel):

@@ -13,8 +13,9 @@ from tests.conftest import SEED_DIR
 PASSWORD = "correct horse battery staple"
 SCO_TITLE = "联合国同上海合作组织的合作"
 
-# A/79/L.124: the SCO series' text of September 2025, written in the style of A/77/L.107 (seed
-# 001), with the series' resolutions and their dates as seed 001 gives them.
+# A/79/L.99: a made-up SCO series' text of September 2025, written in the style of A/77/L.107
+# (seed 001), with the series' resolutions and their dates as seed 001 gives them. (The real one,
+# A/79/L.124, is known from a public source: seed_data/public_facts.json.)
 SCO_TEXT = """ 第七十九届会议
 
 议程项目 125(s)
@@ -45,7 +46,7 @@ SCO_TEXT = """ 第七十九届会议
 
 def sco_form(**overrides) -> dict:
     data = {
-        "symbol": "A/79/L.124", "kind": "draft_resolution", "organization": "SCO", "session": "79",
+        "symbol": "A/79/L.99", "kind": "draft_resolution", "organization": "SCO", "session": "79",
         "date": "2025-09-02", "title": SCO_TITLE, "text": SCO_TEXT,
     }
     data.update(overrides)

@@ -80,23 +80,23 @@ def test_the_preview_button_works_without_javascript(admin_client, session):
     assert page.select_one("#f-text").get_text().strip() == SCO_TEXT.strip()
     assert len([r for r in preview_rows(page) if r["key"]]) == 9
     assert page.select_one("input[name=previewed]")["value"]
-    assert queries.by_symbol(session, "A/79/L.124") is None
+    assert queries.by_symbol(session, "A/79/L.99") is None
 
 
 def test_save_stores_the_document_and_the_chain_shows_it(admin_client, session):
     response = submit(admin_client, NEW, sco_form())
     assert response.status_code == 303
-    assert response.headers["location"] == "/documents/A/79/L.124"
-    doc, cites = _stored(session, "A/79/L.124")
+    assert response.headers["location"] == "/documents/A/79/L.99"
+    doc, cites = _stored(session, "A/79/L.99")
     assert (doc.kind, doc.session, doc.date, doc.date_source) == ("draft_resolution", 79, dt.date(2025, 9, 2), "text")
     assert doc.text == SCO_TEXT and doc.version == 1
     assert len(cites) == 9 and cites[1].in_series
-    page = soup(admin_client.get("/documents/A/79/L.124"))
-    assert page.select_one("h1").get_text(strip=True) == "A/79/L.124"
-    assert chain_labels(soup(admin_client.get("/organizations/SCO")))[-1] == "A/79/L.124"
+    page = soup(admin_client.get("/documents/A/79/L.99"))
+    assert page.select_one("h1").get_text(strip=True) == "A/79/L.99"
+    assert chain_labels(soup(admin_client.get("/organizations/SCO")))[-1] == "A/79/L.99"
     entry = session.exec(select(AuditEntry)).one()
     assert (entry.action, entry.username, entry.before) == ("add", "alice", None)
-    assert entry.after["symbol"] == "A/79/L.124" and len(entry.after["citations"]) == 9
+    assert entry.after["symbol"] == "A/79/L.99" and len(entry.after["citations"]) == 9
 
 
 def test_saving_before_seeing_the_preview_shows_it_first(admin_client, session):
@@ -105,7 +105,7 @@ def test_saving_before_seeing_the_preview_shows_it_first(admin_client, session):
     page = soup(response)
     assert "check them, then save" in page.select_one("#preview").get_text()
     assert len([r for r in preview_rows(page) if r["key"]]) == 9
-    assert queries.by_symbol(session, "A/79/L.124") is None
+    assert queries.by_symbol(session, "A/79/L.99") is None
     # Saving what was shown goes through.
     data = {**sco_form(), "previewed": page.select_one("input[name=previewed]")["value"]}
     assert submit(admin_client, NEW, data).status_code == 303
@@ -122,7 +122,7 @@ def test_preview_rows_can_be_corrected_before_saving(admin_client, session):
     blank[1].update(symbol="64/183", verb="注意到")  # found in the text: placed where it stands
     response = submit(admin_client, NEW, {**sco_form(), **rows_as_form(rows)})
     assert response.status_code == 303, soup(response).select_one(".message")
-    _, cites = _stored(session, "A/79/L.124")
+    _, cites = _stored(session, "A/79/L.99")
     symbols = [c.cited_symbol for c in cites]
     assert "A/RES/61/210" not in symbols
     assert symbols[-1] == "A/RES/70/1"  # not in the text: last
@@ -200,8 +200,8 @@ def test_a_text_over_the_limit_is_refused_with_413(admin_client, session):
     assert response.status_code == 413
     page = soup(response)
     assert "too large" in _field_error(page, "text")
-    assert page.select_one("#f-symbol")["value"] == "A/79/L.124"
-    assert queries.by_symbol(session, "A/79/L.124") is None
+    assert page.select_one("#f-symbol")["value"] == "A/79/L.99"
+    assert queries.by_symbol(session, "A/79/L.99") is None
 
 
 def test_a_chinese_text_just_under_the_limit_is_saved(admin_client, session):
@@ -209,14 +209,14 @@ def test_a_chinese_text_just_under_the_limit_is_saved(admin_client, session):
     text = SCO_TEXT + "上海合作组织" * 52_000
     assert len(text.encode()) < 1_000_000 < len(text.encode()) * 3
     assert submit(admin_client, NEW, sco_form(text=text)).status_code == 303
-    assert queries.by_symbol(session, "A/79/L.124").text == text
+    assert queries.by_symbol(session, "A/79/L.99").text == text
 
 
 def test_nul_characters_are_dropped_not_stored(admin_client, session):
     # PostgreSQL cannot store a NUL; a text pasted from a PDF may carry one.
     data = sco_form(text=SCO_TEXT.replace("大会，", "大会\x00，"), title="标\x00题")
     assert submit(admin_client, NEW, data).status_code == 303
-    doc = queries.by_symbol(session, "A/79/L.124")
+    doc = queries.by_symbol(session, "A/79/L.99")
     assert doc.text == SCO_TEXT and doc.title == "标题"
 
 
@@ -230,12 +230,12 @@ def test_a_letter_or_draft_may_be_for_the_next_session(admin_client, session):
 
 def test_a_document_cannot_cite_itself(admin_client, session):
     rows = preview_rows(soup(submit(admin_client, NEW, sco_form(), action="preview")))
-    next(r for r in rows if r["status"] == "blank")["symbol"] = "A/79/L.124"
+    next(r for r in rows if r["status"] == "blank")["symbol"] = "A/79/L.99"
     response = submit(admin_client, NEW_EN, {**sco_form(), **rows_as_form(rows)})
     assert response.status_code == 422
-    row = soup(response).select_one("tr[data-symbol='A/79/L.124']")
+    row = soup(response).select_one("tr[data-symbol='A/79/L.99']")
     assert "cannot cite itself" in row.select_one(".field-error").get_text()
-    assert queries.by_symbol(session, "A/79/L.124") is None
+    assert queries.by_symbol(session, "A/79/L.99") is None
 
 
 def test_a_bad_symbol_in_a_row_is_shown_on_that_row(admin_client):
@@ -421,7 +421,9 @@ def test_delete_then_restore_from_the_audit_log(admin_client, session):
     response = admin_client.post("/admin/documents/A/77/L.107/delete",
                                  data={"csrftoken": admin_client.csrf, "version": "1"}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/admin/audit"
-    assert admin_client.get("/documents/A/77/L.107").status_code == 404
+    # Its text goes; what public sources say of it (its adoption) stays, on a page without text.
+    gone = soup(admin_client.get("/documents/A/77/L.107"))
+    assert gone.select_one(".no-text-note") and gone.select_one("#public-facts a.source")
     assert "A/77/L.107" not in chain_labels(soup(admin_client.get("/organizations/SCO")))
 
     audit = soup(admin_client.get("/admin/audit"))
@@ -433,7 +435,7 @@ def test_delete_then_restore_from_the_audit_log(admin_client, session):
     doc, cites = _stored(session, "A/77/L.107")
     assert doc.text == text
     assert [(c.cited_symbol, c.verb, c.cited_date, c.start) for c in cites] == stored
-    assert chain_labels(soup(admin_client.get("/organizations/SCO")))[-1] == "A/77/L.107"
+    assert chain_labels(soup(admin_client.get("/organizations/SCO")))[-2:] == ["A/77/L.107", "A/79/L.124"]
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "restore")).one()
     assert entry.restored_from == session.exec(select(AuditEntry.id).where(AuditEntry.action == "delete")).one()
 
@@ -482,7 +484,7 @@ def test_an_edit_can_be_undone_from_the_audit_log(admin_client, session):
 def test_the_audit_log_records_who_when_and_what(admin_client, session):
     submit(admin_client, NEW, sco_form())
     submit(admin_client, EDIT_L107, _edit_data(session, title="x"))
-    admin_client.post("/admin/documents/A/79/L.124/delete", data={"csrftoken": admin_client.csrf, "version": "1"})
+    admin_client.post("/admin/documents/A/79/L.99/delete", data={"csrftoken": admin_client.csrf, "version": "1"})
     page = soup(admin_client.get("/admin/audit?lang=en"))
     rows = page.select("table.audit tbody tr")
     assert [r["data-action"] for r in rows] == ["delete", "edit", "add"]

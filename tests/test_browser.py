@@ -33,8 +33,11 @@ def test_sco_chain_from_home_page(server, page):
     page.get_by_role("link", name="SCO").click()
     page.wait_for_url("**/organizations/SCO")
     labels = page.locator("ol.chain > li a.label").all_inner_texts()
-    assert labels[0] == "A/RES/59/48" and labels[-1] == "A/77/L.107"
+    assert labels[0] == "A/RES/59/48" and labels[-2:] == ["A/77/L.107", "A/79/L.124"]
     assert "2008年11月20日信函（附决议草案）" in labels
+    # where the texts Lineage holds end, the facts from public sources begin, visibly
+    mark = page.locator("ol.chain > li.sources-begin .sources-mark")
+    assert mark.is_visible() and page.locator("ol.chain > li.sources-begin a.label").inner_text() == "A/79/L.124"
     page.screenshot(path=str(screenshot_dir() / "sco-chain.png"), full_page=True)
 
 

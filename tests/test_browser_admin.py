@@ -49,7 +49,7 @@ def test_paste_fix_the_preview_save_and_see_the_chain(server, browser):
     _log_in(page, server)
     page.get_by_role("link", name="Add a document").first.click()
     page.wait_for_url("**/admin/documents/new")
-    _fill(page, "A/79/L.124", "draft_resolution", "SCO", "79", "2025-09-02", SCO_TITLE, SCO_TEXT)
+    _fill(page, "A/79/L.99", "draft_resolution", "SCO", "79", "2025-09-02", SCO_TITLE, SCO_TEXT)
 
     # The live preview (htmx) lists what the extractor found, as editable rows.
     rows = page.locator("#preview tr[data-key]:not([data-key=''])")
@@ -63,13 +63,13 @@ def test_paste_fix_the_preview_save_and_see_the_chain(server, browser):
     page.screenshot(path=str(screenshot_dir() / "admin-preview.png"), full_page=True)
 
     page.get_by_role("button", name="Save").click()
-    page.wait_for_url("**/documents/A/79/L.124")
+    page.wait_for_url("**/documents/A/79/L.99")
     cites = page.locator("#cites").inner_text()
     assert "又回顾" in cites and "61/210" not in cites
 
     page.goto(server + "/organizations/SCO")
     labels = page.locator("ol.chain > li a.label").all_inner_texts()
-    assert labels[-1] == "A/79/L.124" and labels[0] == "A/RES/59/48"
+    assert labels[-1] == "A/79/L.99" and labels[0] == "A/RES/59/48"
     page.screenshot(path=str(screenshot_dir() / "admin-sco-chain.png"), full_page=True)
     context.close()
 

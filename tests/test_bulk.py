@@ -6,7 +6,7 @@ import json
 from sqlmodel import select
 
 from app.exports.jsonl import export_lines, import_jsonl
-from app.models import Citation, Document, Organization
+from app.models import Citation, Document, Organization, SourceFact
 
 
 def _state(session):
@@ -15,8 +15,11 @@ def _state(session):
     return (
         sorted((o.acronym, o.name_zh, o.observer_symbol, tuple(o.series_titles))
                for o in session.exec(select(Organization)).all()),
-        [(d.key, d.symbol, d.kind, d.session, d.date, d.date_source, d.title, d.text, by_id.get(d.became_id))
+        [(d.key, d.symbol, d.kind, d.session, d.date, d.date_source, d.title, d.text, by_id.get(d.became_id),
+          d.outcome, d.outcome_date, d.vote, d.votes_yes, d.votes_no, d.votes_abstain, d.public_facts)
          for d in docs],
+        sorted((by_id[f.document_id], f.position, f.fact, json.dumps(f.value), f.url, f.note)
+               for f in session.exec(select(SourceFact)).all()),
         sorted((by_id[c.citing_id], c.position, c.cited_symbol, c.verb, c.cited_date, c.location, c.paragraph,
                 c.start, c.end, c.in_series)
                for c in session.exec(select(Citation)).all()),
@@ -36,6 +39,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_data(seeded, e
     with Session(engine) as fresh:
         report = import_jsonl(fresh, io.StringIO("\n".join(lines) + "\n"))
         assert report.errors == []
+        assert expected[2], "the seed data has facts from public sources"
         assert _state(fresh) == expected
         again = import_jsonl(fresh, io.StringIO("\n".join(lines) + "\n"))
         assert again.imported == 0 and again.unchanged == len(lines)

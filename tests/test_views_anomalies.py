@@ -33,13 +33,17 @@ def _flags(page, key) -> list[str]:
     return [li["data-rule"] for li in page.select(f'ol.chain > li[data-key="{key}"] ul.anomalies li.anomaly')]
 
 
-def test_seed_chains_have_no_anomalies(read_session, read_client):
+def test_seed_chains_have_no_anomalies_but_the_sessions_no_source_covers(read_session, read_client):
+    """The seed texts and the public facts leave one gap: the CIS texts of sessions 73 and 75,
+    for which no source was found (sessions known only from a source count as present)."""
     page = soup(read_client.get(urls.anomalies()))
     sections = page.select("section.org-anomalies")
     assert [s["data-acronym"] for s in sections] == ["CIS", "CSTO", "SCO"]
-    assert not page.select("li.anomaly")
+    flags = page.select("li.anomaly")
+    assert [f["data-rule"] for f in flags] == ["gap"]
+    assert flags[0].find_parent("section")["data-acronym"] == "CIS"
     assert len(page.select("ul.anomaly-rules li")) == 4
-    for acronym in ("SCO", "CSTO", "CIS"):
+    for acronym in ("SCO", "CSTO"):
         assert not soup(read_client.get(urls.organization(acronym))).select("li.anomaly")
 
 

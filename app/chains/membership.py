@@ -53,6 +53,13 @@ def chain_members_with_text(session: Session, org: Organization) -> list[tuple[D
     return sorted(((d, bool(t)) for d, t in rows), key=lambda r: (sort_date(r[0]), kind_order.get(r[0].kind, 2), r[0].key))
 
 
+def known_from_sources(doc: Document, has_text: bool) -> bool:
+    """A member Lineage has no text for that public sources place in its series (facts with
+    their URLs in SourceFact rows, seed_data/public_facts.json). It is a member like any text of
+    the organization, so its session counts as present when the anomaly rules look for gaps."""
+    return not has_text and doc.public_facts and doc.organization_id is not None
+
+
 def chain_members(session: Session, org: Organization) -> list[Document]:
     """The organization's texts, its observer-status resolution, and the documents its texts cite
     in a paragraph that names the series ("回顾其关于联合国同上海合作组织的合作的…第64/183号…")."""

@@ -11,8 +11,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
-from app.chains.membership import chain_members_with_text
-from app.documents.queries import documents_by_ids
+from app.chains.membership import chain_members_with_text, known_from_sources
+from app.documents.queries import documents_by_ids, source_facts_of
 from app.models import Citation, Document, Organization
 from app.symbols import DocumentKind
 
@@ -35,6 +35,11 @@ class ChainLink:
     recalls: list[Document] = field(default_factory=list)
     leaves_out: list[Document] = field(default_factory=list)
     has_text: bool = False
+    # Known only from public sources: no text, placed in the series by a source.
+    from_source: bool = False
+    # The first such link after the last text Lineage holds: where the sources take over.
+    sources_begin: bool = False
+    facts: list = field(default_factory=list)  # its SourceFact rows
 
 
 # What the chain page, its anomalies and the chain API read of each citation: plain rows, not
@@ -71,4 +76,17 @@ def chain(session: Session, org: Organization, as_of: dt.date | None = None) -> 
         if doc.kind == DocumentKind.ga_resolution:
             earlier.append(doc)
         links.append(link)
+    mark_sources(links, source_facts_of(session, [link.document for link in links if link.document.public_facts]))
     return links
+
+
+def mark_sources(links: list[ChainLink], facts: dict[int, list]) -> None:
+    """Give each link its facts from public sources, and mark the first link known only from them
+    after the last text Lineage holds."""
+    last_text = max((i for i, link in enumerate(links) if link.has_text), default=-1)
+    begun = False
+    for i, link in enumerate(links):
+        link.facts = facts.get(link.document.id, [])
+        link.from_source = known_from_sources(link.document, link.has_text)
+        if link.from_source and i > last_text and not begun:
+            link.sources_begin = begun = True

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
-from app.models import Citation, Document, Organization
+from app.models import Citation, Document, Organization, SourceFact
 from app.symbols import normalize
 
 
@@ -176,3 +176,16 @@ def texts_page(session: Session, where: AdminFilter, page: int, per_page: int) -
         .where(*conds).order_by(d.id.desc()).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return list(rows), total
+
+
+def source_facts_of(session: Session, docs: list[Document]) -> dict[int, list[SourceFact]]:
+    """The facts from public sources of these documents, by document id, in their file order."""
+    ids = [d.id for d in docs]
+    out: dict[int, list[SourceFact]] = {i: [] for i in ids}
+    if ids:
+        for f in session.exec(
+            select(SourceFact).where(SourceFact.document_id.in_(ids))
+            .order_by(SourceFact.document_id, SourceFact.position)
+        ).all():
+            out[f.document_id].append(f)
+    return out

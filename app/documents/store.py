@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.chains.membership import in_series
+from app.documents import public_facts
 from app.citations import Citation as Found
 from app.citations import extract
 from app.documents.queries import by_symbol, is_referenced, stored_citations
@@ -308,7 +309,8 @@ def delete_document(
     for c in stored_citations(session, doc):
         session.delete(c)
     session.flush()
-    removed = not is_referenced(session, doc)
+    # A document with facts from public sources keeps them, as one that is cited keeps its citers.
+    removed = not is_referenced(session, doc) and not doc.public_facts
     if removed:
         session.delete(doc)
     else:
@@ -326,7 +328,7 @@ def delete_document(
     for other_id in cited - {None, doc.id}:
         other = session.get(Document, other_id)
         if other is not None and other.text is None and other.organization_id is None \
-                and not is_referenced(session, other):
+                and not other.public_facts and not is_referenced(session, other):
             session.delete(other)
     session.flush()
     refresh_derived_dates(session, cited - {None, doc.id})
@@ -413,6 +415,10 @@ def seed(session: Session, seed_dir: Path) -> dict[str, int]:
         result = ingest_document(session, data, commit=False)
         counts["documents"] += 1
         counts["changed"] += result.changed
+    # What the public record says after the seed texts, each fact with its source URL.
+    public = public_facts.load(session, seed_dir)
+    counts["public_documents"] = public["public_documents"]
+    counts["changed"] += public["public_changed"]
     session.commit()
     return counts
 

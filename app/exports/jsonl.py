@@ -5,7 +5,9 @@ A document line:
      "date": "2009-12-18", "title": "…", "language": "zh", "source": "…", "became": null,
      "text": "…", "citations": [{"symbol": "A/RES/59/48", "verb": "回顾", "date": "2004-12-02", …}]}
 `symbol` or `key` is required. With `citations`, they are stored as given; without, they are
-extracted from `text`. An organization line has "type": "organization".
+extracted from `text`. `public_facts`, where a document has them, holds its facts from public
+sources as seed_data/public_facts.json writes them ({"outcome": {"value": …, "source": {"url": …}}, …}).
+An organization line has "type": "organization".
 
 Import goes through `app.documents.store.ingest_document`, a savepoint per line and a transaction per batch:
 a bad line is reported with its number and reason, and the good lines still go in.
@@ -22,8 +24,9 @@ from typing import IO, Any
 from sqlmodel import Session, select
 
 from app.citations import Citation as Found
+from app.documents import public_facts
 from app.documents.store import DocumentIn, ingest_document, upsert_organization
-from app.models import Citation, Document, Organization, citation_record_of
+from app.models import Citation, Document, Organization, SourceFact, citation_record_of
 from app.symbols import normalize
 
 DOCUMENT_FIELDS = ("key", "symbol", "kind", "organization", "session", "date", "title", "title_en",
@@ -65,7 +68,7 @@ def _citation(item: Any, n: int) -> Found:
 def parse_line(obj: Any) -> tuple[DocumentIn, list[Found] | None]:
     if not isinstance(obj, dict):
         raise LineError("a line must be a JSON object")
-    unknown = set(obj) - set(DOCUMENT_FIELDS) - {"citations", "type", "has_text"}
+    unknown = set(obj) - set(DOCUMENT_FIELDS) - {"citations", "type", "has_text", "public_facts"}
     if unknown:
         raise LineError(f"unknown field(s): {', '.join(sorted(unknown))}")
     if not obj.get("symbol") and not obj.get("key"):
@@ -99,6 +102,16 @@ def parse_line(obj: Any) -> tuple[DocumentIn, list[Found] | None]:
     return data, citations
 
 
+def _public_facts(obj: dict) -> dict | None:
+    facts = obj.get("public_facts")
+    if facts is not None and not isinstance(facts, dict):
+        raise LineError("public_facts must be an object")
+    if facts is not None:
+        # refuse a bad one before anything of the line is written
+        public_facts.parse({"documents": [{**facts, "key": obj.get("key") or obj.get("symbol") or "?"}]})
+    return facts
+
+
 def import_jsonl(
     session: Session, lines: IO[str], batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
@@ -123,7 +136,12 @@ def import_jsonl(
                     changed = upsert_organization(session, **fields)
                 else:
                     data, citations = parse_line(obj)
-                    changed = ingest_document(session, data, citations=citations, commit=False).changed
+                    facts = _public_facts(obj)
+                    result = ingest_document(session, data, citations=citations, commit=False)
+                    changed = result.changed
+                    if facts is not None:
+                        changed = public_facts.apply(session, public_facts.parse(
+                            {"documents": [{**facts, "key": result.document.key}]})[0]) or changed
         except (LineError, ValueError, KeyError, TypeError) as exc:
             report.errors.append((number, str(exc)))
             continue
@@ -158,7 +176,8 @@ def export_lines(session: Session) -> Iterator[str]:
         cits = session.exec(
             select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)
         ).all()
-        own_facts = doc.text is not None or doc.organization_id or doc.title or doc.date_source == "text"
+        own_facts = doc.text is not None or doc.organization_id or doc.title or doc.date_source == "text" \
+            or doc.public_facts
         if not cits and not own_facts:
             continue  # a bare cited document: the citations that name it recreate it
         yield json.dumps(
@@ -170,6 +189,16 @@ def export_lines(session: Session) -> Iterator[str]:
                 "source": doc.source, "became": symbols.get(doc.became_id), "text": doc.text,
                 "provenance": doc.provenance,
                 "citations": [citation_record_of(c).to_json() for c in cits],
+                **({"public_facts": _facts_of(session, doc)} if doc.public_facts else {}),
             },
             ensure_ascii=False,
         )
+
+
+def _facts_of(session: Session, doc: Document) -> dict[str, Any]:
+    """A document's facts from public sources, as seed_data/public_facts.json writes them."""
+    rows = session.exec(
+        select(SourceFact).where(SourceFact.document_id == doc.id).order_by(SourceFact.position)
+    ).all()
+    return {f.fact: {"value": f.value, "source": {"url": f.url, **({"note": f.note} if f.note else {})}}
+            for f in rows}

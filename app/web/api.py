@@ -9,20 +9,23 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.documents import labels
 from app.documents.extract import lookup
-from app.documents.queries import by_symbol, cited_by, cites
+from app.documents.queries import by_symbol, cited_by, cites, source_facts_of
 from app.models import (
     ChainLinkPublic,
     ChainPublic,
     CitedByPublic,
     CitePublic,
+    Document,
     DocumentPublic,
     ErrorPublic,
     ExtractedPublic,
     ExtractIn,
     ExtractPublic,
     OrganizationPublic,
+    OutcomePublic,
     SearchHitPublic,
     SearchPublic,
+    SourceFactPublic,
     SymbolLookup,
 )
 from app.search.queries import MARK_CLOSE, MARK_OPEN, full_text
@@ -50,6 +53,17 @@ def organization_public(session, org) -> OrganizationPublic:
     )
 
 
+def outcome_public(doc, became) -> OutcomePublic | None:
+    """What became of a draft, as a public source states it; None where none does."""
+    if doc.outcome is None:
+        return None
+    return OutcomePublic(
+        adopted=doc.outcome == "adopted", date=doc.outcome_date, vote=doc.vote,
+        yes=doc.votes_yes, no=doc.votes_no, abstain=doc.votes_abstain,
+        resolution=became.symbol if became is not None else None,
+    )
+
+
 @router.get("/organizations", response_model=list[OrganizationPublic])
 def list_organizations(session: SessionDep):
     return [organization_public(session, org) for org in organizations(session)]
@@ -74,6 +88,8 @@ def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=
                 cites=list(dict.fromkeys(c.cited_symbol for c in link.cites)),
                 recalls=[labels.document_label(d) for d in link.recalls],
                 leaves_out=[labels.document_label(d) for d in link.leaves_out],
+                from_source=link.from_source,
+                outcome=outcome_public(link.document, link.became),
             )
             for link in links
         ],
@@ -118,6 +134,11 @@ def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=
                 paragraph=c.paragraph,
             )
             for c, d in cited_by(session, doc)
+        ],
+        outcome=outcome_public(doc, session.get(Document, doc.became_id) if doc.became_id else None),
+        source_facts=[
+            SourceFactPublic(fact=f.fact, value=f.value, url=f.url, note=f.note)
+            for f in (source_facts_of(session, [doc])[doc.id] if doc.public_facts else [])
         ],
     )
 

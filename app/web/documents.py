@@ -10,9 +10,10 @@ from app.documents import labels
 from app.documents.diff import BadSpec, diff_texts, parse_spec
 from app.documents.extract import lookup
 from app.documents.queries import cited_by_page as read_cited_by_page
-from app.documents.queries import cites
+from app.documents.queries import cites, source_facts_of
 from app.documents.queries import unresolved as read_unresolved
 from app.i18n import request_lang
+from app.models import Document
 from app.web import urls
 from app.web.errors import NotFound, document_or_404
 from app.web.forms import TextFormDep
@@ -39,6 +40,8 @@ def document(
         request,
         "document.html",
         {"doc": doc, "cites": cites(session, doc), "cited_by": cited_by, "cited_by_total": total,
+         "public_facts": source_facts_of(session, [doc])[doc.id] if doc.public_facts else [],
+         "became": session.get(Document, doc.became_id) if doc.became_id else None,
          "cited_by_page": cited_by_page, "cited_by_per_page": CITED_BY_PER_PAGE, "cited_by_pages": max(1, -(-total // CITED_BY_PER_PAGE))},
         fragment="_cited_by.html",
     )
