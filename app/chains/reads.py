@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import (
     ChainAnomaly,
+    ChainMember,
+    Citation,
     ChainSummary,
     Document,
     Organization,
@@ -218,3 +220,48 @@ def unresolved_page(session: Session, page: int = 1, per_page: int = 50, citers:
     total = session.execute(select(func.count()).select_from(u)).scalar_one()
     rows = [UnresolvedRow(s, d, n, m, by_symbol[s]) for s, d, n, m in entries]
     return Page(rows, page, per_page, total)
+
+
+# --- one chain ------------------------------------------------------------------------------
+
+
+class StoredLink(NamedTuple):
+    """One link of a chain as the writer stored it (app/chains/readmodel.py)."""
+
+    document: DocLabel
+    became: DocLabel | None
+    has_text: bool
+    recalls: list[DocLabel]  # the chain's earlier resolutions this text cites
+    leaves_out: list[DocLabel]  # and those it does not
+
+
+def chain(session: Session, org_id: int) -> list[StoredLink]:
+    """An organization's chain in order, each link with what it recalls and leaves out: two
+    statements, whatever the chain's length."""
+    doc, became = aliased(Document), aliased(Document)
+    m = ChainMember
+    rows = session.execute(
+        select(m.has_text, m.recalls, m.leaves_out, *_label_columns(doc), *_label_columns(became))
+        .join(doc, doc.id == m.document_id)
+        .join(became, became.id == doc.became_id, isouter=True)
+        .where(m.organization_id == org_id).order_by(m.position)
+    ).all()
+    by_id = {r[3]: _label(r, 3) for r in rows}
+    return [
+        StoredLink(_label(r, 3), _label(r, 3 + _LABEL_WIDTH), r[0],
+                   [by_id[i] for i in r[1] if i in by_id], [by_id[i] for i in r[2] if i in by_id])
+        for r in rows
+    ]
+
+
+def chain_cites(session: Session, doc_ids: list[int]) -> dict[int, list[str]]:
+    """The symbols each of `doc_ids` cites, in its order, each once."""
+    out: dict[int, list[str]] = {i: [] for i in doc_ids}
+    if doc_ids:
+        for citing_id, symbol in session.execute(
+            select(Citation.citing_id, Citation.cited_symbol).where(Citation.citing_id.in_(doc_ids))
+            .order_by(Citation.citing_id, Citation.position)
+        ):
+            if symbol not in out[citing_id]:
+                out[citing_id].append(symbol)
+    return out

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi import HTTPException
 
 from app.chains import reads
-from app.chains.queries import chain
 from app.config import get_settings
 from app.db import SessionDep
 from app.documents import labels
@@ -73,7 +72,8 @@ def list_organizations(
 @router.get("/organizations/{acronym}/chain", response_model=ChainPublic, responses=NOT_FOUND)
 def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=100, pattern=NO_NUL)):
     org = organization_or_404(session, acronym)
-    links = chain(session, org)
+    links = reads.chain(session, org.id)
+    cites = reads.chain_cites(session, [link.document.id for link in links])
     return ChainPublic(
         organization=organization_public(reads.organization_summary(session, org.id)),
         chain=[
@@ -86,7 +86,7 @@ def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=
                 url=urls.document(link.document),
                 has_text=link.has_text,
                 became=link.became.symbol if link.became else None,
-                cites=list(dict.fromkeys(c.cited_symbol for c in link.cites)),
+                cites=cites[link.document.id],
                 recalls=[labels.document_label(d) for d in link.recalls],
                 leaves_out=[labels.document_label(d) for d in link.leaves_out],
             )

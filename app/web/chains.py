@@ -29,6 +29,11 @@ def chain_context(session, org, links) -> dict:
     has a text (the "compare with previous" diff)."""
     cited_ids = {c.cited_id for link in links for c in link.cites}
     found = anomaly_rules.chain_anomalies(links, org, documents_by_ids(session, cited_ids))
+    return {"chain_anomalies": anomaly_rules.by_document(found), "previous_text": previous_texts(links)}
+
+
+def previous_texts(links) -> dict[int, object]:
+    """For each link, the previous link that has a text (the "compare with previous" diff)."""
     previous: dict[int, object] = {}
     last_with_text = None
     for link in links:
@@ -36,7 +41,7 @@ def chain_context(session, org, links) -> dict:
             previous[link.document.id] = last_with_text
         if link.has_text:
             last_with_text = link.document
-    return {"chain_anomalies": anomaly_rules.by_document(found), "previous_text": previous}
+    return previous
 
 
 # Lists bounded whatever the record holds: the home page's organizations by the fifty, the
@@ -57,10 +62,19 @@ def organization(
 ):
     org = organization_or_404(session, acronym)
     point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
-    links = chain(session, org, as_of=point.date if point else None)
+    if point is None:
+        # The chain as it stands: stored rows, as the writer keeps them.
+        links = reads.chain(session, org.id)
+        flags: dict[int, list] = {}
+        for a in reads.chain_anomalies(session, org.id):
+            flags.setdefault(a.document.id, []).append(a)
+        context = {"chain_anomalies": flags, "previous_text": previous_texts(links)}
+    else:
+        # As it stood then: fewer links can mean another cadence, so the rules run again.
+        links = chain(session, org, as_of=point.date)
+        context = chain_context(session, org, links)
     return render(
-        request, "organization.html",
-        {"org": org, "links": links, "as_of": point, **chain_context(session, org, links)},
+        request, "organization.html", {"org": org, "links": links, "as_of": point, **context},
         fragment="_chain.html",
     )
 
