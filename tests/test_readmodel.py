@@ -3,7 +3,7 @@
 A Hypothesis state machine applies random histories of adds, admin edits, deletes, restores from
 the audit log, bulk imports (with a bad line now and then) and organization changes to a small
 world of symbols, and after every step compares every derived row with a rebuild from the
-documents and citations.
+documents and citations. READMODEL_EXAMPLES sets how many histories (default 30).
 """
 
 import datetime as dt
