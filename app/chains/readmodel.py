@@ -319,6 +319,19 @@ def _pending(session: Session) -> Pending:
     return session.info.setdefault("readmodel", Pending())
 
 
+# Any 64-bit number no other part of Lineage takes as an advisory lock.
+_WRITER_LOCK = 0x4C696E6561676501
+
+
+def writer_lock(session: Session) -> None:
+    """One writer at a time, until its transaction ends: on PostgreSQL, two saves touching the same
+    chain would each delete and rewrite its rows and the second would trip over the first's. Taken
+    before the writer's first change, so no writer waits for it while holding a row another
+    needs. SQLite already lets one writer in at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_WRITER_LOCK)))
+
+
 def touch(session: Session, doc_ids: Iterable[int | None] = (), *, facts: Iterable[int | None] = (),
           organizations: Iterable[int | None] = ()) -> None:
     """Note what a write changed; the derived rows it reaches are recomputed before the commit.

@@ -209,6 +209,7 @@ def ingest_document(
         if isinstance(value, str) and "\x00" in value:
             # PostgreSQL cannot store NUL, and no UN text contains one.
             raise ValueError(f"{name} contains a NUL byte")
+    readmodel.writer_lock(session)
     symbol = data.symbol
     if symbol:
         norm = normalize(symbol)
@@ -300,6 +301,7 @@ def delete_document(
     whose observer-status resolution it is) stays as what its citers say of it, like any cited
     document without text. Cited documents that were known only from this one go as well.
     """
+    readmodel.writer_lock(session)
     if expected_version is not None:
         _claim(session, doc, expected_version)
     cited = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
@@ -350,6 +352,7 @@ def upsert_organization(
     series_titles: list[str], provenance: dict[str, Any] | None = None,
 ) -> bool:
     """Create or update an organization; returns whether anything changed."""
+    readmodel.writer_lock(session)
     org = session.exec(select(Organization).where(Organization.acronym == acronym)).first()
     created = org is None
     if org is None:
