@@ -362,15 +362,17 @@ class UnresolvedSymbol(SQLModel, table=True):
 
 
 class UnresolvedCiter(SQLModel, table=True):
-    """A document citing an unresolved symbol; `rank` orders a symbol's citers by date."""
+    """A document citing an unresolved symbol, with where it stands in time (its date, else its
+    session's opening) and its key: a symbol's citers are listed in that order."""
 
     __tablename__ = "unresolved_citer"
-    __table_args__ = (Index("ix_unresolved_citer_rank", "symbol", "rank", unique=True),
+    __table_args__ = (Index("ix_unresolved_citer_order", "symbol", "sort_date", "citing_key"),
                       Index("ix_unresolved_citer_citing", "citing_id"))
 
     symbol: str = Field(primary_key=True, max_length=120)
     citing_id: int = Field(primary_key=True)
-    rank: int
+    sort_date: dt.date
+    citing_key: str = Field(max_length=120)
 
 
 # The /unresolved page lists the most cited first: a page is read off this index.

@@ -96,7 +96,7 @@ def derived_rows(session: Session) -> dict[str, list]:
         "anomalies": rows(ChainAnomaly, ChainAnomaly.organization_id, ChainAnomaly.seq, skip=("id",)),
         "counts": rows(CitedCount, CitedCount.document_id),
         "unresolved": rows(UnresolvedSymbol, UnresolvedSymbol.symbol),
-        "citers": rows(UnresolvedCiter, UnresolvedCiter.symbol, UnresolvedCiter.rank),
+        "citers": rows(UnresolvedCiter, UnresolvedCiter.symbol, UnresolvedCiter.citing_id),
         "dates": [tuple(r) for r in session.execute(
             select(Document.id, Document.date, Document.date_source).order_by(Document.id))],
     }

@@ -3,11 +3,12 @@
 Stored rows (app/models.py): each organization's chain members in order, with what each link
 recalls of the chain and which earlier resolutions it leaves out (`chain_member`); a summary per
 chain (`chain_summary`); its anomalies (`chain_anomaly`); cited-by counts (`cited_count`);
-unresolved symbols with their counts and ranked citers (`unresolved_symbol`, `unresolved_citer`);
-and the citation-given dates of documents whose own text gives none (`document.date`).
+unresolved symbols with their counts and their citers in date order (`unresolved_symbol`,
+`unresolved_citer`); and the citation-given dates of documents whose own text gives none
+(`document.date`).
 
-The writer (app/documents/store.py) calls `touch` with the documents a change concerns, and the rows they
-reach are recomputed before the transaction commits: a listener on every session applies them,
+The writer (app/documents/store.py) calls `touch` with the documents a change concerns, and the
+rows they reach are recomputed before the transaction commits: a listener on every session applies them,
 so no commit path can forget to. `update_for` applies them at once; `rebuild` recomputes
 everything from documents, citations and organizations. Both run the same computation over a
 set of organizations, symbols and documents, so they agree by construction, and
@@ -222,39 +223,61 @@ def _write_counts(session: Session, doc_ids: list[int] | None) -> None:
 # --- unresolved symbols -----------------------------------------------------------------------
 
 
-def _write_unresolved(session: Session, symbols: Iterable[str] | None) -> None:
-    """Recompute the unresolved rows of `symbols` (None: all): the citations whose cited document
-    is unknown or has no text, grouped by the symbol they cite."""
-    symbols = None if symbols is None else sorted(set(symbols) - {None})
+def _unresolved_citations(cited):
+    """The condition of a citation that names a document Lineage has no text for."""
+    return or_(Citation.cited_id.is_(None), cited.text.is_(None))
+
+
+def _write_unresolved(session: Session, symbols: Iterable[str] | None,
+                      whole: Iterable[str] | None = None, citers: Iterable[int] = ()) -> None:
+    """Recompute the unresolved rows: the counts of `symbols` (None: everything), the citer rows
+    of the `whole` symbols (those whose cited document may have gained or lost its text), and
+    the citer rows of the `citers` (documents whose citations, date or key may have changed).
+
+    A symbol's counts are an aggregate over an index; its citers are rewritten only where they
+    changed, so a much-cited symbol costs a save no more than a rarely cited one."""
     cited = aliased(Document)
-    found: dict[str, dict] = {}
-    for row in _rows(session, lambda c: select(
-            Citation.cited_symbol, Citation.cited_id, Citation.citing_id
-    ).join(cited, Citation.cited_id == cited.id, isouter=True).where(
-            or_(Citation.cited_id.is_(None), cited.text.is_(None)), _in(Citation.cited_symbol, c)
-    ).order_by(Citation.cited_symbol, Citation.citing_id, Citation.position), symbols):
-        entry = found.setdefault(row.cited_symbol, {"document_id": row.cited_id, "mentions": 0, "citers": {}})
-        entry["mentions"] += 1
-        entry["citers"][row.citing_id] = None
-    citers = _facts(session, {i for e in found.values() for i in e["citers"]})
     sym_table, citer_table = UnresolvedSymbol.__table__, UnresolvedCiter.__table__
+    symbols = None if symbols is None else sorted(set(symbols) - {None})
+    whole = None if symbols is None else sorted(set(whole or ()) - {None})
+    citers = sorted(set(citers))
+
+    def counts(chunk):
+        return (select(Citation.cited_symbol, func.min(Citation.cited_id), func.count(distinct(Citation.citing_id)),
+                       func.count())
+                .join(cited, Citation.cited_id == cited.id, isouter=True)
+                .where(_unresolved_citations(cited), _in(Citation.cited_symbol, chunk))
+                .group_by(Citation.cited_symbol))
+
+    columns = ["symbol", "document_id", "citers", "mentions"]
     if symbols is None:
         session.execute(delete(sym_table))
+        session.execute(insert(sym_table).from_select(columns, counts(None)))
         session.execute(delete(citer_table))
     else:
         for chunk in _chunks(symbols):
             session.execute(delete(sym_table).where(sym_table.c.symbol.in_(chunk)))
+            session.execute(insert(sym_table).from_select(columns, counts(chunk)))
+        for chunk in _chunks(whole):
             session.execute(delete(citer_table).where(citer_table.c.symbol.in_(chunk)))
-    sym_rows, citer_rows = [], []
-    for symbol, e in found.items():
-        sym_rows.append(dict(symbol=symbol, document_id=e["document_id"], citers=len(e["citers"]),
-                             mentions=e["mentions"]))
-        ranked = sorted(e["citers"], key=lambda i: (sort_date(citers[i]), citers[i].key))
-        citer_rows += [dict(symbol=symbol, citing_id=i, rank=r) for r, i in enumerate(ranked)]
-    if sym_rows:
-        session.execute(insert(sym_table), sym_rows)
-    if citer_rows:
-        session.execute(insert(citer_table), citer_rows)
+        for chunk in _chunks(citers):
+            session.execute(delete(citer_table).where(citer_table.c.citing_id.in_(chunk)))
+
+    def pairs(condition):
+        return select(Citation.cited_symbol, Citation.citing_id).distinct().join(
+            cited, Citation.cited_id == cited.id, isouter=True).where(_unresolved_citations(cited), condition)
+
+    found: set[tuple[str, int]] = set()
+    if symbols is None:
+        found.update(tuple(r) for r in session.execute(pairs(True)))
+    else:
+        found.update(tuple(r) for r in _rows(session, lambda c: pairs(Citation.cited_symbol.in_(c)), whole))
+        found.update(tuple(r) for r in _rows(session, lambda c: pairs(Citation.citing_id.in_(c)), citers))
+    facts = _facts(session, {i for _, i in found})
+    rows = [dict(symbol=s, citing_id=i, sort_date=sort_date(facts[i]), citing_key=facts[i].key)
+            for s, i in sorted(found) if i in facts]
+    if rows:
+        session.execute(insert(citer_table), rows)
 
 
 # --- citation-given dates ---------------------------------------------------------------------
@@ -392,13 +415,16 @@ def apply_pending(session: Session) -> None:
     _write_counts(session, sorted(counted))
 
     uc, us = UnresolvedCiter.__table__, UnresolvedSymbol.__table__
-    touched = set()
+    # Symbols whose cited document may have gained or lost its text: all their citers change.
+    whole = {r[0] for r in _rows(session, lambda c: select(cite.c.cited_symbol).where(cite.c.cited_id.in_(c)), facts)}
+    whole.update(r[0] for r in _rows(session, lambda c: select(us.c.symbol).where(us.c.document_id.in_(c)), facts))
+    touched = set(whole)
     touched.update(r[0] for r in _rows(session, lambda c: select(uc.c.symbol).where(uc.c.citing_id.in_(c)), docs))
     touched.update(r[0] for r in _rows(session, lambda c: select(us.c.symbol).where(us.c.document_id.in_(c)), docs))
     touched.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_symbol).where(
         or_(cite.c.citing_id.in_(c), cite.c.cited_id.in_(c))), docs))
     if touched:
-        _write_unresolved(session, touched)
+        _write_unresolved(session, touched, whole, docs)
     session.flush()
 
 

@@ -211,10 +211,15 @@ def unresolved_page(session: Session, page: int = 1, per_page: int = 50, citers:
     by_symbol: dict[str, list[DocLabel]] = {e[0]: [] for e in entries}
     if entries:
         citing = aliased(Document)
-        c = UnresolvedCiter
+        c, first = UnresolvedCiter, aliased(UnresolvedCiter)
+        # Each symbol's first citers, read off the (symbol, sort_date, citing_key) index: a
+        # much-cited symbol costs no more than another.
+        firsts = (select(first.citing_id).where(first.symbol == c.symbol)
+                  .order_by(first.sort_date, first.citing_key).limit(citers).correlate(c))
         for r in session.execute(
             select(c.symbol, *_label_columns(citing)).join(citing, citing.id == c.citing_id)
-            .where(c.symbol.in_(list(by_symbol)), c.rank < citers).order_by(c.symbol, c.rank)
+            .where(c.symbol.in_(list(by_symbol)), c.citing_id.in_(firsts))
+            .order_by(c.symbol, c.sort_date, c.citing_key)
         ):
             by_symbol[r[0]].append(_label(r, 1))
     total = session.execute(select(func.count()).select_from(u)).scalar_one()

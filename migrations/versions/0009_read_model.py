@@ -80,10 +80,11 @@ def upgrade() -> None:
         "unresolved_citer",
         sa.Column("symbol", sa.String(length=120), nullable=False),
         sa.Column("citing_id", sa.Integer(), nullable=False),
-        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("sort_date", sa.Date(), nullable=False),
+        sa.Column("citing_key", sa.String(length=120), nullable=False),
         sa.PrimaryKeyConstraint("symbol", "citing_id"),
     )
-    op.create_index("ix_unresolved_citer_rank", "unresolved_citer", ["symbol", "rank"], unique=True)
+    op.create_index("ix_unresolved_citer_order", "unresolved_citer", ["symbol", "sort_date", "citing_key"])
     op.create_index("ix_unresolved_citer_citing", "unresolved_citer", ["citing_id"])
     op.create_index("ix_citation_cited_date", "citation", ["cited_id", "cited_date"])
 
