@@ -381,6 +381,8 @@ def update_for(session: Session, doc_ids: Iterable[int] = (), *, facts: Iterable
 
 
 def apply_pending(session: Session) -> None:
+    """Recompute what the touched documents and organizations reach (the session's listener
+    calls this before each commit)."""
     p = session.info.pop("readmodel", None)
     if p is None or not (p.documents or p.organizations):
         return
