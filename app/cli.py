@@ -131,6 +131,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(_args: argparse.Namespace) -> int:
+    import time
+
+    from app.chains import readmodel
+
+    start = time.perf_counter()
+    with _session() as session:
+        counts = readmodel.rebuild(session)
+        session.commit()
+    print(f"rebuilt the read model: {counts['organizations']} chains, {counts['redated']} dates corrected"
+          f" in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
 def cmd_create_admin(args: argparse.Namespace) -> int:
     """An administrator account: the password from LINEAGE_ADMIN_PASSWORD, else a prompt."""
     import getpass
@@ -282,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export organizations and documents to a JSON Lines file")
     p.add_argument("file")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("rebuild", help="recompute the read model (chains, anomalies, counts) from the documents")
+    p.set_defaults(func=cmd_rebuild)
 
     p = sub.add_parser("create-admin", help="create an administrator (password: prompt or LINEAGE_ADMIN_PASSWORD)")
     p.add_argument("username")

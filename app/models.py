@@ -367,3 +367,108 @@ class GraphLayout(SQLModel, table=True):
     message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     seconds: float = 0.0
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+# --- the read model: what the pages derive from citations, kept by the writer ---------------
+# Every row below is computed from documents, citations and organizations by
+# app/chains/readmodel.py, in the transaction that changes them; `lineage rebuild` recomputes
+# them all. No foreign keys: the writer deletes a document and rewrites its derived rows in the
+# same transaction, in whichever order suits it.
+
+
+class ChainMember(SQLModel, table=True):
+    """One document's place in one organization's chain, with what that link recalls of the
+    chain and which earlier General Assembly resolutions of it it leaves out (ids of members)."""
+
+    __tablename__ = "chain_member"
+    __table_args__ = (
+        Index("ix_chain_member_position", "organization_id", "position", unique=True),
+        Index("ix_chain_member_document", "document_id"),
+    )
+
+    organization_id: int = Field(primary_key=True)
+    document_id: int = Field(primary_key=True)
+    position: int  # 0-based, in chain order
+    has_text: bool
+    recalls: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    leaves_out: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ChainSummary(SQLModel, table=True):
+    """An organization's chain in one row: its length, first and latest member, anomalies."""
+
+    __tablename__ = "chain_summary"
+
+    organization_id: int = Field(primary_key=True)
+    length: int
+    first_id: int | None = None
+    latest_id: int | None = None
+    anomalies: int
+
+
+class ChainAnomaly(SQLModel, table=True):
+    """One anomaly of one chain (app/chains/anomalies.py says what each rule flags)."""
+
+    __tablename__ = "chain_anomaly"
+    __table_args__ = (Index("ix_chain_anomaly_order", "organization_id", "seq", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int
+    seq: int  # chain order, then rule order
+    rule: str = Field(max_length=24)
+    document_id: int  # the link the flag stands on
+    other_id: int | None = None  # the predecessor, or the cited document
+    symbol: str | None = Field(default=None, max_length=120)
+    sessions: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cadence: int | None = None
+    cited_date: dt.date | None = None
+    citing_date: dt.date | None = None
+
+
+class CitedCount(SQLModel, table=True):
+    """How many documents cite a document, and in how many citations."""
+
+    __tablename__ = "cited_count"
+
+    document_id: int = Field(primary_key=True)
+    citers: int
+    citations: int
+
+
+class UnresolvedSymbol(SQLModel, table=True):
+    """A cited symbol Lineage has no text for, with how many documents cite it and how often."""
+
+    __tablename__ = "unresolved_symbol"
+    __table_args__ = (Index("ix_unresolved_document", "document_id"),)
+
+    symbol: str = Field(primary_key=True, max_length=120)
+    document_id: int | None = None  # the text-less document the citations point to, if any
+    citers: int
+    mentions: int
+
+
+class UnresolvedCiter(SQLModel, table=True):
+    """A document citing an unresolved symbol, with where it stands in time (its date, else its
+    session's opening) and its key: a symbol's citers are listed in that order."""
+
+    __tablename__ = "unresolved_citer"
+    __table_args__ = (Index("ix_unresolved_citer_order", "symbol", "sort_date", "citing_key"),
+                      Index("ix_unresolved_citer_citing", "citing_id"))
+
+    symbol: str = Field(primary_key=True, max_length=120)
+    citing_id: int = Field(primary_key=True)
+    sort_date: dt.date
+    citing_key: str = Field(max_length=120)
+
+
+# The /unresolved page lists the most cited first: a page is read off this index.
+Index(
+    "ix_unresolved_rank",
+    UnresolvedSymbol.__table__.c.citers.desc(), UnresolvedSymbol.__table__.c.mentions.desc(),
+    UnresolvedSymbol.__table__.c.symbol,
+)
+# The most cited documents, for whoever lists them.
+Index("ix_cited_count_rank", CitedCount.__table__.c.citers.desc(), CitedCount.__table__.c.document_id)
+# A document's citation-given date is the one its citers state most often: counted off this
+# index instead of reading every citing row.
+Index("ix_citation_cited_date", Citation.__table__.c.cited_id, Citation.__table__.c.cited_date)

@@ -216,13 +216,13 @@ def _ref_date(d: Doc) -> dt.date:
     return d.date or dt.date(1945 + (d.session or 0), 9, 1)
 
 
-def plan(scale: int, seed: int) -> tuple[list[Doc], list[Org]]:
+def plan(scale: float, seed: int) -> tuple[list[Doc], list[Org]]:
     rng = random.Random(seed)
     docs: list[Doc] = []
     ntopics = len(TOPICS)
 
     # Old-style GA resolutions, numbered across sessions I-XXX.
-    old = spread(BASE["ga_old"] * scale, [40 + 4 * s + rng.randint(-10, 10) for s in range(1, 31)])
+    old = spread(round(BASE["ga_old"] * scale), [40 + 4 * s + rng.randint(-10, 10) for s in range(1, 31)])
     n = 0
     for s, count in zip(range(1, 31), old):
         for d in session_dates(rng, 1945 + s, count):
@@ -231,7 +231,7 @@ def plan(scale: int, seed: int) -> tuple[list[Doc], list[Org]]:
             docs.append(Doc("ga_resolution", sym, sym, s, d, "ga", rng.randrange(ntopics)))
     # New-style GA resolutions, numbered per session in date order.
     ga_slots: dict[int, list[int]] = {}
-    new = spread(BASE["ga_new"] * scale, [180 + 3 * (s - 31) + rng.randint(-25, 25) for s in range(31, 81)])
+    new = spread(round(BASE["ga_new"] * scale), [180 + 3 * (s - 31) + rng.randint(-25, 25) for s in range(31, 81)])
     for s, count in zip(range(31, 81), new):
         ga_slots[s] = []
         for i, d in enumerate(session_dates(rng, 1945 + s, count), start=1):
@@ -239,7 +239,7 @@ def plan(scale: int, seed: int) -> tuple[list[Doc], list[Org]]:
             ga_slots[s].append(len(docs))
             docs.append(Doc("ga_resolution", sym, sym, s, d, "ga", rng.randrange(ntopics)))
     # Security Council resolutions: S/RES/1(1946) ... in number order.
-    for i in range(1, BASE["sc"] * scale + 1):
+    for i in range(1, round(BASE["sc"] * scale) + 1):
         y = sc_year(i / scale)
         year = int(y)
         d = dt.date(year, 1, 1) + dt.timedelta(days=int((y - year) * 364))
@@ -247,7 +247,7 @@ def plan(scale: int, seed: int) -> tuple[list[Doc], list[Org]]:
         docs.append(Doc("sc_resolution", sym, sym, None, d, "sc", rng.randrange(len(SC_TOPICS))))
     # Drafts A/{s}/L.{n}, sessions 41-80.
     draft_slots: dict[int, list[int]] = {}
-    drafts = spread(BASE["draft"] * scale, [60 + (s - 41) + rng.randint(-10, 10) for s in range(41, 81)])
+    drafts = spread(round(BASE["draft"] * scale), [60 + (s - 41) + rng.randint(-10, 10) for s in range(41, 81)])
     for s, count in zip(range(41, 81), drafts):
         draft_slots[s] = []
         for i, d in enumerate(session_dates(rng, 1945 + s, count), start=1):
@@ -258,7 +258,7 @@ def plan(scale: int, seed: int) -> tuple[list[Doc], list[Org]]:
     # Letters: half with a symbol A/{s}/{n}, half known by a key only (as the seed's letters).
     letter_slots: dict[int, list[int]] = {s: [] for s in range(41, 81)}
     letter_no: dict[int, int] = {}
-    for i in range(BASE["letter"] * scale):
+    for i in range(round(BASE["letter"] * scale)):
         s = rng.randint(41, 80)
         d = dt.date(1945 + s, 1, 1) + dt.timedelta(days=rng.randrange(360))
         if i % 2 == 0:
@@ -285,7 +285,7 @@ def plan(scale: int, seed: int) -> tuple[list[Doc], list[Org]]:
     def take(pool: dict[int, list[int]], s: int) -> int | None:
         return pool[s].pop() if pool.get(s) else None
 
-    for o in range(BASE_ORGS * scale):
+    for o in range(max(1, round(BASE_ORGS * scale))):
         name_zh, name_en = names[o % len(names)]
         if o >= len(names):
             name_zh, name_en = f"{name_zh}（第{o // len(names) + 1}）", f"{name_en} {o // len(names) + 1}"
@@ -396,7 +396,7 @@ def plan(scale: int, seed: int) -> tuple[list[Doc], list[Org]]:
         d = docs[i]
         w = weight[d.family] * (0.35 if d.family == "ga" and (d.session or 0) <= 30 else 1.0)
         ws.append(w * rng.uniform(0.4, 1.6))
-    for i, k in zip(texts, spread(BASE_CITATIONS * scale - series_total, ws)):
+    for i, k in zip(texts, spread(round(BASE_CITATIONS * scale) - series_total, ws)):
         docs[i].k = k
     return docs, orgs
 
@@ -415,7 +415,7 @@ def short(sym: str) -> str:
 class Corpus:
     """Picks what a text cites and writes the text around the citations."""
 
-    def __init__(self, docs: list[Doc], orgs: list[Org], scale: int, seed: int, filler: tuple[int, int]):
+    def __init__(self, docs: list[Doc], orgs: list[Org], scale: float, seed: int, filler: tuple[int, int]):
         self.docs, self.orgs = docs, orgs
         self.rng = random.Random(seed + 1)
         self.filler = filler
@@ -426,7 +426,7 @@ class Corpus:
             self.fam[fam] = ([_ref_date(docs[i]).toordinal() for i in idx], idx)
         # "Famous" resolutions: cited far more than the rest (heavy-tailed cited-by counts).
         candidates = [i for i, d in enumerate(docs) if d.family in ("ga", "sc") and d.date and d.date.year < 2000]
-        self.famous = self.rng.sample(candidates, min(len(candidates), 150 * scale))
+        self.famous = self.rng.sample(candidates, min(len(candidates), max(1, round(150 * scale))))
         cum, acc = [], 0.0
         for r in range(len(self.famous)):
             acc += (r + 5) ** -1.1
@@ -638,7 +638,8 @@ def fts_present(con: sqlite3.Connection) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=int, default=1)
+    ap.add_argument("--scale", type=float, default=1,
+                    help="1: 20,000 documents; a fraction (0.02) gives a small corpus for tests")
     ap.add_argument("--seed", type=int, default=20260101)
     ap.add_argument("--out", help="database file (default bench/out/lineage-<scale>.db)")
     ap.add_argument("--fts", choices=("rebuild", "triggers"), default="rebuild",
@@ -650,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     filler = tuple(int(x) for x in args.filler.split(",")) if args.filler else ((2, 4) if args.scale < 10 else (1, 2))
 
-    out = Path(args.out) if args.out else OUT / f"lineage-{args.scale}.db"
+    out = Path(args.out) if args.out else OUT / f"lineage-{args.scale:g}.db"
     if out.exists() and not args.force:
         print(f"{out} exists (use --force to regenerate)")
         return 0
@@ -747,6 +748,13 @@ def main(argv: list[str] | None = None) -> int:
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     timings["finish"] = time.perf_counter() - t
+
+    # The derived rows (chains, anomalies, counts, unresolved symbols) as the writers would have
+    # left them: `lineage rebuild` computes them from what was just inserted.
+    t = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "lineage"), "rebuild"], env=env, check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    timings["read model"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
     ntext = sum(1 for d in docs if d.has_text)

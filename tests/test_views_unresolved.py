@@ -4,7 +4,8 @@ import datetime as dt
 
 from app.web import urls
 from app.documents.store import DocumentIn, ingest_document
-from app.documents.queries import by_ref, unresolved
+from app.chains.reads import unresolved_page
+from app.documents.queries import by_ref
 from tests.helpers import soup
 
 
@@ -37,6 +38,10 @@ def test_unresolved_lists_cited_symbols_without_text_most_cited_first(read_sessi
     assert first.select_one("a.undocs")["href"].startswith("https://undocs.org/")
 
 
+def unresolved(session):
+    return unresolved_page(session, 1, 1000).rows
+
+
 def test_a_symbol_leaves_the_list_once_its_text_is_in(seeded, client):
     before = {e.symbol: e for e in unresolved(seeded)}
     assert before["A/RES/64/183"].mentions == 1
@@ -47,7 +52,7 @@ def test_a_symbol_leaves_the_list_once_its_text_is_in(seeded, client):
     assert "A/RES/64/183" not in symbols
     entry = next(e for e in unresolved(seeded) if e.symbol == "A/RES/59/48")
     assert entry.mentions == before["A/RES/59/48"].mentions + 1
-    assert len(entry.citers) == len(before["A/RES/59/48"].citers) + 1
+    assert entry.citers_count == before["A/RES/59/48"].citers_count + 1
 
 
 def test_empty_database(client):

@@ -32,6 +32,15 @@ def in_series(paragraph: str, series_titles: Iterable[str]) -> bool:
     return any(_squash(t) in squashed for t in series_titles)
 
 
+_KIND_ORDER = {DocumentKind.letter: 0, DocumentKind.draft_resolution: 1}
+
+
+def chain_order(doc) -> tuple:
+    """A chain's order: by time (`sort_date`); on one day a letter, then its draft, then the
+    resolution; then by key."""
+    return (sort_date(doc), _KIND_ORDER.get(doc.kind, 2), doc.key)
+
+
 def chain_members_with_text(session: Session, org: Organization) -> list[tuple[Document, bool]]:
     """`chain_members`, each with whether Lineage has its text (the texts are not loaded)."""
     own = select(Document.id).where(Document.organization_id == org.id)
@@ -49,8 +58,7 @@ def chain_members_with_text(session: Session, org: Organization) -> list[tuple[D
             )
         )
     ).all()
-    kind_order = {DocumentKind.letter: 0, DocumentKind.draft_resolution: 1}
-    return sorted(((d, bool(t)) for d, t in rows), key=lambda r: (sort_date(r[0]), kind_order.get(r[0].kind, 2), r[0].key))
+    return sorted(((d, bool(t)) for d, t in rows), key=lambda r: chain_order(r[0]))
 
 
 def known_from_sources(doc: Document, has_text: bool) -> bool:

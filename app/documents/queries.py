@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, or_
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
@@ -88,38 +87,6 @@ def documents_by_ids(session: Session, ids, *, times: bool = False) -> dict[int,
     if times:
         columns += [Document.created_at, Document.updated_at]
     return {d.id: d for d in session.exec(select(*columns).where(Document.id.in_(ids))).all()}
-
-
-@dataclass
-class UnresolvedSymbol:
-    """A cited symbol Lineage has no text for, with the citations that name it."""
-
-    symbol: str
-    document: Document | None
-    mentions: int
-    citers: list[Document]
-
-
-def unresolved(session: Session) -> list[UnresolvedSymbol]:
-    """Every cited symbol without a text, most cited first (citing documents, then mentions)."""
-    cited = aliased(Document)
-    citing = aliased(Document)
-    rows = session.exec(
-        select(Citation, cited, citing)
-        .join(cited, Citation.cited_id == cited.id, isouter=True)
-        .join(citing, Citation.citing_id == citing.id)
-        .where(or_(Citation.cited_id.is_(None), cited.text.is_(None)))
-        .order_by(Citation.cited_symbol, Citation.citing_id, Citation.position)
-    ).all()
-    found: dict[str, UnresolvedSymbol] = {}
-    for c, doc, by in rows:
-        entry = found.setdefault(c.cited_symbol, UnresolvedSymbol(c.cited_symbol, doc, 0, []))
-        entry.mentions += 1
-        if all(d.id != by.id for d in entry.citers):
-            entry.citers.append(by)
-    for entry in found.values():
-        entry.citers.sort(key=lambda d: (sort_date(d), d.key))
-    return sorted(found.values(), key=lambda e: (-len(e.citers), -e.mentions, e.symbol))
 
 
 def stored_citations(session: Session, doc: Document) -> list[Citation]:

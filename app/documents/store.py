@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
+from app.chains import readmodel
 from app.chains.membership import in_series
 from app.documents import public_facts
 from app.citations import Citation as Found
@@ -72,7 +72,29 @@ def _placeholder(session: Session, symbol: str) -> Document:
         doc = Document(key=symbol, symbol=symbol, kind=info.kind, session=info.session)
         session.add(doc)
         session.flush()
+        readmodel.touch(session, [doc.id], facts=[doc.id])
     return doc
+
+
+def _placeholders(session: Session, symbols: Iterable[str]) -> dict[str, int]:
+    """The ids of the documents for cited symbols (`_placeholder`), in one query for them all;
+    the unknown ones are inserted as plain rows (an ORM object each was a bulk import's main cost)."""
+    wanted = set(symbols)
+    if not wanted:
+        return {}
+    ids = dict(session.exec(select(Document.symbol, Document.id).where(Document.symbol.in_(wanted))).all())
+    missing = sorted(wanted - set(ids))
+    if missing:
+        now = utcnow()
+        rows = [dict(key=s, symbol=s, kind=info.kind, session=info.session, provenance={},
+                     created_at=now, updated_at=now, version=1)
+                for s, info in ((s, parse(s)) for s in missing)]
+        table = Document.__table__
+        made = {r.symbol: r.id for r in session.execute(insert(table).returning(table.c.symbol, table.c.id), rows)}
+        # A new document may hold an organization's observer-status symbol: its chain starts there.
+        readmodel.touch(session, made.values(), facts=made.values())
+        ids.update(made)
+    return ids
 
 
 def _set(obj: Any, **values: Any) -> bool:
@@ -89,8 +111,9 @@ def _rows_for(
     session: Session, doc: Document, found: Sequence[Found], series_titles: Iterable[str]
 ) -> list[dict[str, Any]]:
     titles = list(series_titles)
+    cited_ids = _placeholders(session, (cit.symbol for cit in found))
     return [
-        dict(position=position, cited_id=_placeholder(session, cit.symbol).id,
+        dict(position=position, cited_id=cited_ids[cit.symbol],
              in_series=in_series(cit.paragraph, titles), **citation_columns(cit))
         for position, cit in enumerate(found)
     ]
@@ -100,47 +123,19 @@ _COMPARED = ("position", "cited_id", "in_series", *CITATION_COLUMNS.values())
 
 
 def _replace_citations(session: Session, doc: Document, rows: list[dict[str, Any]]) -> bool:
-    existing = session.exec(
-        select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)
+    # Plain rows and statements: building an ORM object per citation was most of a bulk
+    # import's time.
+    table = Citation.__table__
+    existing = session.execute(
+        select(*(table.c[k] for k in _COMPARED)).where(table.c.citing_id == doc.id).order_by(table.c.position)
     ).all()
-    if [tuple(getattr(c, k) for k in _COMPARED) for c in existing] == [
-        tuple(r[k] for k in _COMPARED) for r in rows
-    ]:
+    if [tuple(c) for c in existing] == [tuple(r[k] for k in _COMPARED) for r in rows]:
         return False
-    for c in existing:
-        session.delete(c)
-    session.flush()
-    for r in rows:
-        session.add(Citation(citing_id=doc.id, **r))
-    session.flush()
+    if existing:
+        session.execute(delete(table).where(table.c.citing_id == doc.id))
+    if rows:
+        session.execute(insert(table), [{"citing_id": doc.id, **r} for r in rows])
     return True
-
-
-def _derived_date(session: Session, doc_id: int | None) -> tuple[dt.date | None, str | None]:
-    """The date the citers of a document state most often (ties: the earliest), if any.
-
-    "64/183 was adopted 2009-12-18" is known only because A/77/L.107 says so; such a date is
-    derived here, from the stored citations, never typed in by hand.
-    """
-    if doc_id is None:
-        return None, None
-    dates = session.exec(
-        select(Citation.cited_date).where(Citation.cited_id == doc_id, Citation.cited_date.is_not(None))
-    ).all()
-    if not dates:
-        return None, None
-    counts = Counter(dates)
-    return min(counts, key=lambda d: (-counts[d], d)), "citation"
-
-
-def refresh_derived_dates(session: Session, doc_ids: Iterable[int]) -> None:
-    """Recompute the citation-given date of each document whose own text or facts give none."""
-    for doc_id in set(doc_ids):
-        doc = session.get(Document, doc_id)
-        if doc is None or doc.date_source == "text":
-            continue
-        date, source = _derived_date(session, doc_id)
-        _set(doc, date=date, date_source=source)
 
 
 class StaleDocument(Exception):
@@ -190,6 +185,7 @@ def _absorb(session: Session, doc: Document, symbol: str) -> None:
         update(Document).where(Document.became_id == other.id).values(became_id=doc.id)
         .execution_options(synchronize_session=False)
     )
+    readmodel.touch(session, [other.id], facts=[other.id])
     session.delete(other)
     session.flush()
 
@@ -214,6 +210,7 @@ def ingest_document(
         if isinstance(value, str) and "\x00" in value:
             # PostgreSQL cannot store NUL, and no UN text contains one.
             raise ValueError(f"{name} contains a NUL byte")
+    readmodel.writer_lock(session)
     symbol = data.symbol
     if symbol:
         norm = normalize(symbol)
@@ -249,6 +246,7 @@ def ingest_document(
     elif symbol and doc.symbol != symbol:
         _absorb(session, doc, symbol)
     key_changed = target is not None and _set(doc, key=key)
+    old_became = doc.became_id
 
     became_id = None
     if data.became:
@@ -256,7 +254,7 @@ def ingest_document(
         if not became.symbol:
             raise ValueError(f"invalid symbol {data.became!r}: {became.error}")
         became_id = _placeholder(session, became.symbol).id
-    date, date_source = (data.date, "text") if data.date else _derived_date(session, doc.id)
+    date, date_source = (data.date, "text") if data.date else readmodel.derived_date(session, doc.id)
     changed = _set(
         doc,
         symbol=symbol,
@@ -279,10 +277,12 @@ def ingest_document(
     found = citations if citations is not None else (extract(data.text) if data.text else [])
     rows = _rows_for(session, doc, found, org.series_titles if org else [])
     cites_changed = _replace_citations(session, doc, rows)
-    if cites_changed:
-        after = {r["cited_id"] for r in rows}
-        refresh_derived_dates(session, (before | after) - {None})
     changed = changed or key_changed
+    if changed or cites_changed or created:
+        # The derived rows this reaches (chains, counts, unresolved symbols, the cited documents'
+        # dates) are recomputed before the transaction commits.
+        after = {r["cited_id"] for r in rows}
+        readmodel.touch(session, {doc.id, became_id, old_became} | before | after, facts=[doc.id])
     if changed or cites_changed:
         doc.updated_at = utcnow()
         if not created and expected_version is None:
@@ -302,6 +302,7 @@ def delete_document(
     whose observer-status resolution it is) stays as what its citers say of it, like any cited
     document without text. Cited documents that were known only from this one go as well.
     """
+    readmodel.writer_lock(session)
     if expected_version is not None:
         _claim(session, doc, expected_version)
     cited = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
@@ -315,7 +316,7 @@ def delete_document(
         session.delete(doc)
     else:
         info = parse(doc.symbol) if doc.symbol else None
-        date, date_source = _derived_date(session, doc.id)
+        date, date_source = readmodel.derived_date(session, doc.id)
         _set(
             doc, text=None, title=None, title_en=None, language=None, source=None,
             organization_id=None, became_id=None, provenance={}, date=date, date_source=date_source,
@@ -331,7 +332,7 @@ def delete_document(
                 and not other.public_facts and not is_referenced(session, other):
             session.delete(other)
     session.flush()
-    refresh_derived_dates(session, cited - {None, doc.id})
+    readmodel.touch(session, cited | {doc.id}, facts=[doc.id])
     if commit:
         session.commit()
     return removed
@@ -353,6 +354,7 @@ def upsert_organization(
     series_titles: list[str], provenance: dict[str, Any] | None = None,
 ) -> bool:
     """Create or update an organization; returns whether anything changed."""
+    readmodel.writer_lock(session)
     org = session.exec(select(Organization).where(Organization.acronym == acronym)).first()
     created = org is None
     if org is None:
@@ -371,7 +373,10 @@ def upsert_organization(
     )
     session.flush()
     # The observer-status resolution starts the chain even if no text cites it.
-    _placeholder(session, org.observer_symbol)
+    observer = _placeholder(session, org.observer_symbol)
+    # Even unchanged, its observer-status resolution may have just been made again (the document
+    # that held the symbol took another): the chain is checked either way.
+    readmodel.touch(session, [observer.id], organizations=[org.id])
     return created or changed
 
 

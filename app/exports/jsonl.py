@@ -112,6 +112,17 @@ def _public_facts(obj: dict) -> dict | None:
     return facts
 
 
+def _begin_batch(session: Session) -> None:
+    """Open the batch's transaction before its first savepoint.
+
+    On SQLite, pysqlite begins a transaction only before a data change: a SAVEPOINT issued
+    outside one starts a transaction of its own, and its RELEASE commits it, so every line was
+    its own commit (a disk sync a line) instead of one per batch."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def import_jsonl(
     session: Session, lines: IO[str], batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
@@ -129,6 +140,8 @@ def import_jsonl(
         except json.JSONDecodeError as exc:
             report.errors.append((number, f"not valid JSON: {exc.msg} at column {exc.colno}"))
             continue
+        if pending == 0:
+            _begin_batch(session)
         try:
             with session.begin_nested():
                 if isinstance(obj, dict) and obj.get("type") == "organization":

@@ -1,10 +1,10 @@
 """The JSON API: a contract other tools rely on. Extend, never rename."""
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from fastapi import HTTPException
 
-from app.chains.queries import chain, organizations
+from app.chains import reads
 from app.config import get_settings
 from app.db import SessionDep
 from app.documents import labels
@@ -39,17 +39,17 @@ NO_NUL = r"^[^\x00]*$"
 NOT_FOUND = {404: {"model": ErrorPublic, "description": "Unknown organization or document"}}
 
 
-def organization_public(session, org) -> OrganizationPublic:
-    links = chain(session, org)
+def organization_public(row) -> OrganizationPublic:
+    """An organization as the API shows it, from its row of `reads.organizations_page`."""
     return OrganizationPublic(
-        acronym=org.acronym,
-        name_zh=org.name_zh,
-        name_en=org.name_en,
-        observer_symbol=org.observer_symbol,
-        url=urls.organization(org.acronym),
-        chain_length=len(links),
-        first=labels.document_label(links[0].document) if links else None,
-        latest=labels.document_label(links[-1].document) if links else None,
+        acronym=row.acronym,
+        name_zh=row.name_zh,
+        name_en=row.name_en,
+        observer_symbol=row.observer_symbol,
+        url=urls.organization(row.acronym),
+        chain_length=row.length,
+        first=labels.document_label(row.first) if row.first else None,
+        latest=labels.document_label(row.latest) if row.latest else None,
     )
 
 
@@ -65,16 +65,31 @@ def outcome_public(doc, became) -> OutcomePublic | None:
 
 
 @router.get("/organizations", response_model=list[OrganizationPublic])
-def list_organizations(session: SessionDep):
-    return [organization_public(session, org) for org in organizations(session)]
+def list_organizations(
+    session: SessionDep, response: Response,
+    page: int = Query(1, ge=1, le=100_000), per_page: int = Query(100, ge=1, le=500),
+):
+    """Organizations by acronym, a page at a time. The body stays a list; the total is in
+    `X-Total-Count` and the pages beside this one in `Link` (rel="prev"/"next")."""
+    orgs = reads.organizations_page(session, page, per_page)
+    response.headers["X-Total-Count"] = str(orgs.total)
+    links = []
+    if page > 1:
+        links.append(f'<{urls.api_organizations(page - 1, per_page)}>; rel="prev"')
+    if page < orgs.pages:
+        links.append(f'<{urls.api_organizations(page + 1, per_page)}>; rel="next"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return [organization_public(row) for row in orgs.rows]
 
 
 @router.get("/organizations/{acronym}/chain", response_model=ChainPublic, responses=NOT_FOUND)
 def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=100, pattern=NO_NUL)):
     org = organization_or_404(session, acronym)
-    links = chain(session, org)
+    links = reads.chain(session, org.id)
+    cites = reads.chain_cites(session, [link.document.id for link in links])
     return ChainPublic(
-        organization=organization_public(session, org),
+        organization=organization_public(reads.organization_summary(session, org.id)),
         chain=[
             ChainLinkPublic(
                 symbol=link.document.symbol,
@@ -85,7 +100,7 @@ def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=
                 url=urls.document(link.document),
                 has_text=link.has_text,
                 became=link.became.symbol if link.became else None,
-                cites=list(dict.fromkeys(c.cited_symbol for c in link.cites)),
+                cites=cites[link.document.id],
                 recalls=[labels.document_label(d) for d in link.recalls],
                 leaves_out=[labels.document_label(d) for d in link.leaves_out],
                 from_source=link.from_source,

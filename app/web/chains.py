@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.chains import anomalies as anomaly_rules
-from app.chains.membership import chain_members
-from app.chains.queries import chain, organizations
+from app.chains import reads
+from app.chains.queries import chain
 from app.chains.timepoint import BadAsOf, parse_as_of
 from app.db import SessionDep
 from app.documents.queries import documents_by_ids
-from app.web.errors import organization_or_404
+from app.web.errors import organization_or_404, page_or_404
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +29,11 @@ def chain_context(session, org, links) -> dict:
     has a text (the "compare with previous" diff)."""
     cited_ids = {c.cited_id for link in links for c in link.cites}
     found = anomaly_rules.chain_anomalies(links, org, documents_by_ids(session, cited_ids))
+    return {"chain_anomalies": anomaly_rules.by_document(found), "previous_text": previous_texts(links)}
+
+
+def previous_texts(links) -> dict[int, object]:
+    """For each link, the previous link that has a text (the "compare with previous" diff)."""
     previous: dict[int, object] = {}
     last_with_text = None
     for link in links:
@@ -36,14 +41,19 @@ def chain_context(session, org, links) -> dict:
             previous[link.document.id] = last_with_text
         if link.has_text:
             last_with_text = link.document
-    return {"chain_anomalies": anomaly_rules.by_document(found), "previous_text": previous}
+    return previous
+
+
+# Lists bounded whatever the record holds: the home page's organizations by the fifty, the
+# anomalies by twenty organizations (a chain's anomalies are bounded by its length).
+ORGS_PER_PAGE = 50
+ANOMALY_ORGS_PER_PAGE = 20
 
 
 @router.get("/")
-def home(request: Request, session: SessionDep):
-    # Only the members: the citations of every chain are the organization pages' business.
-    summaries = [(org, chain_members(session, org)) for org in organizations(session)]
-    return render(request, "index.html", {"summaries": summaries})
+def home(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=100_000)):
+    orgs = page_or_404(reads.organizations_page(session, page, ORGS_PER_PAGE), "organizations")
+    return render(request, "index.html", {"orgs": orgs}, fragment="_organizations.html")
 
 
 @router.get("/organizations/{acronym}")
@@ -52,22 +62,27 @@ def organization(
 ):
     org = organization_or_404(session, acronym)
     point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
-    links = chain(session, org, as_of=point.date if point else None)
+    if point is None:
+        # The chain as it stands: stored rows, as the writer keeps them.
+        links = reads.chain(session, org.id)
+        flags: dict[int, list] = {}
+        for a in reads.chain_anomalies(session, org.id):
+            flags.setdefault(a.document.id, []).append(a)
+        context = {"chain_anomalies": flags, "previous_text": previous_texts(links)}
+    else:
+        # As it stood then: fewer links can mean another cadence, so the rules run again.
+        links = chain(session, org, as_of=point.date)
+        context = chain_context(session, org, links)
     return render(
-        request, "organization.html",
-        {"org": org, "links": links, "as_of": point, **chain_context(session, org, links)},
+        request, "organization.html", {"org": org, "links": links, "as_of": point, **context},
         fragment="_chain.html",
     )
 
 
 @router.get("/anomalies")
-def anomalies(request: Request, session: SessionDep):
-    per_org = []
-    for org in organizations(session):
-        links = chain(session, org)
-        ctx = chain_context(session, org, links)
-        found = [a for flags in ctx["chain_anomalies"].values() for a in flags]
-        order = {link.document.id: i for i, link in enumerate(links)}
-        found.sort(key=lambda a: (order.get(a.document.id, 0), anomaly_rules.RULES.index(a.rule)))
-        per_org.append((org, found))
-    return render(request, "anomalies.html", {"per_org": per_org, "rules": anomaly_rules.RULES})
+def anomalies(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=100_000)):
+    per_org, total = reads.anomalies_page(session, page, ANOMALY_ORGS_PER_PAGE)
+    page_or_404(per_org, "organizations")
+    return render(request, "anomalies.html",
+                  {"per_org": per_org, "anomalies_total": total, "rules": anomaly_rules.RULES},
+                  fragment="_anomalies.html")

@@ -4,6 +4,7 @@ the citations of a pasted text."""
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 
+from app.chains import reads
 from app.config import get_settings
 from app.db import SessionDep
 from app.documents import labels
@@ -11,11 +12,10 @@ from app.documents.diff import BadSpec, diff_texts, parse_spec
 from app.documents.extract import lookup
 from app.documents.queries import cited_by_page as read_cited_by_page
 from app.documents.queries import cites, source_facts_of
-from app.documents.queries import unresolved as read_unresolved
 from app.i18n import request_lang
 from app.models import Document
 from app.web import urls
-from app.web.errors import NotFound, document_or_404
+from app.web.errors import NotFound, document_or_404, page_or_404
 from app.web.forms import TextFormDep
 from app.web.render import render
 
@@ -65,9 +65,17 @@ def extract_page(request: Request, session: SessionDep, form: TextFormDep):
     return render(request, "extract.html", ctx, fragment="_extract_result.html")
 
 
+# Unresolved symbols by the fifty, each with its first ten citers and a link to the document
+# page, which pages the rest.
+UNRESOLVED_PER_PAGE = 50
+UNRESOLVED_CITERS = 10
+
+
 @router.get("/unresolved")
-def unresolved(request: Request, session: SessionDep):
-    return render(request, "unresolved.html", {"entries": read_unresolved(session)})
+def unresolved(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=100_000)):
+    entries = page_or_404(reads.unresolved_page(session, page, UNRESOLVED_PER_PAGE, UNRESOLVED_CITERS),
+                          "unresolved symbols")
+    return render(request, "unresolved.html", {"entries": entries}, fragment="_unresolved.html")
 
 
 @router.get("/diff/{spec:path}")

@@ -31,6 +31,13 @@ def organization_or_404(session, acronym: str):
     return org
 
 
+def page_or_404(p, what: str):
+    """A page of a list (app/chains/reads.Page), or a 404 for a page past its end."""
+    if p.page > 1 and not p.rows:
+        raise NotFound(f"There are {p.total} {what}: there is no page {p.page} of them.")
+    return p
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 

@@ -15,8 +15,8 @@ def _with_query(path: str, **params) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def home() -> str:
-    return "/"
+def home(page: int | None = None) -> str:
+    return _with_query("/", page=page if page and page > 1 else None)
 
 
 def organization(acronym: str, **params) -> str:
@@ -53,6 +53,10 @@ def undocs(symbol: str, lang: str = "zh") -> str:
 
 def static(path: str) -> str:
     return f"/static/{path}"
+
+
+def api_organizations(page: int | None = None, per_page: int | None = None) -> str:
+    return _with_query("/api/organizations", page=page, per_page=per_page)
 
 
 def api_organization_chain(acronym: str) -> str:
@@ -144,12 +148,12 @@ def _graph_query(sessions: tuple[int, int] | None, page: int) -> str:
     return "?" + urlencode(params) if params else ""
 
 
-def anomalies() -> str:
-    return "/anomalies"
+def anomalies(page: int | None = None) -> str:
+    return _with_query("/anomalies", page=page if page and page > 1 else None)
 
 
-def unresolved() -> str:
-    return "/unresolved"
+def unresolved(page: int | None = None) -> str:
+    return _with_query("/unresolved", page=page if page and page > 1 else None)
 
 
 def diff(a, b) -> str:
