@@ -125,9 +125,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from app.backup import restore
+    from app.backup import RestoreRefused, restore
 
-    restore(get_settings(), Path(args.path))
+    try:
+        restore(get_settings(), Path(args.path))
+    except RestoreRefused as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
     print(f"restored from {args.path}")
     return 0
 
