@@ -127,11 +127,16 @@ def _migrate_and_compare(url: str) -> None:
 def _open_backup(source: Path) -> sqlite3.Connection:
     # Read-only and immutable: the backup is never written, and no -wal/-shm is made beside it.
     con = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    # A damaged file's messages and names may hold any bytes.
+    con.text_factory = lambda b: b.decode("utf-8", "replace")
     try:
         rows = con.execute("PRAGMA integrity_check").fetchall()
     except sqlite3.DatabaseError as exc:
         con.close()
         raise RestoreRefused(f"{source} is not a usable SQLite database ({exc})") from None
+    except UnicodeDecodeError:  # SQLite's message quotes bytes of the damaged schema
+        con.close()
+        raise RestoreRefused(f"{source} is not a usable SQLite database (its schema is damaged)") from None
     if rows != [("ok",)]:
         con.close()
         raise RestoreRefused(f"{source} fails SQLite's integrity check: {rows[0][0]}")

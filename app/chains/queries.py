@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from app.calendar import sort_date
 from app.chains.membership import chain_members, chain_members_with_text
 from app.documents.queries import documents_by_ids
-from app.models import Citation, Document, Organization
+from app.models import Citation, Document, Organization, Paragraph
 from app.symbols import DocumentKind
 
 
@@ -93,6 +93,8 @@ class Scope:
     doc_orgs: dict[int, set[str]]
     citing_orgs: dict[int, set[str]]
     citers: dict[int, set[int]]
+    # (document id, paragraph index) -> text: the paragraphs the citations are in, each once.
+    paragraphs: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def scope(session: Session, org: Organization | None = None) -> Scope:
@@ -132,7 +134,11 @@ def scope(session: Session, org: Organization | None = None) -> Scope:
         if became:  # the resolution a chain's letter or draft became belongs with it
             docs += session.exec(select(Document).where(Document.id.in_(became))).all()
     docs.sort(key=lambda d: (sort_date(d), d.key))
+    citing = select(Paragraph.document_id, Paragraph.idx, Paragraph.text)
+    if org is not None:
+        citing = citing.where(Paragraph.document_id.in_({c.citing_id for c in cites_in}))
+    paragraphs = {(d, i): text for d, i, text in session.exec(citing).all()}
     return Scope(
         organization=org, organizations=orgs, documents=docs, citations=cites_in, chains=chains,
-        doc_orgs=doc_orgs, citing_orgs=citing_orgs, citers=citers,
+        doc_orgs=doc_orgs, citing_orgs=citing_orgs, citers=citers, paragraphs=paragraphs,
     )

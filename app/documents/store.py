@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from app.chains.membership import in_series
 from app.citations import Citation as Found
 from app.citations import extract
 from app.documents.queries import by_symbol, is_referenced, stored_citations
-from app.models import CITATION_COLUMNS, Citation, Document, Organization, citation_columns, utcnow
+from app.models import CITATION_COLUMNS, Citation, Document, Organization, Paragraph, citation_columns, utcnow
 from app.symbols import normalize, parse
 
 
@@ -86,29 +86,47 @@ def _set(obj: Any, **values: Any) -> bool:
 
 def _rows_for(
     session: Session, doc: Document, found: Sequence[Found], series_titles: Iterable[str]
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """The citation rows and the paragraphs they are in (index -> text), each paragraph once.
+
+    A citation that is only an undocs link (no paragraph of the text holds it) has its line for
+    a paragraph, numbered from -1 down."""
     titles = list(series_titles)
-    return [
-        dict(position=position, cited_id=_placeholder(session, cit.symbol).id,
-             in_series=in_series(cit.paragraph, titles), **citation_columns(cit))
-        for position, cit in enumerate(found)
-    ]
+    rows: list[dict[str, Any]] = []
+    paragraphs: dict[int, str] = {}
+    link_lines: dict[str, int] = {}
+    for position, cit in enumerate(found):
+        index = cit.paragraph_index
+        if index is None:
+            index = link_lines.setdefault(cit.paragraph, -1 - len(link_lines))
+        if not paragraphs.get(index):  # a citation added by hand may come without its paragraph
+            paragraphs[index] = cit.paragraph
+        rows.append(dict(position=position, cited_id=_placeholder(session, cit.symbol).id,
+                         in_series=in_series(cit.paragraph, titles),
+                         **{**citation_columns(cit), "paragraph_index": index}))
+    return rows, paragraphs
 
 
 _COMPARED = ("position", "cited_id", "in_series", *CITATION_COLUMNS.values())
 
 
-def _replace_citations(session: Session, doc: Document, rows: list[dict[str, Any]]) -> bool:
+def _replace_citations(
+    session: Session, doc: Document, rows: list[dict[str, Any]], paragraphs: dict[int, str]
+) -> bool:
     existing = session.exec(
         select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)
     ).all()
-    if [tuple(getattr(c, k) for k in _COMPARED) for c in existing] == [
+    stored = dict(session.exec(select(Paragraph.idx, Paragraph.text).where(Paragraph.document_id == doc.id)).all())
+    if stored == paragraphs and [tuple(getattr(c, k) for k in _COMPARED) for c in existing] == [
         tuple(r[k] for k in _COMPARED) for r in rows
     ]:
         return False
     for c in existing:
         session.delete(c)
+    session.exec(delete(Paragraph).where(Paragraph.document_id == doc.id))
     session.flush()
+    for index, text in paragraphs.items():
+        session.add(Paragraph(document_id=doc.id, idx=index, text=text))
     for r in rows:
         session.add(Citation(citing_id=doc.id, **r))
     session.flush()
@@ -276,8 +294,8 @@ def ingest_document(
 
     before = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
     found = citations if citations is not None else (extract(data.text) if data.text else [])
-    rows = _rows_for(session, doc, found, org.series_titles if org else [])
-    cites_changed = _replace_citations(session, doc, rows)
+    rows, paragraphs = _rows_for(session, doc, found, org.series_titles if org else [])
+    cites_changed = _replace_citations(session, doc, rows, paragraphs)
     if cites_changed:
         after = {r["cited_id"] for r in rows}
         refresh_derived_dates(session, (before | after) - {None})
@@ -307,6 +325,7 @@ def delete_document(
     cited |= {doc.became_id}
     for c in stored_citations(session, doc):
         session.delete(c)
+    session.exec(delete(Paragraph).where(Paragraph.document_id == doc.id))
     session.flush()
     removed = not is_referenced(session, doc)
     if removed:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import networkx as nx
 
+from app.citations.excerpt import excerpts
 from app.documents import labels
 
 DOCUMENT_FIELDS = [
@@ -71,9 +72,27 @@ def document_rows(scope, *, url: Callable[[object], str], undocs: Callable[[str]
     return rows
 
 
+def _excerpts(scope) -> dict[int, str]:
+    """citation id -> the words around it in its paragraph (app/citations/excerpt.py)."""
+    groups: dict[tuple[int, int], list] = {}
+    for c in scope.citations:
+        groups.setdefault((c.citing_id, c.paragraph_index), []).append(c)
+    out = {}
+    for key, cits in groups.items():
+        cits.sort(key=lambda c: c.position)
+        for c, text in zip(cits, excerpts(scope.paragraphs.get(key, ""), [c.raw for c in cits])):
+            out[c.id] = text
+    return out
+
+
 def citation_rows(scope) -> list[dict]:
-    """One dict per citation whose citing text is in the scope, keyed by CITATION_FIELDS."""
+    """One dict per citation whose citing text is in the scope, keyed by CITATION_FIELDS.
+
+    `paragraph` is the words around the citation, not its whole paragraph (which a paragraph
+    listing thousands of symbols would repeat thousands of times): `paragraph_rows` has each
+    paragraph once."""
     docs = {d.id: d for d in scope.documents}
+    around = _excerpts(scope)
     rows = []
     for c in scope.citations:
         citing = docs.get(c.citing_id)
@@ -96,9 +115,19 @@ def citation_rows(scope) -> list[dict]:
             "link": c.link,
             "in_series": bool(c.in_series),
             "raw": c.raw,
-            "paragraph": c.paragraph,
+            "paragraph": around.get(c.id, ""),
         })
     rows.sort(key=lambda r: (r["citing_key"], r["position"]))
+    return rows
+
+
+def paragraph_rows(scope) -> list[dict]:
+    """Each paragraph the scope's citations are in, once: `{"citing_key", "paragraph_index",
+    "text"}`, in the citing texts' order."""
+    keys = {d.id: d.key for d in scope.documents}
+    rows = [{"citing_key": keys[d], "paragraph_index": i, "text": text}
+            for (d, i), text in scope.paragraphs.items() if d in keys]
+    rows.sort(key=lambda r: (r["citing_key"], r["paragraph_index"]))
     return rows
 
 
@@ -112,11 +141,18 @@ def to_csv(rows: list[dict], fields: list[str]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+# OWASP's rule against CSV injection: a cell a spreadsheet would read as a formula (or as the
+# start of one, after a tab or a carriage return) gets a leading single quote, shown as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_START) else value
     return str(value)
 
 
@@ -131,12 +167,14 @@ def organization_rows(scope, *, url: Callable[[str], str]) -> list[dict]:
 
 
 def to_json(scope, *, url, undocs, org_url) -> bytes:
-    """`{"scope", "organizations", "documents", "citations"}`, pretty, UTF-8 (not ASCII-escaped)."""
+    """`{"scope", "organizations", "documents", "citations", "paragraphs"}`, pretty, UTF-8 (not
+    ASCII-escaped); each citation's `paragraph` is an excerpt, `paragraphs` has each one whole."""
     data = {
         "scope": scope.organization.acronym if scope.organization is not None else "all",
         "organizations": organization_rows(scope, url=org_url),
         "documents": document_rows(scope, url=url, undocs=undocs),
         "citations": citation_rows(scope),
+        "paragraphs": paragraph_rows(scope),
     }
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 

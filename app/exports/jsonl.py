@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from app.citations import Citation as Found
 from app.documents.store import DocumentIn, ingest_document, upsert_organization
+from app.documents.queries import quoted
 from app.models import Citation, Document, Organization, citation_record_of
 from app.symbols import normalize
 
@@ -50,7 +51,7 @@ def _date(value: Any, what: str) -> dt.date | None:
         raise LineError(f"{what}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
-def _citation(item: Any, n: int) -> Found:
+def _citation(item: Any, n: int, paragraphs: dict[int, str]) -> Found:
     if not isinstance(item, dict) or not item.get("symbol"):
         raise LineError(f"citation {n}: needs at least a symbol")
     norm = normalize(str(item["symbol"]))
@@ -58,14 +59,17 @@ def _citation(item: Any, n: int) -> Found:
         raise LineError(f"citation {n}: {item['symbol']!r} is not a symbol ({norm.error})")
     date = _date(item.get("date"), f"citation {n} date")
     # `raw` is what the line wrote, the symbol as given when it says nothing else
-    return Found.from_json({**item, "symbol": norm.symbol, "raw": item.get("raw") or item["symbol"], "date": date})
+    # Files written before paragraphs were kept once carry each citation's paragraph with it.
+    paragraph = item.get("paragraph") or paragraphs.get(item.get("paragraph_index") or 0, "")
+    return Found.from_json({**item, "symbol": norm.symbol, "raw": item.get("raw") or item["symbol"], "date": date,
+                            "paragraph": paragraph})
 
 
 
 def parse_line(obj: Any) -> tuple[DocumentIn, list[Found] | None]:
     if not isinstance(obj, dict):
         raise LineError("a line must be a JSON object")
-    unknown = set(obj) - set(DOCUMENT_FIELDS) - {"citations", "type", "has_text"}
+    unknown = set(obj) - set(DOCUMENT_FIELDS) - {"citations", "paragraphs", "type", "has_text"}
     if unknown:
         raise LineError(f"unknown field(s): {', '.join(sorted(unknown))}")
     if not obj.get("symbol") and not obj.get("key"):
@@ -80,7 +84,12 @@ def parse_line(obj: Any) -> tuple[DocumentIn, list[Found] | None]:
     if citations is not None:
         if not isinstance(citations, list):
             raise LineError("citations must be a list")
-        citations = [_citation(c, i + 1) for i, c in enumerate(citations)]
+        paragraphs = {}
+        for p in obj.get("paragraphs") or []:
+            if not isinstance(p, dict) or not isinstance(p.get("index"), int) or not isinstance(p.get("text"), str):
+                raise LineError('paragraphs must be a list of {"index": number, "text": string}')
+            paragraphs[p["index"]] = p["text"]
+        citations = [_citation(c, i + 1, paragraphs) for i, c in enumerate(citations)]
     data = DocumentIn(
         key=obj.get("key"),
         symbol=obj.get("symbol"),
@@ -155,9 +164,7 @@ def export_lines(session: Session) -> Iterator[str]:
     orgs = {o.id: o.acronym for o in session.exec(select(Organization)).all()}
     symbols = dict(session.exec(select(Document.id, Document.symbol)).all())
     for doc in session.exec(select(Document).order_by(Document.id)).all():
-        cits = session.exec(
-            select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)
-        ).all()
+        cits = quoted(session, Citation.citing_id == doc.id)
         own_facts = doc.text is not None or doc.organization_id or doc.title or doc.date_source == "text"
         if not cits and not own_facts:
             continue  # a bare cited document: the citations that name it recreate it
@@ -169,7 +176,12 @@ def export_lines(session: Session) -> Iterator[str]:
                 "title": doc.title, "title_en": doc.title_en, "language": doc.language,
                 "source": doc.source, "became": symbols.get(doc.became_id), "text": doc.text,
                 "provenance": doc.provenance,
-                "citations": [citation_record_of(c).to_json() for c in cits],
+                # Each paragraph once; a citation points to its own by `paragraph_index`.
+                "paragraphs": [{"index": i, "text": t}
+                               for i, t in sorted({c.paragraph_index: c.paragraph for c in cits}.items())],
+                "citations": [
+                    {k: v for k, v in citation_record_of(c).to_json().items() if k != "paragraph"} for c in cits
+                ],
             },
             ensure_ascii=False,
         )
