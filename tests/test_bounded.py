@@ -13,10 +13,10 @@ import tracemalloc
 import pytest
 from bs4 import BeautifulSoup
 
-from app.bulk import export_lines
+from app.exports.jsonl import export_lines
 from app.citations import extract
 from app.citations.excerpt import EXCERPT_WIDTH, excerpts
-from app.ingest import DocumentIn, ingest_document
+from app.documents.store import DocumentIn, ingest_document
 
 # What one citation costs in JSON (its fixed keys, about 250 bytes, and its excerpt) over what it
 # costs in the densest text (`第1/2号、`, 12 bytes in UTF-8): the answer may grow linearly with

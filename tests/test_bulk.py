@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.exports.jsonl import export_lines, import_jsonl
 from app.models import Citation, Document, Organization
-from app.queries import quoted
+from app.documents.queries import quoted
 
 
 def _state(session):
@@ -83,7 +83,7 @@ def test_a_file_from_the_older_export_with_each_citation_s_paragraph_still_impor
 
 
 def test_a_text_with_an_undocs_link_of_its_own_is_stored_with_the_link_line_as_its_paragraph(session):
-    from app.ingest import DocumentIn, ingest_document
+    from app.documents.store import DocumentIn, ingest_document
 
     text = "大会，\n回顾其第59/48号决议，\nhttps://undocs.org/ch/A/RES/60/1\n"
     ingest_document(session, DocumentIn(key="k", kind="other", text=text))

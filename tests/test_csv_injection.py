@@ -7,7 +7,7 @@ import io
 import pytest
 
 from app.citations import Citation as Found
-from app.ingest import DocumentIn, ingest_document
+from app.documents.store import DocumentIn, ingest_document
 
 FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 

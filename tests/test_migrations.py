@@ -70,7 +70,7 @@ def test_0008_moves_each_paragraph_out_of_its_citations_once_and_back(empty_data
     per (document, paragraph) in `paragraph`, searchable; a downgrade puts the copies back."""
     from sqlmodel import Session
 
-    from app import queries
+    from app.search import queries
     from app.migrate import alembic_config
 
     url, engine = empty_database
