@@ -59,7 +59,7 @@ def test_bad_lines_are_reported_with_their_number_and_good_lines_go_in(session):
     assert [n for n, _ in report.errors] == [2, 3, 4, 5, 6]
     assert "not valid JSON" in report.errors[0][1]
     assert "symbol or a key" in report.errors[1][1]
-    assert "ISO date" in report.errors[3][1]
+    assert "YYYY-MM-DD" in report.errors[3][1]
     assert report.imported == 2
     r67 = session.exec(select(Document).where(Document.symbol == "A/RES/67/15")).one()
     cit = session.exec(select(Citation).where(Citation.citing_id == r67.id)).one()
