@@ -158,6 +158,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     if problem:
         print(f"refused: {problem}", file=sys.stderr)
         return 2
+    _require_migrated()  # after the password: what the person typed is checked first
     with _session() as session:
         try:
             created = create_admin(session, args.username, password, reset=args.reset_password)
@@ -270,8 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # The commands that read or write Lineage's tables: they refuse a database that is not migrated.
-# (`migrate` makes it so, `restore` replaces it, `extract` and `serve`'s own check need none.)
-NEEDS_MIGRATED = {"seed", "import", "export", "create-admin", "backup", "serve"}
+# (`migrate` makes it so, `restore` replaces it, `extract` reads no database.)
+NEEDS_MIGRATED = {"seed", "import", "export", "backup", "serve"}  # and create-admin, once it has a password
 
 
 def main(argv: list[str] | None = None) -> int:
