@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +17,38 @@ def _session():
     from app.db import get_engine
 
     return Session(get_engine())
+
+
+class CommandError(Exception):
+    """What a command prints, in one line, before it exits with status 1."""
+
+
+def _require_migrated() -> None:
+    """Refuse, in one line, a database that is not at the migrations' head: never let a command
+    meet a missing table halfway through."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.db import get_engine
+    from app.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    try:
+        with get_engine().connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise CommandError(f"cannot open the database: {_first_line(exc)}") from None
+    if current is None:
+        raise CommandError("the database is not migrated: run `lineage migrate` first")
+    if current != head:
+        raise CommandError(f"the database is at revision {current}, this Lineage needs {head}:"
+                           " run `lineage migrate` (or use the Lineage that made it)")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -36,9 +69,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
+    from alembic.util import CommandError as AlembicError
+
     from app.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    try:
+        upgrade(get_settings().database_url)
+    except AlembicError as exc:  # a database from a newer Lineage, say
+        raise CommandError(_first_line(exc)) from None
     return 0
 
 
@@ -66,16 +104,30 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from sqlmodel import Session
+
+    from app.db import make_engine
     from app.exports.jsonl import import_jsonl
 
-    size = os.path.getsize(args.file)
-    with _session() as session, open(args.file, encoding="utf-8") as fh, tqdm(
-        total=size, unit="B", unit_scale=True, desc="import", disable=args.quiet
-    ) as bar:
-        report = import_jsonl(session, fh, batch_size=args.batch_size, progress=bar.update)
+    if args.batch_size < 1:
+        raise CommandError("--batch-size must be at least 1")
+    try:
+        size = os.path.getsize(args.file)
+        fh = open(args.file, "rb")  # bytes: a line that is not UTF-8 is a bad line, not a crash
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+    # A transaction per batch with a savepoint per line (app/db.py says why SQLite needs this).
+    engine = make_engine(get_settings().sqlalchemy_url, savepoints=True)
+    try:
+        with Session(engine) as session, fh, tqdm(
+            total=size, unit="B", unit_scale=True, desc="import", disable=args.quiet
+        ) as bar:
+            report = import_jsonl(session, fh, batch_size=args.batch_size, progress=bar.update)
+    finally:
+        engine.dispose()
     for number, reason in report.errors:
         print(f"{args.file}:{number}: {reason}", file=sys.stderr)
-    print(f"imported {report.imported}, unchanged {report.unchanged}, errors {len(report.errors)}")
+    print(report.summary())
     return 1 if report.errors else 0
 
 
@@ -164,6 +216,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     if problem:
         print(f"refused: {problem}", file=sys.stderr)
         return 2
+    _require_migrated()  # after the password: what the person typed is checked first
     with _session() as session:
         try:
             created = create_admin(session, args.username, password, reset=args.reset_password)
@@ -183,9 +236,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from app.backup import restore
+    from app.backup import RestoreRefused, restore
 
-    restore(get_settings(), Path(args.path))
+    try:
+        restore(get_settings(), Path(args.path))
+    except RestoreRefused as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
     print(f"restored from {args.path}")
     return 0
 
@@ -326,9 +383,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The commands that read or write Lineage's tables: they refuse a database that is not migrated.
+# (`migrate` makes it so, `restore` replaces it, `extract` reads no database.)
+NEEDS_MIGRATED = {"seed", "import", "export", "backup", "serve"}  # and create-admin, once it has a password
+
+
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        if args.command in NEEDS_MIGRATED:
+            _require_migrated()
+        return args.func(args)
+    except CommandError as exc:
+        print(f"lineage {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:  # a database that went away, or refused a statement
+        print(f"lineage {args.command}: database error: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:  # pg_dump and pg_restore say why on stderr
+        reason = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines() or [str(exc)]
+        print(f"lineage {args.command}: {reason[-1]}", file=sys.stderr)
+        return 1
+    except (OSError, RuntimeError) as exc:  # a file that cannot be read or written, a missing tool
+        print(f"lineage {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,8 +14,15 @@ import app.search.fts  # noqa: F401  (the full-text index is created with the ta
 from app.config import get_settings
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for `url`, with the SQLite pragmas Lineage relies on."""
+def make_engine(url: str, *, savepoints: bool = False, **kwargs) -> Engine:
+    """An engine for `url`, with the SQLite pragmas Lineage relies on.
+
+    `savepoints`: on SQLite, every transaction starts with an explicit `BEGIN IMMEDIATE`. Python's
+    sqlite3 opens a transaction only before a write, so a SAVEPOINT opened first becomes the
+    transaction and its release commits; `lineage import`, which keeps a savepoint per line
+    inside a transaction per batch, needs the real thing (SQLAlchemy's pysqlite recipe).
+    IMMEDIATE takes the write lock at once, so a batch never finds its snapshot stale.
+    """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
@@ -29,6 +36,13 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
+            if savepoints:
+                dbapi_connection.isolation_level = None  # no implicit BEGIN: the one below
+
+        if savepoints:
+            @event.listens_for(engine, "begin")
+            def _begin(conn):  # pragma: no cover - trivial
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -76,3 +76,7 @@ class Msg:
 
     key: str
     params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang`, as a command prints it."""
+        return t(self.key, lang).format(**self.params)

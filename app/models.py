@@ -98,7 +98,8 @@ class Citation(SQLModel, table=True):
     start: int
     end: int
     location: str = Field(max_length=16)
-    paragraph: str = Field(sa_column=Column(Text, nullable=False))
+    # The citing paragraph: a row of Paragraph, (citing_id, paragraph_index). Not a copy of its
+    # text, which a paragraph listing thousands of symbols would repeat thousands of times.
     paragraph_index: int
     footnote: str | None = Field(default=None, max_length=16)
     called_from: int | None = Field(default=None)
@@ -107,10 +108,23 @@ class Citation(SQLModel, table=True):
     in_series: bool = Field(default=False)
 
 
+class Paragraph(SQLModel, table=True):
+    """A paragraph of a document that its citations quote, kept once per document: a citation
+    points to it by (citing_id, paragraph_index). Written by the one writer with the citations.
+
+    `idx` is the extractor's paragraph index; an undocs link line that is a citation of its own
+    (no paragraph of the text holds it) is numbered from -1 down.
+    """
+
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
+    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
 # A citation row holds the extractor's record (app.citations.Citation) field by field; only the
-# cited symbol and date are named for what they are about.
+# cited symbol and date are named for what they are about. Its paragraph is a row of Paragraph.
 CITATION_COLUMNS = {name: {"symbol": "cited_symbol", "date": "cited_date"}.get(name, name)
-                    for name in citation_record.FIELDS}
+                    for name in citation_record.FIELDS if name != "paragraph"}
 
 
 def citation_columns(record: citation_record.Citation) -> dict[str, Any]:
@@ -119,8 +133,10 @@ def citation_columns(record: citation_record.Citation) -> dict[str, Any]:
 
 
 def citation_record_of(row) -> citation_record.Citation:
-    """A stored citation (or a row of its columns) as the extractor's record."""
-    return citation_record.Citation(**{name: getattr(row, column) for name, column in CITATION_COLUMNS.items()})
+    """A stored citation with its paragraph (documents.queries.Quoted, or a row of its columns
+    and `paragraph`) as the extractor's record."""
+    return citation_record.Citation(paragraph=row.paragraph,
+                                    **{name: getattr(row, column) for name, column in CITATION_COLUMNS.items()})
 
 
 class SourceFact(SQLModel, table=True):
@@ -217,9 +233,12 @@ class CitePublic(SQLModel):
     verb: str | None
     verb_class: str
     date: dt.date | None
+    # The words around the citation (app/citations/excerpt.py); the whole paragraph is in the
+    # document's `paragraphs`, at `paragraph_index`.
     paragraph: str
     location: str
     found: bool
+    paragraph_index: int
 
 
 class CitedByPublic(SQLModel):
@@ -228,7 +247,14 @@ class CitedByPublic(SQLModel):
     url: str
     verb: str | None
     verb_class: str
+    # The words around the citation; the whole paragraph is in the citing document's `paragraphs`.
     paragraph: str
+    paragraph_index: int
+
+
+class ParagraphPublic(SQLModel):
+    index: int
+    text: str
 
 
 class OutcomePublic(SQLModel):
@@ -284,6 +310,8 @@ class DocumentPublic(SQLModel):
     undocs_url: str | None
     cites: list[CitePublic]
     cited_by: list[CitedByPublic]
+    # The paragraphs `cites` are in, each once.
+    paragraphs: list[ParagraphPublic]
     outcome: OutcomePublic | None = None
     source_facts: list[SourceFactPublic] = []
 
@@ -323,6 +351,8 @@ class ExtractedPublic(SQLModel):
     symbol: str
     verb: str | None
     date: dt.date | None
+    # The words around the citation, at most EXCERPT_WIDTH characters either side and never past
+    # its neighbours (app/citations/excerpt.py); the whole paragraph is in `paragraphs`.
     paragraph: str
     start: int
     end: int
@@ -338,10 +368,18 @@ class ExtractedPublic(SQLModel):
     label: str | None
 
 
+class ExtractedParagraphPublic(SQLModel):
+    index: int
+    text: str
+    location: str
+
+
 class ExtractPublic(SQLModel):
     lang: str
     citations: list[ExtractedPublic]
     unknown: list[str]
+    # Each paragraph that holds a citation, once, by its `paragraph_index`.
+    paragraphs: list[ExtractedParagraphPublic]
 
 
 class ErrorPublic(SQLModel):

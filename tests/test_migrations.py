@@ -59,7 +59,48 @@ def test_migrated_database_has_the_full_text_index(empty_database):
         assert [h.document.key for h in queries.full_text(s, "地位")[0]] == ["k"]
         if engine.dialect.name == "sqlite":
             names = {r[0] for r in s.connection().exec_driver_sql("SELECT name FROM sqlite_master").all()}
-            assert {"document_fts", "citation_fts", "document_fts_ai"} <= names
+            assert {"document_fts", "paragraph_fts", "document_fts_ai", "paragraph_fts_ai"} <= names
         else:
             names = set(s.connection().exec_driver_sql("SELECT indexname FROM pg_indexes").scalars())
-            assert {"ix_document_text_trgm", "ix_citation_paragraph_trgm"} <= names
+            assert {"ix_document_text_trgm", "ix_paragraph_text_trgm"} <= names
+
+
+def test_0008_moves_each_paragraph_out_of_its_citations_once_and_back(empty_database):
+    """Citations stored with a copy of their paragraph each (0005) keep their paragraphs: one row
+    per (document, paragraph) in `paragraph`, searchable; a downgrade puts the copies back."""
+    from sqlmodel import Session
+
+    from app.search import queries
+    from app.migrate import alembic_config
+
+    url, engine = empty_database
+    upgrade(url, "0005")
+    para = "回顾其第1/1号、第1/2号和第1/3号决议，"
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO document (id, key, kind, provenance, created_at, updated_at, version) VALUES "
+            "(1, 'k', 'other', '{}', '2026-01-01', '2026-01-01', 1), "
+            "(2, 'A/RES/1/1', 'ga_resolution', '{}', '2026-01-01', '2026-01-01', 1)"))
+        for position in range(3):
+            conn.execute(text(
+                "INSERT INTO citation (citing_id, position, cited_symbol, cited_id, verb_class, raw, start, \"end\", "
+                "location, paragraph, paragraph_index, in_series) VALUES (1, :p, 'A/RES/1/1', 2, 'recall', '1/1', "
+                ":p, :p, 'preamble', :para, :idx, false)"), {"p": position, "para": para if position < 2 else "另一段",
+                                                            "idx": 1 if position < 2 else 4})
+    upgrade(url)
+    check(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT document_id, idx, text FROM paragraph ORDER BY idx")).all() == [
+            (1, 1, para), (1, 4, "另一段")]
+        assert "paragraph" not in {c["name"] for c in inspect(conn).get_columns("citation")}
+    with Session(engine) as s:
+        # Found in the paragraph index, not in any text (the document has none).
+        assert [h.document.key for h in queries.full_text(s, "第1/2号")[0]] == ["k"]
+        assert [h.document.key for h in queries.full_text(s, "段")[0]] == ["k"]
+    from alembic import command
+
+    command.downgrade(alembic_config(url), "0005")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT position, paragraph FROM citation ORDER BY position")).all() == [
+            (0, para), (1, para), (2, "另一段")]
+        assert "paragraph" not in inspect(conn).get_table_names()

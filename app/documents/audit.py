@@ -20,10 +20,10 @@ from app.citations import Citation as Found
 from app.config import get_settings
 from app.documents import labels
 from app.documents.form import Prepared, iso_date
-from app.documents.queries import by_ref, stored_citations
+from app.documents.queries import by_ref, quoted
 from app.documents.store import DocumentIn, StaleDocument, delete_document, ingest_document
 from app.i18n import Msg
-from app.models import AuditEntry, Document, Organization, citation_record_of
+from app.models import AuditEntry, Citation, Document, Organization, citation_record_of
 
 SNAPSHOT_FIELDS = ("key", "symbol", "kind", "session", "date", "date_source", "title", "title_en",
                    "language", "text", "source", "organization", "became", "provenance")
@@ -31,9 +31,10 @@ SNAPSHOT_FIELDS = ("key", "symbol", "kind", "session", "date", "date_source", "t
 
 def snapshot(session: Session, doc: Document) -> dict[str, Any]:
     """The document in full, as JSON: its fields, its organization and the resolution it became
-    by symbol, and its citations."""
+    by symbol, its citations, and the paragraphs they are in (each once, by index)."""
     org = session.get(Organization, doc.organization_id) if doc.organization_id else None
     became = session.get(Document, doc.became_id) if doc.became_id else None
+    cites = quoted(session, Citation.citing_id == doc.id)
     return {
         "key": doc.key, "symbol": doc.symbol, "kind": doc.kind, "session": doc.session,
         "date": iso_date(doc.date) or None, "date_source": doc.date_source, "title": doc.title,
@@ -41,7 +42,10 @@ def snapshot(session: Session, doc: Document) -> dict[str, Any]:
         "organization": org.acronym if org else None,
         "became": (became.symbol or became.key) if became else None,
         "provenance": doc.provenance or {}, "version": doc.version,
-        "citations": [citation_record_of(c).to_json() for c in stored_citations(session, doc)],
+        "citations": [
+            {k: v for k, v in citation_record_of(c).to_json().items() if k != "paragraph"} for c in cites
+        ],
+        "paragraphs": {str(c.paragraph_index): c.paragraph for c in cites},
     }
 
 
@@ -53,7 +57,12 @@ def from_snapshot(snap: Mapping[str, Any]) -> tuple[DocumentIn, list[Found]]:
         title=snap.get("title"), title_en=snap.get("title_en"), language=snap.get("language"),
         source=snap.get("source"), became=snap.get("became"), provenance=snap.get("provenance") or {},
     )
-    cits = [Found.from_json(c) for c in snap.get("citations") or []]
+    # Older snapshots carry each citation's paragraph with it; newer ones each paragraph once.
+    paragraphs = snap.get("paragraphs") or {}
+    cits = [
+        Found.from_json({**c, "paragraph": c.get("paragraph", paragraphs.get(str(c.get("paragraph_index")), ""))})
+        for c in snap.get("citations") or []
+    ]
     return data, cits
 
 

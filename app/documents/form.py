@@ -22,18 +22,15 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.calendar import FIRST_DATE, session_range, sessions_of
-from app.chains.queries import organization
 from app.citations import Citation as Found
 from app.citations import detect_language, extract, paragraphs
 from app.citations.verbs import lexicon
-from app.config import get_settings
 from app.documents import labels
 from app.documents.queries import by_symbol, stored_citations
+from app.documents.rules import check_citation, check_document
 from app.documents.store import DocumentIn, new_key
 from app.i18n import Msg
 from app.models import Citation, Document, Organization
-from app.symbols import KINDS, normalize, parse
 
 BLANK_ROWS = 2
 MAX_ROWS = 1000
@@ -266,10 +263,6 @@ def _around(text: str, start: int, end: int, width: int = 24) -> tuple[str, str,
             flat(text[end:end + width // 2]).rstrip() + "…")
 
 
-def _parse_date(value: str) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
 def prepare(
     session: Session, form: FormIn, *, doc: Document | None = None, today: dt.date | None = None
 ) -> Prepared:
@@ -279,69 +272,14 @@ def prepare(
     prep = Prepared(form=form, text=text)
     errors = prep.errors
 
-    too_big = len(text.encode("utf-8")) > get_settings().max_text_bytes
-    if too_big:
-        limit = get_settings().max_text_bytes
-        errors["text"] = Msg("err_text_too_big", {"size": f"{len(text.encode()) / 1e6:.1f}",
-                                                   "limit": f"{limit / 1e6:g}"})
-    elif not text.strip():
-        errors["text"] = Msg("err_text_required")
-
-    symbol = None
-    if form.symbol:
-        norm = normalize(form.symbol)
-        if norm.symbol is None:
-            errors["symbol"] = Msg("err_symbol_invalid", {"reason": norm.error})
-        else:
-            symbol = norm.symbol
-            holder = by_symbol(session, symbol)
-            if holder is not None and (doc is None or holder.id != doc.id):
-                if holder.text is not None:
-                    errors["symbol"] = Msg("err_symbol_taken", {"symbol": symbol})
-                elif doc is None:
-                    prep.fills = holder
-
-    if form.kind not in KINDS:
-        errors["kind"] = Msg("err_kind")
-
-    org = None
-    if form.organization:
-        org = organization(session, form.organization)
-        if org is None or org.acronym != form.organization:
-            errors["organization"] = Msg("err_organization", {"value": form.organization})
-
-    number = None
-    if form.session:
-        if 0 < (whole_number(form.session) or 0) < 1000:
-            number = whole_number(form.session)
-        else:
-            errors["session"] = Msg("err_session_number")
-
-    date = None
-    if form.date:
-        try:
-            date = dt.date.fromisoformat(form.date)
-        except ValueError:
-            errors["date"] = Msg("err_date_format")
-        else:
-            if date > today:
-                errors["date"] = Msg("err_date_future", {"today": today.isoformat()})
-            elif date < FIRST_DATE:
-                errors["date"] = Msg("err_date_early")
-
-    symbol_session = None
-    if symbol:
-        symbol_session = parse(symbol).session
-        if number is not None and symbol_session is not None and number != symbol_session \
-                and parse(symbol).kind in ("ga_resolution", "draft_resolution"):
-            errors.setdefault("session", Msg("err_session_symbol", {"symbol": symbol, "session": symbol_session}))
-    effective = number if number is not None else symbol_session
-    if date and effective and "date" not in errors and "session" not in errors \
-            and effective not in sessions_of(date, form.kind):
-        start, end = session_range(effective)
-        errors["session" if number is not None else "date"] = Msg(
-            "err_session_date", {"session": effective, "from": start, "to": end, "date": date.isoformat()}
-        )
+    checked = check_document(
+        session, symbol=form.symbol, kind=form.kind, organization_acronym=form.organization,
+        session_number=form.session, date=form.date, text=text, doc=doc, require_text=True, today=today,
+    )
+    errors.update(checked.errors)
+    prep.fills = checked.fills
+    too_big, symbol, org, number, date = (checked.too_big, checked.symbol, checked.organization,
+                                          checked.session, checked.date)
 
     if not too_big:
         _preview_rows(session, prep, doc=doc, own_symbol=symbol, date=date)
@@ -398,40 +336,30 @@ def _preview_rows(
         if not row.include:
             row.status = "excluded"
             continue
-        norm = normalize(row.symbol)
-        if norm.symbol is None:
-            row.error, row.field = Msg("err_row_symbol", {"reason": norm.error}), "symbol"
+        checked = check_citation(row.symbol, row.verb, row.date, own_symbol)
+        if checked.error is not None:
+            row.error, row.field = checked.error, checked.field
             continue
-        try:
-            cited_date = _parse_date(row.date)
-        except ValueError:
-            row.error, row.field = Msg("err_date_format"), "date"
-            continue
-        if len(row.verb) > 60:
-            row.error, row.field = Msg("err_row_verb"), "verb"
-            continue
-        if own_symbol and norm.symbol == own_symbol:
-            row.error, row.field = Msg("err_self_citation", {"symbol": own_symbol}), "symbol"
-            continue
+        cited_date = checked.date
         verb = row.verb or None
         if row.found is not None:
             f = row.found
             cit = dataclasses.replace(
-                f, symbol=norm.symbol, verb=verb, date=cited_date,
+                f, symbol=checked.symbol, verb=verb, date=cited_date,
                 verb_class=f.verb_class if verb == f.verb else verb_class(verb),
             )
         else:
             if paras is None:
                 paras = paragraphs(text)
-            cit = _added(text, paras, row.symbol, norm.symbol, verb, cited_date)
-        row.symbol = norm.symbol
+            cit = _added(text, paras, row.symbol, checked.symbol, verb, cited_date)
+        row.symbol = checked.symbol
         if date:
             known = cited_date
             if known is None:
-                cited = by_symbol(session, norm.symbol)
+                cited = by_symbol(session, checked.symbol)
                 known = cited.date if cited is not None else None
             if known and known > date:
-                row.warning = Msg("warn_cites_later", {"symbol": norm.symbol, "cited": known.isoformat(),
+                row.warning = Msg("warn_cites_later", {"symbol": checked.symbol, "cited": known.isoformat(),
                                                        "date": date.isoformat()})
                 prep.warnings.append(row.warning)
         final.append((row, cit))

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
-from app.models import Citation, Document, Organization, SourceFact
+from app.models import Citation, Document, Organization, Paragraph, SourceFact
 from app.symbols import normalize
 
 
@@ -30,12 +30,35 @@ def by_ref(session: Session, ref: str) -> Document | None:
     return doc
 
 
-def cites(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
+@dataclass(frozen=True)
+class Quoted:
+    """A stored citation with the text of its paragraph (a row of `paragraph`, read by a join):
+    `quoted.paragraph` is that text, every other attribute the citation's."""
+
+    citation: Citation
+    paragraph: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.citation, name)
+
+
+# A citation's paragraph, joined on (citing_id, paragraph_index).
+_PARAGRAPH_OF = and_(Paragraph.document_id == Citation.citing_id, Paragraph.idx == Citation.paragraph_index)
+
+
+def quoted(session: Session, where) -> list[Quoted]:
+    """The citations `where` selects, in their documents' order, each with its paragraph."""
+    rows = session.exec(
+        select(Citation, Paragraph.text).join(Paragraph, _PARAGRAPH_OF, isouter=True).where(where)
+        .order_by(Citation.citing_id, Citation.position)
+    ).all()
+    return [Quoted(c, text or "") for c, text in rows]
+
+
+def cites(session: Session, doc: Document) -> list[tuple[Quoted, Any]]:
     """What `doc` cites, in order, each with the cited document as a row of `documents_by_ids`
     (None when Lineage does not know the symbol)."""
-    found = session.exec(
-        select(Citation).where(Citation.citing_id == doc.id).order_by(Citation.position)
-    ).all()
+    found = quoted(session, Citation.citing_id == doc.id)
     docs = documents_by_ids(session, (c.cited_id for c in found))
     return [(c, docs.get(c.cited_id)) for c in found]
 
@@ -64,7 +87,7 @@ def cited_by_page(
     else:
         refs_page = refs
     ids = [r.id for r in refs_page]
-    found = {c.id: c for c in session.exec(select(Citation).where(Citation.id.in_(ids))).all()} if ids else {}
+    found = {c.id: c for c in quoted(session, Citation.id.in_(ids))} if ids else {}
     return [(found[r.id], docs[r.citing_id]) for r in refs_page], len(refs)
 
 

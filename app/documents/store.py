@@ -25,7 +25,7 @@ from app.documents import public_facts
 from app.citations import Citation as Found
 from app.citations import extract
 from app.documents.queries import by_symbol, is_referenced, stored_citations
-from app.models import CITATION_COLUMNS, Citation, Document, Organization, citation_columns, utcnow
+from app.models import CITATION_COLUMNS, Citation, Document, Organization, Paragraph, citation_columns, utcnow
 from app.symbols import normalize, parse
 
 
@@ -109,30 +109,49 @@ def _set(obj: Any, **values: Any) -> bool:
 
 def _rows_for(
     session: Session, doc: Document, found: Sequence[Found], series_titles: Iterable[str]
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """The citation rows and the paragraphs they are in (index -> text), each paragraph once.
+
+    A citation that is only an undocs link (no paragraph of the text holds it) has its line for
+    a paragraph, numbered from -1 down."""
     titles = list(series_titles)
     cited_ids = _placeholders(session, (cit.symbol for cit in found))
-    return [
-        dict(position=position, cited_id=cited_ids[cit.symbol],
-             in_series=in_series(cit.paragraph, titles), **citation_columns(cit))
-        for position, cit in enumerate(found)
-    ]
+    rows: list[dict[str, Any]] = []
+    paragraphs: dict[int, str] = {}
+    link_lines: dict[str, int] = {}
+    for position, cit in enumerate(found):
+        index = cit.paragraph_index
+        if index is None:
+            index = link_lines.setdefault(cit.paragraph, -1 - len(link_lines))
+        if not paragraphs.get(index):  # a citation added by hand may come without its paragraph
+            paragraphs[index] = cit.paragraph
+        rows.append(dict(position=position, cited_id=cited_ids[cit.symbol],
+                         in_series=in_series(cit.paragraph, titles),
+                         **{**citation_columns(cit), "paragraph_index": index}))
+    return rows, paragraphs
 
 
 _COMPARED = ("position", "cited_id", "in_series", *CITATION_COLUMNS.values())
 
 
-def _replace_citations(session: Session, doc: Document, rows: list[dict[str, Any]]) -> bool:
+def _replace_citations(
+    session: Session, doc: Document, rows: list[dict[str, Any]], paragraphs: dict[int, str]
+) -> bool:
     # Plain rows and statements: building an ORM object per citation was most of a bulk
     # import's time.
-    table = Citation.__table__
+    table, ptable = Citation.__table__, Paragraph.__table__
     existing = session.execute(
         select(*(table.c[k] for k in _COMPARED)).where(table.c.citing_id == doc.id).order_by(table.c.position)
     ).all()
-    if [tuple(c) for c in existing] == [tuple(r[k] for k in _COMPARED) for r in rows]:
+    stored = dict(session.execute(select(ptable.c.idx, ptable.c.text).where(ptable.c.document_id == doc.id)).all())
+    if stored == paragraphs and [tuple(c) for c in existing] == [tuple(r[k] for k in _COMPARED) for r in rows]:
         return False
     if existing:
         session.execute(delete(table).where(table.c.citing_id == doc.id))
+    if stored:
+        session.execute(delete(ptable).where(ptable.c.document_id == doc.id))
+    if paragraphs:
+        session.execute(insert(ptable), [{"document_id": doc.id, "idx": i, "text": t} for i, t in paragraphs.items()])
     if rows:
         session.execute(insert(table), [{"citing_id": doc.id, **r} for r in rows])
     return True
@@ -275,8 +294,8 @@ def ingest_document(
 
     before = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
     found = citations if citations is not None else (extract(data.text) if data.text else [])
-    rows = _rows_for(session, doc, found, org.series_titles if org else [])
-    cites_changed = _replace_citations(session, doc, rows)
+    rows, paragraphs = _rows_for(session, doc, found, org.series_titles if org else [])
+    cites_changed = _replace_citations(session, doc, rows, paragraphs)
     changed = changed or key_changed
     if changed or cites_changed or created:
         # The derived rows this reaches (chains, counts, unresolved symbols, the cited documents'
@@ -309,6 +328,7 @@ def delete_document(
     cited |= {doc.became_id}
     for c in stored_citations(session, doc):
         session.delete(c)
+    session.exec(delete(Paragraph).where(Paragraph.document_id == doc.id))
     session.flush()
     # A document with facts from public sources keeps them, as one that is cited keeps its citers.
     removed = not is_referenced(session, doc) and not doc.public_facts

@@ -21,16 +21,18 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import groupby, islice
 from types import SimpleNamespace
 from xml.sax.saxutils import escape, quoteattr
 
 from sqlalchemy import Integer, cast, extract, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy import and_
 from sqlalchemy.orm import aliased
 
+from app.citations.excerpt import excerpts
 from app.documents import labels
-from app.models import Citation, Document, Organization
+from app.models import Citation, Document, Organization, Paragraph
 
 DOCUMENT_FIELDS = [
     "key", "symbol", "label_zh", "label_en", "kind", "organization", "chains", "session", "date",
@@ -50,6 +52,7 @@ BOOL_FIELDS = {"has_text", "in_series"}
 D = Document.__table__.c
 C = Citation.__table__.c
 O = Organization.__table__.c
+P = Paragraph.__table__.c
 
 
 def citation_id(citing_key: str, position: int) -> str:
@@ -185,10 +188,11 @@ def citation_rows(conn: Connection, member_ids: list[int] | None) -> Iterator[di
         select(citing.c.key.label("citing_key"), citing.c.symbol.label("citing_symbol"),
                cited.c.key.label("cited_key"), C.position, C.cited_symbol, C.verb, C.verb_class,
                C.cited_date, C.location, C.paragraph_index, C.footnote, C.link, C.in_series, C.raw,
-               C.paragraph)
+               C.citing_id, P.text.label("paragraph_text"))
         .select_from(Citation.__table__)
         .join(citing, citing.c.id == C.citing_id)
         .outerjoin(cited, cited.c.id == C.cited_id)
+        .outerjoin(Paragraph.__table__, and_(P.document_id == C.citing_id, P.idx == C.paragraph_index))
         .order_by(_ordered_key(conn, citing.c.key), C.position)
     )
     if member_ids is not None:
@@ -196,26 +200,52 @@ def citation_rows(conn: Connection, member_ids: list[int] | None) -> Iterator[di
             return
         stmt = stmt.where(C.citing_id.in_(member_ids))
     result = conn.execution_options(yield_per=BATCH).execute(stmt)
-    for r in result:
-        cited_date = _date(r.cited_date)
-        yield {
-            "id": citation_id(r.citing_key, r.position),
-            "citing_key": r.citing_key,
-            "citing_symbol": r.citing_symbol,
-            "position": r.position,
-            "cited_key": r.cited_key,
-            "cited_symbol": r.cited_symbol,
-            "verb": r.verb,
-            "verb_class": r.verb_class,
-            "cited_date": cited_date.isoformat() if cited_date else None,
-            "location": r.location,
-            "paragraph_index": r.paragraph_index,
-            "footnote": r.footnote,
-            "link": r.link,
-            "in_series": bool(r.in_series),
-            "raw": r.raw,
-            "paragraph": r.paragraph,
-        }
+    # A citation carries the words around it, not its whole paragraph (a paragraph listing
+    # thousands of symbols would be repeated thousands of times): `paragraph_rows` has each
+    # paragraph once. A paragraph's citations come one after another, in position order.
+    for _, group in groupby(result, key=lambda r: (r.citing_id, r.paragraph_index)):
+        group = list(group)
+        around = excerpts(group[0].paragraph_text or "", [r.raw for r in group])
+        yield from (_citation_row(r, text) for r, text in zip(group, around))
+
+
+def _citation_row(r, paragraph: str) -> dict:
+    cited_date = _date(r.cited_date)
+    return {
+        "id": citation_id(r.citing_key, r.position),
+        "citing_key": r.citing_key,
+        "citing_symbol": r.citing_symbol,
+        "position": r.position,
+        "cited_key": r.cited_key,
+        "cited_symbol": r.cited_symbol,
+        "verb": r.verb,
+        "verb_class": r.verb_class,
+        "cited_date": cited_date.isoformat() if cited_date else None,
+        "location": r.location,
+        "paragraph_index": r.paragraph_index,
+        "footnote": r.footnote,
+        "link": r.link,
+        "in_series": bool(r.in_series),
+        "raw": r.raw,
+        "paragraph": paragraph,
+    }
+
+
+def paragraph_rows(conn: Connection, member_ids: list[int] | None) -> Iterator[dict]:
+    """Each paragraph the scope's texts hold citations in, once: `{"citing_key",
+    "paragraph_index", "text"}`, by citing key and index."""
+    citing = aliased(Document.__table__)
+    stmt = (
+        select(citing.c.key.label("citing_key"), P.idx, P.text)
+        .select_from(Paragraph.__table__).join(citing, citing.c.id == P.document_id)
+        .order_by(_ordered_key(conn, citing.c.key), P.idx)
+    )
+    if member_ids is not None:
+        if not member_ids:
+            return
+        stmt = stmt.where(P.document_id.in_(member_ids))
+    for r in conn.execution_options(yield_per=BATCH).execute(stmt):
+        yield {"citing_key": r.citing_key, "paragraph_index": r.idx, "text": r.text}
 
 
 def organization_rows(conn: Connection, acronym: str | None, *, url: Callable[[str], str]) -> list[dict]:
@@ -258,11 +288,17 @@ def _batched(rows: Iterable) -> Iterator[list]:
         yield batch
 
 
+# A cell a spreadsheet would run as a formula (OWASP's CSV injection rule) gets a leading quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_START) else value
     return str(value)
 
 
@@ -281,21 +317,24 @@ def _json_array(name: str, rows: Iterable[dict], last: bool) -> Iterator[bytes]:
 
 
 def json_chunks(scope: str, organizations: list[dict], documents: Iterable[dict],
-                citations: Iterable[dict]) -> Iterator[bytes]:
-    """`{"scope", "organizations", "documents", "citations"}`, pretty (json.dumps indent=2),
-    UTF-8 (not ASCII-escaped), the same bytes as json.dumps of the whole object."""
+                citations: Iterable[dict], paragraphs: Iterable[dict] = ()) -> Iterator[bytes]:
+    """`{"scope", "organizations", "documents", "citations", "paragraphs"}`, pretty (json.dumps
+    indent=2), UTF-8 (not ASCII-escaped), the same bytes as json.dumps of the whole object; each
+    citation's `paragraph` is an excerpt, `paragraphs` has each paragraph whole, once."""
     yield ("{\n" + f'  "scope": {json.dumps(scope, ensure_ascii=False)},\n').encode("utf-8")
     yield from _json_array("organizations", organizations, last=False)
     yield from _json_array("documents", documents, last=False)
-    yield from _json_array("citations", citations, last=True)
+    yield from _json_array("citations", citations, last=False)
+    yield from _json_array("paragraphs", paragraphs, last=True)
     yield b"}"
 
 
 def jsonl_chunks(scope: str, organizations: list[dict], documents: Iterable[dict],
-                 citations: Iterable[dict]) -> Iterator[bytes]:
-    """One JSON object a line: the organizations, the documents, then the citations, each with
-    a `type`, holding the same fields as the JSON export."""
-    kinds = (("organization", organizations), ("document", documents), ("citation", citations))
+                 citations: Iterable[dict], paragraphs: Iterable[dict] = ()) -> Iterator[bytes]:
+    """One JSON object a line: the organizations, the documents, the citations, then the
+    paragraphs, each with a `type`, holding the same fields as the JSON export."""
+    kinds = (("organization", organizations), ("document", documents), ("citation", citations),
+             ("paragraph", paragraphs))
     for kind, rows in kinds:
         for batch in _batched(rows):
             yield "".join(json.dumps({"type": kind, **row}, ensure_ascii=False) + "\n"

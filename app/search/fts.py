@@ -7,17 +7,22 @@ index is an external-content FTS5 table kept in step by triggers, so no writer c
 
 from sqlalchemy import DDL, event
 
-from app.models import Citation, Document
+from app.models import Document, Paragraph
 
 # Objects Alembic's autogenerate must not treat as unknown (see migrations/env.py).
-FTS_NAMES = {"document_fts", "citation_fts"}
-TRGM_INDEXES = {"ix_document_text_trgm", "ix_citation_paragraph_trgm"}
+FTS_NAMES = {"document_fts", "paragraph_fts"}
+TRGM_INDEXES = {"ix_document_text_trgm", "ix_paragraph_text_trgm"}
+
+# A paragraph's row in its index: the paragraph table's key (document_id, idx) folded into one
+# integer, so the index never depends on SQLite's implicit rowid (which VACUUM may renumber).
+# idx runs from -2**21 (undocs link lines, numbered down from -1) to 2**21 (a 1 MB text has
+# fewer paragraphs than that); `rowid / PARAGRAPH_STRIDE` is the document's id.
+PARAGRAPH_STRIDE = 2**22
+_PARAGRAPH_ROWID = "{0}.document_id * 4194304 + 2097152 + {0}.idx"
 
 SQLITE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS document_fts USING fts5("
     "text, content='document', content_rowid='id', tokenize='trigram')",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS citation_fts USING fts5("
-    "paragraph, content='citation', content_rowid='id', tokenize='trigram')",
     "CREATE TRIGGER IF NOT EXISTS document_fts_ai AFTER INSERT ON document BEGIN "
     "INSERT INTO document_fts(rowid, text) VALUES (new.id, new.text); END",
     "CREATE TRIGGER IF NOT EXISTS document_fts_ad AFTER DELETE ON document BEGIN "
@@ -25,48 +30,64 @@ SQLITE = [
     "CREATE TRIGGER IF NOT EXISTS document_fts_au AFTER UPDATE OF text ON document BEGIN "
     "INSERT INTO document_fts(document_fts, rowid, text) VALUES ('delete', old.id, old.text); "
     "INSERT INTO document_fts(rowid, text) VALUES (new.id, new.text); END",
-    "CREATE TRIGGER IF NOT EXISTS citation_fts_ai AFTER INSERT ON citation BEGIN "
-    "INSERT INTO citation_fts(rowid, paragraph) VALUES (new.id, new.paragraph); END",
-    "CREATE TRIGGER IF NOT EXISTS citation_fts_ad AFTER DELETE ON citation BEGIN "
-    "INSERT INTO citation_fts(citation_fts, rowid, paragraph) VALUES ('delete', old.id, old.paragraph); END",
-    "CREATE TRIGGER IF NOT EXISTS citation_fts_au AFTER UPDATE OF paragraph ON citation BEGIN "
-    "INSERT INTO citation_fts(citation_fts, rowid, paragraph) VALUES ('delete', old.id, old.paragraph); "
-    "INSERT INTO citation_fts(rowid, paragraph) VALUES (new.id, new.paragraph); END",
     # Rows that existed before the index (a database migrated with data) go in too.
     "INSERT INTO document_fts(document_fts) VALUES ('rebuild')",
-    "INSERT INTO citation_fts(citation_fts) VALUES ('rebuild')",
+]
+
+# The paragraphs citations quote (a contentless index: the text stays in the paragraph table).
+SQLITE_PARAGRAPHS = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS paragraph_fts USING fts5(text, content='', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_ai AFTER INSERT ON paragraph BEGIN "
+    f"INSERT INTO paragraph_fts(rowid, text) VALUES ({_PARAGRAPH_ROWID.format('new')}, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_ad AFTER DELETE ON paragraph BEGIN "
+    "INSERT INTO paragraph_fts(paragraph_fts, rowid, text) "
+    f"VALUES ('delete', {_PARAGRAPH_ROWID.format('old')}, old.text); END",
+    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_au AFTER UPDATE ON paragraph BEGIN "
+    "INSERT INTO paragraph_fts(paragraph_fts, rowid, text) "
+    f"VALUES ('delete', {_PARAGRAPH_ROWID.format('old')}, old.text); "
+    f"INSERT INTO paragraph_fts(rowid, text) VALUES ({_PARAGRAPH_ROWID.format('new')}, new.text); END",
+    # A contentless index cannot 'rebuild': rows already there are added once, when it is made.
+    "INSERT INTO paragraph_fts(rowid, text) "
+    f"SELECT {_PARAGRAPH_ROWID.format('paragraph')}, text FROM paragraph",
 ]
 
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS document_fts_ai", "DROP TRIGGER IF EXISTS document_fts_ad",
-    "DROP TRIGGER IF EXISTS document_fts_au", "DROP TRIGGER IF EXISTS citation_fts_ai",
-    "DROP TRIGGER IF EXISTS citation_fts_ad", "DROP TRIGGER IF EXISTS citation_fts_au",
-    "DROP TABLE IF EXISTS document_fts", "DROP TABLE IF EXISTS citation_fts",
+    "DROP TRIGGER IF EXISTS document_fts_au", "DROP TRIGGER IF EXISTS paragraph_fts_ai",
+    "DROP TRIGGER IF EXISTS paragraph_fts_ad", "DROP TRIGGER IF EXISTS paragraph_fts_au",
+    "DROP TABLE IF EXISTS document_fts", "DROP TABLE IF EXISTS paragraph_fts",
 ]
 
 POSTGRESQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS ix_document_text_trgm ON document USING gin (text gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS ix_citation_paragraph_trgm ON citation USING gin (paragraph gin_trgm_ops)",
 ]
 
-POSTGRESQL_DROP = ["DROP INDEX IF EXISTS ix_document_text_trgm", "DROP INDEX IF EXISTS ix_citation_paragraph_trgm"]
+POSTGRESQL_PARAGRAPHS = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS ix_paragraph_text_trgm ON paragraph USING gin (text gin_trgm_ops)",
+]
+
+POSTGRESQL_DROP = ["DROP INDEX IF EXISTS ix_document_text_trgm", "DROP INDEX IF EXISTS ix_paragraph_text_trgm"]
 
 
 def statements(dialect: str, drop: bool = False) -> list[str]:
     if dialect == "sqlite":
-        return SQLITE_DROP if drop else SQLITE
+        return SQLITE_DROP if drop else SQLITE + SQLITE_PARAGRAPHS
     if dialect == "postgresql":
-        return POSTGRESQL_DROP if drop else POSTGRESQL
+        return POSTGRESQL_DROP if drop else POSTGRESQL + POSTGRESQL_PARAGRAPHS
     return []
 
 
 def _install_events() -> None:
-    # After the citation table exists (it comes after document), both tables are there.
     for sql in SQLITE:
-        event.listen(Citation.__table__, "after_create", DDL(sql).execute_if(dialect="sqlite"))
+        event.listen(Document.__table__, "after_create", DDL(sql).execute_if(dialect="sqlite"))
     for sql in POSTGRESQL:
-        event.listen(Citation.__table__, "after_create", DDL(sql).execute_if(dialect="postgresql"))
+        event.listen(Document.__table__, "after_create", DDL(sql).execute_if(dialect="postgresql"))
+    for sql in SQLITE_PARAGRAPHS:
+        event.listen(Paragraph.__table__, "after_create", DDL(sql).execute_if(dialect="sqlite"))
+    for sql in POSTGRESQL_PARAGRAPHS:
+        event.listen(Paragraph.__table__, "after_create", DDL(sql).execute_if(dialect="postgresql"))
     for sql in SQLITE_DROP:
         event.listen(Document.__table__, "before_drop", DDL(sql).execute_if(dialect="sqlite"))
 

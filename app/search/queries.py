@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import column as text_column
-from sqlalchemy import func, or_, union
+from sqlalchemy import func, literal_column, or_, union
 from sqlalchemy import table as table_fts
 from sqlmodel import Session, select
 
-from app.models import Citation, Document
+from app.models import Document, Paragraph
+from app.search.fts import PARAGRAPH_STRIDE
 
 
 def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list[Document]:
@@ -70,9 +71,9 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
         phrase = '"' + q.replace('"', '""') + '"'
         in_text = select(text_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
             text_column("document_fts").op("MATCH")(phrase))
-        in_paragraph = select(Citation.citing_id).where(Citation.id.in_(
-            select(text_column("rowid")).select_from(table_fts("citation_fts")).where(
-                text_column("citation_fts").op("MATCH")(phrase))))
+        # paragraph_fts's rowids are (document id, paragraph index) folded into one (app/search/fts.py).
+        in_paragraph = select(literal_column(f"rowid / {PARAGRAPH_STRIDE}").label("id")).select_from(
+            table_fts("paragraph_fts")).where(text_column("paragraph_fts").op("MATCH")(phrase))
         matched = union(in_text, in_paragraph).subquery()
         total = session.exec(select(func.count()).select_from(matched)).one()
         # `id + 0` keeps SQLite from looking each match up by rowid: it walks ix_document_recent
@@ -83,7 +84,7 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
         pattern = _like(q)
         where = or_(
             Document.text.ilike(pattern, escape="\\"),
-            Document.id.in_(select(Citation.citing_id).where(Citation.paragraph.ilike(pattern, escape="\\"))),
+            Document.id.in_(select(Paragraph.document_id).where(Paragraph.text.ilike(pattern, escape="\\"))),
         )
         total = session.exec(select(func.count()).select_from(Document).where(where)).one()
         page_ids = select(Document.id).where(where)
@@ -96,7 +97,7 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
             hits.append(TextHit(doc, _snippet(doc.text, q), "text"))
             continue
         para = session.exec(
-            select(Citation.paragraph).where(Citation.citing_id == doc.id, Citation.paragraph.ilike(_like(q), escape="\\"))
+            select(Paragraph.text).where(Paragraph.document_id == doc.id, Paragraph.text.ilike(_like(q), escape="\\"))
         ).first()
         hits.append(TextHit(doc, _snippet(para or "", q), "paragraph"))
     return hits, total

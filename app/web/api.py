@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi import HTTPException
 
 from app.chains import reads
+from app.citations.excerpt import citation_excerpts, excerpt, excerpts
 from app.config import get_settings
 from app.db import SessionDep
 from app.documents import labels
@@ -18,11 +19,13 @@ from app.models import (
     Document,
     DocumentPublic,
     ErrorPublic,
+    ExtractedParagraphPublic,
     ExtractedPublic,
     ExtractIn,
     ExtractPublic,
     OrganizationPublic,
     OutcomePublic,
+    ParagraphPublic,
     SearchHitPublic,
     SearchPublic,
     SourceFactPublic,
@@ -114,6 +117,16 @@ def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=
 @router.get("/documents/{ref:path}", response_model=DocumentPublic, responses=NOT_FOUND)
 def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=NO_NUL)):
     doc = document_or_404(session, ref)
+    quoted = cites(session, doc)
+    paragraphs: dict[int, str] = {}
+    by_paragraph: dict[int, list[int]] = {}
+    for k, (c, _) in enumerate(quoted):
+        paragraphs.setdefault(c.paragraph_index, c.paragraph)
+        by_paragraph.setdefault(c.paragraph_index, []).append(k)
+    around = [""] * len(quoted)
+    for index, ks in by_paragraph.items():
+        for k, text in zip(ks, excerpts(paragraphs[index], [quoted[k][0].raw for k in ks])):
+            around[k] = text
     return DocumentPublic(
         symbol=doc.symbol,
         key=doc.key,
@@ -133,11 +146,12 @@ def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=
                 verb=c.verb,
                 verb_class=c.verb_class,
                 date=c.cited_date,
-                paragraph=c.paragraph,
+                paragraph=around[k],
                 location=c.location,
                 found=d is not None and d.has_text,
+                paragraph_index=c.paragraph_index,
             )
-            for c, d in cites(session, doc)
+            for k, (c, d) in enumerate(quoted)
         ],
         cited_by=[
             CitedByPublic(
@@ -146,10 +160,12 @@ def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=
                 url=urls.document(d),
                 verb=c.verb,
                 verb_class=c.verb_class,
-                paragraph=c.paragraph,
+                paragraph=excerpt(c.paragraph, c.raw),
+                paragraph_index=c.paragraph_index,
             )
             for c, d in cited_by(session, doc)
         ],
+        paragraphs=[ParagraphPublic(index=i, text=text) for i, text in sorted(paragraphs.items())],
         outcome=outcome_public(doc, session.get(Document, doc.became_id) if doc.became_id else None),
         source_facts=[
             SourceFactPublic(fact=f.fact, value=f.value, url=f.url, note=f.note)
@@ -215,17 +231,25 @@ def extract_citations(session: SessionDep, body: ExtractIn):
     if len(body.text.encode("utf-8")) > limit:
         raise HTTPException(413, f"The text is over {limit // 1_000_000} MB; send a shorter text.")
     result = lookup(session, body.text, body.lang)
+    found = [c for c, _ in result.resolved]
+    around = citation_excerpts(found)
+    paragraphs = {c.paragraph_index: c for c in found if c.paragraph_index is not None}
     return ExtractPublic(
         lang=result.lang,
         citations=[
             ExtractedPublic(
-                **{k: v for k, v in c.to_json().items() if k != "date"},
+                **{k: v for k, v in c.to_json().items() if k not in ("date", "paragraph")},
                 date=c.date,
+                paragraph=around[k],
                 found=d is not None,
                 url=urls.document(d) if d else None,
                 label=labels.document_label(d) if d else None,
             )
-            for c, d in result.resolved
+            for k, (c, d) in enumerate(result.resolved)
         ],
         unknown=result.unknown,
+        paragraphs=[
+            ExtractedParagraphPublic(index=i, text=c.paragraph, location=c.location)
+            for i, c in sorted(paragraphs.items())
+        ],
     )

@@ -100,15 +100,22 @@ class PostgresVersion:
 
         from app.changes import CHANNEL
 
-        if self.con is None:
-            # The probe runs on the event loop: it must fail fast rather than stall the worker.
-            self.con = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=2, options="-c statement_timeout=2000",
-                keepalives=1, keepalives_idle=10, keepalives_interval=2, keepalives_count=2,
-            )
-            self.con.add_notify_handler(self._heard)
-            self.con.execute(f"LISTEN {CHANNEL}")
-            self.heard += 1  # while it was not listening, anything may have changed
+        if self.con is not None:
+            try:
+                self.con.execute("SELECT 1")
+                return self.heard
+            except psycopg.OperationalError:
+                # The server closed the connection (`lineage restore` swaps the database and
+                # closes its connections; a restart): listen again at once, below.
+                self.close()
+        # The probe runs on the event loop: it must fail fast rather than stall the worker.
+        self.con = psycopg.connect(
+            self.url, autocommit=True, connect_timeout=2, options="-c statement_timeout=2000",
+            keepalives=1, keepalives_idle=10, keepalives_interval=2, keepalives_count=2,
+        )
+        self.con.add_notify_handler(self._heard)
+        self.con.execute(f"LISTEN {CHANNEL}")
+        self.heard += 1  # while it was not listening, anything may have changed
         self.con.execute("SELECT 1")
         return self.heard
 

@@ -134,7 +134,7 @@ def _export(request: Request, session, org, name: str) -> Response:
             else:
                 write = export.json_chunks if name == "lineage.json" else export.jsonl_chunks
                 yield from write(acronym or "all", export.organization_rows(conn, acronym, url=org_url),
-                                 documents, citations)
+                                 documents, citations, export.paragraph_rows(conn, member_ids))
 
     filename = f"lineage-{acronym or 'all'}-{name}"
     return StreamingResponse(chunks(), media_type=EXPORTS[name],
