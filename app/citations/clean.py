@@ -30,7 +30,10 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 __all__ = [
+    "BARCODE",
     "Document",
+    "JOB_NUMBER",
+    "PAGE_NUMBER",
     "OffsetMap",
     "Paragraph",
     "fold",
@@ -261,18 +264,22 @@ _URL_LINE = re.compile(r"^(?:<?(?:https?://|www\.)\S+>?\s*)+$")
 _UNDOCS_TAIL = re.compile(
     r"/(?:(?:[a-z]{2}(?:-[A-Za-z]{2,4})?)/)?(?P<sym>[A-Za-z0-9][^\s<>\"'\]，。；、]{0,80})"
 )
-_JOB = r"\d{2}-\d{5}(?:\s?\([A-Z]\))?"
-_PAGE = r"\d{1,3}/\d{1,3}"
+# Page furniture that every reader of a UN page knows (the PDF reader and the metadata reader
+# in app/documents use these too): a page number `3/4`, a job number `23-16564` or `23-16564 (C)`,
+# the barcode line `*2316564*`.
+PAGE_NUMBER = r"\d{1,3}\s?/\s?\d{1,3}"
+JOB_NUMBER = r"\d{2}-\d{5}(?:\s?\([A-Z]\))?"
+BARCODE = r"\*\d{7,8}\*"
 _LETTERED_LINE = (
     r"[A-Z]{1,10}(?:\.\d{1,3})?(?:/[A-Za-z0-9.\-]{1,20}){1,8}(?:\s?\((?:\d{4}|[IVXLC]{1,7})\))?"
 )
 # Page furniture (docs: "a line that holds only the document's own symbol", page and job
 # numbers `3/4 23-16564` (seed 001), distribution lines `Distr.: General` (seed 002)).
 _FURNITURE = re.compile(
-    rf"^(?:(?:{_PAGE}\s+)?{_JOB}(?:\s+{_PAGE})?"
-    rf"|{_PAGE}"
-    rf"|\*\d{{7,8}}\*"
-    rf"|(?:(?:{_PAGE}|{_JOB})\s+)*{_LETTERED_LINE}(?:\s+(?:{_PAGE}|{_JOB}))*"
+    rf"^(?:(?:{PAGE_NUMBER}\s+)?{JOB_NUMBER}(?:\s+{PAGE_NUMBER})?"
+    rf"|{PAGE_NUMBER}"
+    rf"|{BARCODE}"
+    rf"|(?:(?:{PAGE_NUMBER}|{JOB_NUMBER})\s+)*{_LETTERED_LINE}(?:\s+(?:{PAGE_NUMBER}|{JOB_NUMBER}))*"
     rf")$"
 )
 _MASTHEAD = re.compile(

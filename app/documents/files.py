@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.citations.clean import is_cjk
+from app.citations.clean import BARCODE, JOB_NUMBER, PAGE_NUMBER, is_cjk
 
 __all__ = [
     "FileText",
@@ -125,14 +125,11 @@ def _read_txt(data: bytes) -> FileText:
 
 # --------------------------------------------------------------------------- shared
 
-_PAGE_NO = r"\d{1,4}\s?/\s?\d{1,4}"
-_JOB_NO = r"\d{2}-\d{5}(?:\s?\([A-Z]\))?"
-_BARCODE = r"\*\d{7,8}\*"
 _SYMBOL_ONLY = r"[A-Z]{1,6}(?:/[A-Za-z0-9.()\-]{1,20}){1,7}"
 _RECYCLE = r"(?:请回收|請回收|Please\s+recycle|[♲♻])"
 # One or more of these, and nothing else, make a header or footer line.
 _FURNITURE = re.compile(
-    rf"^(?:(?:{_PAGE_NO}|{_JOB_NO}|{_BARCODE}|{_SYMBOL_ONLY}|{_RECYCLE})\s*)+$"
+    rf"^(?:(?:{PAGE_NUMBER}|{JOB_NUMBER}|{BARCODE}|{_SYMBOL_ONLY}|{_RECYCLE})\s*)+$"
 )
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DISTRIBUTION = re.compile(
