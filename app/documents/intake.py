@@ -62,9 +62,11 @@ class Prepared:
     organization: dict[str, Any] | None = None  # name, lang, series_title, observer_symbol, quotes
 
 
-def prepare(data: bytes, filename: str) -> Prepared:
-    """Read a file and what its page states; `files.Refused` when it cannot be read."""
-    ft = files.read_bytes(data, filename)
+def prepare(data: bytes, filename: str,
+            read_file: Callable[[bytes, str], files.FileText] = files.read_bytes) -> Prepared:
+    """Read a file (with `read_file`: in this process by default) and what its page states;
+    `files.Refused` when it cannot be read."""
+    ft = read_file(data, filename)
     md = read(ft.text)
     cites = extract(ft.text)
     name = Path(filename).name
@@ -224,7 +226,14 @@ def ingest_paths(
     progress: Callable[[int], None] | None = None, on_result: Callable[[str, str, str], None] | None = None,
 ) -> Report:
     """Ingest files and folders; idempotent; a transaction per batch of files, a savepoint per
-    file, so a refused file leaves nothing behind and the others still go in."""
+    file, so a refused file leaves nothing behind and the others still go in. Each file is read
+    in a process of its own under memory, CPU and time limits (`files.IsolatedReader`), as an
+    upload is: a hostile file cannot hang or balloon the command."""
+    with files.IsolatedReader() as reader:
+        return _ingest_paths(session, paths, reader.read, batch_size, progress, on_result)
+
+
+def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) -> Report:
     report = Report()
 
     def note(path: str, status: str, detail: str) -> None:
@@ -238,13 +247,7 @@ def ingest_paths(
     pending = 0
     for path in found:
         try:
-            try:
-                size = path.stat().st_size
-            except OSError as e:
-                raise files.Refused(f"cannot read the file: {e.strerror or e}") from None
-            if size > files.MAX_FILE_BYTES:
-                raise files.Refused(f"file too large: {size:,} bytes (at most {files.MAX_FILE_BYTES:,})")
-            prepared = prepare(path.read_bytes(), path.name)
+            prepared = prepare(files.load(path), path.name, read_file)
             with session.begin_nested():
                 status, doc = store(session, prepared)
             note(str(path), status, doc.key)
