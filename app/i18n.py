@@ -243,6 +243,7 @@ MESSAGES.update({
     "stated_on_page": {"zh": "页面写明：", "en": "The page states:"},
     "new_organization": {"zh": "{name}（新组织，暂记为 {key}）", "en": "{name} (new; filed as {key})"},
     "err_file": {"zh": "无法读取 {name}：{reason}", "en": "Cannot read {name}: {reason}"},
+    "err_request_too_big": {"zh": "所发送的内容超过 {limit} MB，未予接收；文件最大 {file} MB。", "en": "What was sent is over {limit} MB and was not received; a file may be at most {file} MB."},
     "err_text_too_big": {"zh": "全文过大（{size} MB，上限 {limit} MB）。", "en": "The text is too large ({size} MB; at most {limit} MB)."},
     "err_text_required": {"zh": "请粘贴文件全文。", "en": "Paste the text of the document."},
     "err_symbol_invalid": {"zh": "这不是联合国文件文号：{reason}", "en": "Not a UN document symbol: {reason}"},

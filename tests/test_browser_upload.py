@@ -79,3 +79,22 @@ def test_without_javascript_pick_read_and_save(server, browser, pdfs):
     page.wait_for_url("**/documents/**")
     assert "48/237" in page.locator("#cites").inner_text()
     context.close()
+
+
+@pytest.mark.parametrize("name, make, says", [
+    ("broken.pdf", lambda: b"%PDF-1.4\n" + b"\x00" * 200, "unreadable PDF"),
+    ("huge.pdf", lambda: b"%PDF-1.4\n" + b"0" * 8_500_000, "8 MB"),
+])
+def test_a_dropped_file_that_cannot_be_read_is_said_so_by_the_field(server, browser, tmp_path, name, make, says):
+    """A form refused (422), or a body over the request limit (413), is swapped in like a good
+    one: the file field says why."""
+    path = tmp_path / name
+    path.write_bytes(make())
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    _log_in(page, server)
+    page.goto(server + "/admin/documents/new")
+    page.set_input_files("#f-file", str(path))
+    page.locator("#f-file-error").wait_for()
+    assert says in page.locator("#f-file-error").inner_text()
+    context.close()

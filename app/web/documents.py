@@ -16,6 +16,7 @@ from app.i18n import request_lang
 from app.web import urls
 from app.web.errors import NotFound, document_or_404
 from app.web.forms import TextFormDep
+from app.web.limits import body_refused
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +47,9 @@ def document(
 
 @router.get("/extract")
 def extract_form(request: Request):
-    return render(request, "extract.html", {"text": "", "result": None, "error": None})
+    limit = body_refused(request)  # shown again for a form over the body limit
+    error = f"What was sent is over {limit // 1_000_000} MB and was not received." if limit else None
+    return render(request, "extract.html", {"text": "", "result": None, "error": error})
 
 
 @router.post("/extract")
