@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.citations import Citation as Found
@@ -37,6 +38,16 @@ _OBSERVER = re.compile(r"观察员地位|observer\s+status", re.I)
 
 def _squash(s: str) -> str:
     return _WS.sub("", s)
+
+
+def printable(name: str) -> str:
+    """A path as it can be shown and stored: bytes of a file name that are not UTF-8 (which
+    Python keeps as lone surrogates) become U+FFFD."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
 
 
 def file_key(filename: str) -> str:
@@ -69,7 +80,7 @@ def prepare(data: bytes, filename: str,
     ft = read_file(data, filename)
     md = read(ft.text)
     cites = extract(ft.text)
-    name = Path(filename).name
+    name = printable(Path(filename).name)
     prov: dict[str, Any] = {
         f: {"file": name, "quote": getattr(md, f).evidence[0].quote}
         for f in md.FIELDS if getattr(md, f) is not None
@@ -169,6 +180,18 @@ def store(session: Session, prepared: Prepared, data: DocumentIn | None = None) 
     return ("updated" if result.changed or org_changed else "unchanged"), result.document
 
 
+def already_stored(session: Session, prepared: Prepared) -> Document | None:
+    """The document these very bytes were stored as, under this file name or another: the same
+    file again is unchanged, never a second document (a file without a symbol is keyed by its
+    name) nor an update that only renames its source."""
+    if prepared.data.symbol:
+        docs = session.exec(select(Document).where(Document.symbol == prepared.data.symbol)).all()
+    else:
+        docs = session.exec(select(Document).where(Document.symbol.is_(None),
+                                                   Document.text == prepared.data.text)).all()
+    return next((d for d in docs if (d.provenance or {}).get("file", {}).get("sha256") == prepared.sha256), None)
+
+
 def name_organization(session: Session, key: str, acronym: str, name_en: str | None = None) -> Organization:
     """Give an organization filed under its name (or any organization) its acronym; its chain's
     address follows. ValueError when there is no such organization or the acronym is taken."""
@@ -204,6 +227,8 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, s
                 out.append(p)
             else:
                 refused.append((str(p), f"not a PDF, Word (.docx) or text file: {p.suffix or 'no suffix'}"))
+        elif p.exists():
+            refused.append((str(p), "not a regular file (a pipe, a device or a socket)"))
         else:
             refused.append((str(p), "no such file or folder"))
     return out, refused
@@ -233,10 +258,19 @@ def ingest_paths(
         return _ingest_paths(session, paths, reader.read, batch_size, progress, on_result)
 
 
+def _open_transaction(session: Session) -> None:
+    """Python's sqlite3 opens SQLite's transaction only before a write: a savepoint opened first
+    would be the outermost one, and its release a commit of each file on its own. A write that
+    changes nothing opens the batch's transaction first (on PostgreSQL it is open already)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.exec(text(f"UPDATE {Document.__tablename__} SET id = id WHERE 0"))
+
+
 def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) -> Report:
     report = Report()
 
     def note(path: str, status: str, detail: str) -> None:
+        path = printable(str(path))
         report.results.append((path, status, detail))
         if on_result:
             on_result(path, status, detail)
@@ -245,9 +279,23 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
     for path, reason in refused:
         note(path, "refused", reason)
     pending = 0
+    this_run: dict[str, tuple[Path, str]] = {}  # document key -> the file of this run, its sha256
     for path in found:
         try:
             prepared = prepare(files.load(path), path.name, read_file)
+            key = prepared.data.symbol or prepared.data.key
+            if key in this_run and this_run[key][1] != prepared.sha256:
+                # two texts of one document (the same symbol, or the same file name in two
+                # folders): storing both would keep only the last
+                raise files.Refused(f"another text of the same document ({key}) as "
+                                    f"{printable(str(this_run[key][0]))}: only one of them can be stored")
+            this_run[key] = (path, prepared.sha256)
+            same = already_stored(session, prepared)
+            if same is not None:
+                note(str(path), "unchanged", same.key)
+                continue
+            if pending == 0:
+                _open_transaction(session)
             with session.begin_nested():
                 status, doc = store(session, prepared)
             note(str(path), status, doc.key)
