@@ -36,6 +36,7 @@ __all__ = [
     "PAGE_NUMBER",
     "OffsetMap",
     "Paragraph",
+    "ends_clause",
     "fold",
     "is_cjk",
     "split",
@@ -353,12 +354,26 @@ def _width(s: str) -> int:
     return (len(s.encode("utf-8", "surrogatepass")) + len(s)) >> 1
 
 
+def _last_char(line: str) -> str:
+    """A line's last character, its trailing footnote calls aside ('' when there is none)."""
+    last = _TRAILING_CALLS.sub("", line).rstrip()
+    return last[-1] if last else ""
+
+
+def ends_clause(line: str) -> bool:
+    """Whether a paragraph's last line ends a clause (`，`, `。`, `;` …, its footnote calls
+    aside). One that does not (`…包括 2013`, a heading) goes on after footnotes or furniture, so
+    a reader laying out a file (app/documents/files.py) puts its footnotes after one that does."""
+    c = _last_char(line)
+    return bool(c) and c in _CLOSED_END
+
+
 def _is_open_md(p: Paragraph, folded: str) -> bool:
     if not p.segs:
         return False
     s, e = p.segs[-1]
-    last = _TRAILING_CALLS.sub("", folded[s:e]).rstrip()
-    return bool(last) and last[-1] not in _CLOSED_END
+    c = _last_char(folded[s:e])
+    return bool(c) and c not in _CLOSED_END
 
 
 # One match per non-blank line: group 1 is the line's content without surrounding spaces.
@@ -593,10 +608,9 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
                     s_, e_ = prev_para.segs[-1]
                     prev_end = folded[e_ - 1]
                     if prev_end == ">" or prev_end == "]":
-                        tail = _TRAILING_CALLS.sub("", folded[s_:e_]).rstrip()
-                        prev_end = tail[-1] if tail else ""
-                    ends_clause = prev_end in ",.;:。，；：" and prev_end != ""
-                    starts_para = ends_clause and bool(
+                        prev_end = _last_char(folded[s_:e_])
+                    clause_ended = prev_end in ",.;:。，；：" and prev_end != ""
+                    starts_para = clause_ended and bool(
                         _NEW_PARA_START_LATIN.match(line)
                         or (verb_start is not None and verb_start.match(line))
                     )

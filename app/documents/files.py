@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.citations.clean import BARCODE, JOB_NUMBER, PAGE_NUMBER, is_cjk
+from app.citations.clean import BARCODE, JOB_NUMBER, PAGE_NUMBER, ends_clause, is_cjk
 
 __all__ = [
     "FileText",
@@ -161,16 +161,6 @@ def _join(a: str, b: str) -> str:
     if not a or not b:
         return a + b
     return a + b if is_cjk(a[-1]) and is_cjk(b[0]) else a + " " + b
-
-
-_TRAILING_CALLS = re.compile(r"(?:\s*<sup>[^<>]{0,8}</sup>)+\s*$")
-
-
-def _ends_clause(paragraph: str) -> bool:
-    """Whether a paragraph ends a clause. The extractor carries a paragraph that does not
-    (a heading, `…：* 决议草案`) on over a footnote block, so footnotes wait until one does."""
-    tail = _TRAILING_CALLS.sub("", paragraph).rstrip()
-    return bool(tail) and tail[-1] in ",.;:!?。，；：！？、)）]】》”\"'"
 
 
 def _kept_masthead(line: str) -> bool:
@@ -438,7 +428,7 @@ def _assemble(pages: list[_Page]) -> FileText:
         nonlocal para
         if para is not None:
             blocks.append(para)
-            open_ = not _ends_clause(para)
+            open_ = not ends_clause(para)
             para = None
             if open_:
                 return  # footnotes after it would make the extractor continue it past them
@@ -619,7 +609,7 @@ def _read_docx_checked(data: bytes) -> FileText:
             rel = d.part.rels.get(h.get(_R_ID, ""))
             if rel is not None and rel.is_external and rel.target_ref.startswith(("http://", "https://")):
                 pending.append(rel.target_ref.strip())
-        if pending and _ends_clause(line):
+        if pending and ends_clause(line):
             blocks.extend(pending)
             pending.clear()
     blocks.extend(pending)

@@ -89,14 +89,7 @@ def prepare(data: bytes, filename: str,
     prov["file"] = {"name": name, "sha256": sha, "format": ft.format, "pages": ft.pages}
     org = None
     if md.organization is not None:
-        o = md.organization.value
-        observer = None
-        for c in cites:
-            para = _squash(c.paragraph)
-            if _OBSERVER.search(para) and _squash(o["name"]) in para:
-                observer = {"symbol": c.symbol, "quote": c.paragraph}
-                break
-        org = {**o, "quote": md.organization.evidence[0].quote, "observer": observer}
+        org = named_organization(md, cites)
     doc = DocumentIn(
         key=file_key(name),
         symbol=md.value("symbol"),
@@ -110,6 +103,20 @@ def prepare(data: bytes, filename: str,
         provenance=prov,
     )
     return Prepared(name, ft, md, doc, cites, sha, org)
+
+
+def named_organization(md: Metadata, cites: Sequence[Found]) -> dict[str, Any]:
+    """The organization the page's series title names (`md.organization`), with the words that
+    name it and the resolution a citation says gave it observer status (`…第59/48号决议…给予
+    上海合作组织大会观察员地位`), if one does."""
+    o = md.organization.value
+    observer = None
+    for c in cites:
+        para = _squash(c.paragraph)
+        if _OBSERVER.search(para) and _squash(o["name"]) in para:
+            observer = {"symbol": c.symbol, "quote": c.paragraph}
+            break
+    return {**o, "quote": md.organization.evidence[0].quote, "observer": observer}
 
 
 def find_organization(session: Session, org: dict[str, Any]) -> Organization | None:

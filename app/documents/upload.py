@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.citations import extract
 from app.documents import files
-from app.documents.intake import find_organization, organization_key
+from app.documents.intake import find_organization, named_organization, organization_key
 from app.documents.metadata import read
 
 #: Largest upload the form reads (request bodies are capped at 8 MB before any handler runs).
@@ -31,7 +31,6 @@ MAX_READERS = 2
 _readers = 0
 _readers_lock = threading.Lock()
 FIELDS = ("symbol", "kind", "organization", "session", "date", "title")
-_OBSERVER = re.compile(r"观察员地位|observer\s+status", re.I)
 
 
 @dataclass
@@ -96,18 +95,13 @@ def stated(session: Session, text: str, filename: str = "admin") -> Filled:
         out.values[name] = v.isoformat() if isinstance(v, dt.date) else str(v)
         out.evidence[name] = _quote(f.evidence[0].quote)
     if md.organization is not None:
-        o = md.organization.value
-        org = {**o, "quote": md.organization.evidence[0].quote, "observer": None}
+        org = named_organization(md, ())
         known = find_organization(session, org)
         if known is not None:
             out.values["organization"] = known.acronym
         else:
-            for c in extract(text):
-                para = re.sub(r"\s+", "", c.paragraph)
-                if _OBSERVER.search(para) and re.sub(r"\s+", "", o["name"]) in para:
-                    org["observer"] = {"symbol": c.symbol, "quote": c.paragraph}
-                    break
-            org["key"] = organization_key(o["name"])
+            org = named_organization(md, extract(text))  # its observer status, for the save
+            org["key"] = organization_key(org["name"])
             org["filename"] = filename
             out.new_organization = org
             out.values["organization"] = org["key"]
