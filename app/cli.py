@@ -82,7 +82,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     from app.documents.intake import discover, ingest_paths
 
-    found, _ = discover(args.paths)
     started = time.perf_counter()
 
     def show(path: str, status: str, detail: str) -> None:
@@ -90,6 +89,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         (bar.write if not args.quiet else print)(line, file=sys.stderr if status == "refused" else sys.stdout)
 
     try:
+        found, _ = discover(args.paths)
         with _session() as session, tqdm(total=len(found), unit="file", desc="ingest", disable=args.quiet) as bar:
             report = ingest_paths(session, args.paths, batch_size=args.batch_size, progress=bar.update,
                                   on_result=show)

@@ -196,3 +196,15 @@ def test_a_burst_of_uploads_starts_at_most_a_few_readers(admin_client, tmp_path,
     assert all("send it again" in e.get_text() for e in busy), [e.get_text() for e in busy]
     most = max(int(n) for n in (log / "max").read_text().split())
     assert most <= uploads.MAX_READERS and len(answers) - len(busy) >= 1
+
+
+def test_a_database_without_its_tables_is_said_so_not_blamed_on_the_file(tmp_path):
+    from app.db import make_engine
+
+    _variants(tmp_path / "in", 1)
+    engine = make_engine(f"sqlite:///{tmp_path / 'unmigrated.db'}")
+    with Session(engine) as s:
+        report = ingest_paths(s, [tmp_path / "in"])
+    engine.dispose()
+    [(_, status, detail)] = report.results
+    assert status == "refused" and detail.startswith("not stored: database error") and "\n" not in detail

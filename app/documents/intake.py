@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from app.citations import Citation as Found
@@ -286,29 +287,29 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
     for path, reason in refused:
         note(path, "refused", reason)
     pending = 0
-    this_run: dict[str, tuple[Path, str]] = {}  # document key -> the file of this run, its sha256
+    this_run: dict[str, tuple[Path, str]] = {}  # document key -> the file of this run, its text's sha256
     for path in found:
         try:
             prepared = prepare(files.load(path), path.name, read_file)
             key = prepared.data.symbol or prepared.data.key
-            if key in this_run and this_run[key][1] != prepared.sha256:
+            text_sha = hashlib.sha256(prepared.file.text.encode("utf-8")).hexdigest()
+            if key in this_run and this_run[key][1] != text_sha:
                 # two texts of one document (the same symbol, or the same file name in two
                 # folders): storing both would keep only the last
                 raise files.Refused(f"another text of the same document ({key}) as "
                                     f"{printable(str(this_run[key][0]))}: only one of them can be stored")
-            this_run[key] = (path, prepared.sha256)
-            same = already_stored(session, prepared)
-            if same is not None:
-                note(str(path), "unchanged", same.key)
-                continue
+            this_run[key] = (path, text_sha)
             if pending == 0:
                 _open_transaction(session)
             with session.begin_nested():
-                status, doc = store(session, prepared)
+                same = already_stored(session, prepared)
+                status, doc = ("unchanged", same) if same is not None else store(session, prepared)
             note(str(path), status, doc.key)
-            pending += 1
+            pending += status != "unchanged"
         except files.Refused as e:
             note(str(path), "refused", str(e))
+        except SQLAlchemyError as e:  # the database's, not the file's: said so
+            note(str(path), "refused", f"not stored: database error ({str(e).splitlines()[0][:200]})")
         except (ValueError, OSError) as e:
             note(str(path), "refused", str(e).splitlines()[0] if str(e) else type(e).__name__)
         except Exception as e:  # a library tripped by a damaged file: one line, never a traceback
