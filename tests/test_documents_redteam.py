@@ -208,3 +208,13 @@ def test_a_database_without_its_tables_is_said_so_not_blamed_on_the_file(tmp_pat
     engine.dispose()
     [(_, status, detail)] = report.results
     assert status == "refused" and detail.startswith("not stored: database error") and "\n" not in detail
+
+
+def test_copies_of_one_text_in_a_run_are_one_document_and_a_rerun_changes_nothing(session, tmp_path):
+    pdf = u.pdf_bytes("001_0fd7e56c3f5b41c3.txt")
+    for k in range(3):  # byte-different copies of one PDF (a trailing comment), one text
+        (tmp_path / f"copy{k}.pdf").write_bytes(pdf + f"%copy {k}\n".encode())
+    first = ingest_paths(session, [tmp_path])
+    assert [(s, d) for _, s, d in first.results] == [("added", "file-copy0")] + [("unchanged", "file-copy0")] * 2
+    again = ingest_paths(session, [tmp_path])
+    assert {s for _, s, _ in again.results} == {"unchanged"}

@@ -287,7 +287,7 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
     for path, reason in refused:
         note(path, "refused", reason)
     pending = 0
-    this_run: dict[str, tuple[Path, str]] = {}  # document key -> the file of this run, its text's sha256
+    this_run: dict[str, tuple[Path, str, str]] = {}  # document key -> file of this run, its text's sha256, key stored
     for path in found:
         try:
             prepared = prepare(files.load(path), path.name, read_file)
@@ -298,12 +298,15 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
                 # folders): storing both would keep only the last
                 raise files.Refused(f"another text of the same document ({key}) as "
                                     f"{printable(str(this_run[key][0]))}: only one of them can be stored")
-            this_run[key] = (path, text_sha)
+            if key in this_run:  # the same text again, from another file of this run
+                note(str(path), "unchanged", this_run[key][2])
+                continue
             if pending == 0:
                 _open_transaction(session)
             with session.begin_nested():
                 same = already_stored(session, prepared)
                 status, doc = ("unchanged", same) if same is not None else store(session, prepared)
+            this_run[key] = (path, text_sha, doc.key)
             note(str(path), status, doc.key)
             pending += status != "unchanged"
         except files.Refused as e:
