@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast system-deps bench soak clean
+.PHONY: install run test test-fast system-deps bench soak clean i18n
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ bench: install
 # 60 s at 64 connections on the read pages while an admin saves documents: zero errors (issue 7).
 soak: install system-deps
 	$(PY) bench/soak.py --seconds 60 --connections 64
+
+# The UI strings: extract the keys from the code and templates, then add new ones to each catalog
+# (locales/<lang>/LC_MESSAGES/messages.po), where they wait for their translation.
+i18n: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k t -k Msg -k N_ --no-location --omit-header -o locales/messages.pot .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-wrap --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor lineage.db lineage.db-wal lineage.db-shm

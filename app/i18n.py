@@ -1,281 +1,66 @@
-"""The UI in Chinese and English. A `lang` URL parameter chooses, a cookie remembers."""
+"""The UI in Chinese and English: gettext catalogs, a `lang` URL parameter chooses, a cookie
+remembers.
+
+The strings are in `locales/<lang>/LC_MESSAGES/messages.po` (Babel). Each msgid is a key
+(`chain_length`, `err_symbol_taken`) that the code passes to `t(key, lang)` and the templates
+to `t(key)` (or `_(key)`, jinja2.ext.i18n); `make i18n` extracts the keys with pybabel
+(babel.cfg) and updates the catalogs, and tests/test_i18n.py fails when a catalog lacks one.
+"""
 
 from dataclasses import dataclass, field
+from io import BytesIO
 from typing import Any
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from fastapi import Request
+
+from app.config import PROJECT_ROOT
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "app_tagline": {"zh": "联合国决议的传承脉络", "en": "How UN resolutions descend from one another"},
-    "organizations": {"zh": "组织", "en": "Organizations"},
-    "organization": {"zh": "组织", "en": "Organization"},
-    "chain_length": {"zh": "链长", "en": "Chain length"},
-    "first": {"zh": "起点", "en": "First"},
-    "latest": {"zh": "最新", "en": "Latest"},
-    "observer_status": {"zh": "观察员地位决议", "en": "Observer-status resolution"},
-    "chain": {"zh": "决议链", "en": "Chain"},
-    "session": {"zh": "届会", "en": "Session"},
-    "date": {"zh": "日期", "en": "Date"},
-    "kind": {"zh": "类型", "en": "Kind"},
-    "document": {"zh": "文件", "en": "Document"},
-    "recalls": {"zh": "援引链中前文", "en": "Recalls"},
-    "leaves_out": {"zh": "未援引", "en": "Leaves out"},
-    "no_text": {"zh": "库中无全文：仅凭援引它的文件得知", "en": "No text in Lineage: known from what cites it"},
-    "became": {"zh": "成为", "en": "Became"},
-    "cites": {"zh": "援引", "en": "Cites"},
-    "cited_by": {"zh": "被援引", "en": "Cited by"},
-    "verb": {"zh": "动词", "en": "Verb"},
-    "paragraph": {"zh": "段落", "en": "Paragraph"},
-    "location": {"zh": "位置", "en": "Location"},
-    "nothing_cites": {"zh": "库中没有文件援引此文件。", "en": "Nothing in Lineage cites this document."},
-    "cites_nothing": {"zh": "未找到援引。", "en": "No citations found."},
-    "search": {"zh": "搜索", "en": "Search"},
-    "search_placeholder": {"zh": "文号，如 59/48、第59/48号决议、S/RES/1631 (2005)", "en": "A symbol, e.g. 59/48, A/RES/59/48, 1631 (2005)"},
-    "close_matches": {"zh": "相近的文号", "en": "Close matches"},
-    "not_found": {"zh": "Lineage 中没有此文件", "en": "Lineage has no document"},
-    "not_a_symbol": {"zh": "这不是文号", "en": "This is not a symbol"},
-    "undocs": {"zh": "在 undocs.org 查看", "en": "Open on undocs.org"},
-    "source": {"zh": "来源", "en": "Source"},
-    "title": {"zh": "标题", "en": "Title"},
-    "full_text": {"zh": "全文", "en": "Full text"},
-    "facts": {"zh": "事实及出处", "en": "Facts and their sources"},
-    "date_from_citations": {"zh": "日期取自援引它的文件", "en": "date as its citers give it"},
-    "preamble": {"zh": "序言", "en": "preamble"},
-    "operative": {"zh": "执行部分", "en": "operative"},
-    "footnote": {"zh": "脚注", "en": "footnote"},
-    "body": {"zh": "正文", "en": "body"},
-    "not_found_page": {"zh": "未找到", "en": "Not found"},
-    "api": {"zh": "API", "en": "API"},
-    "language": {"zh": "English", "en": "中文"},
-    "extract": {"zh": "提取援引", "en": "Extract citations"},
-    "extract_intro": {"zh": "粘贴联合国文件的中文或英文文本：每处援引都会被标出并链接。", "en": "Paste the text of a UN document, in Chinese or English: every citation is highlighted and linked."},
-    "unknown_symbols": {"zh": "Lineage 尚未收录的文号", "en": "Symbols Lineage does not know"},
-    "found_count": {"zh": "找到的援引", "en": "Citations found"},
-    "text_matches": {"zh": "全文检索结果", "en": "Texts that contain it"},
-    "no_text_match": {"zh": "全文中也没有找到。", "en": "No text contains it either."},
-    "previous": {"zh": "上一页", "en": "Previous"},
-    "next": {"zh": "下一页", "en": "Next"},
-}
+LOCALES = PROJECT_ROOT / "locales"
 
 
-# --- Issue 5 views: timeline graph, anomalies, unresolved, diff, feeds, exports --------------
-MESSAGES.update({
-    "views_nav": {"zh": "浏览", "en": "Explore"},
-    "graph": {"zh": "时间线图", "en": "Timeline graph"},
-    "graph_all": {"zh": "全部组织的时间线图", "en": "Timeline of all organizations"},
-    "graph_of": {"zh": "时间线图", "en": "Timeline"},
-    "graph_intro": {
-        "zh": "横轴为联合国大会届会，每个组织一条泳道；节点是文件（点击打开），连线是援引，样式按援引动词的类别区分。",
-        "en": "Sessions of the General Assembly run left to right, one lane per organization; nodes are documents (click to open), edges are citations, styled by the class of the citing verb.",
-    },
-    "graph_counts": {"zh": "文件 {nodes} 个，援引 {edges} 条", "en": "{nodes} documents, {edges} citations"},
-    "graph_legend": {"zh": "图例", "en": "Legend"},
-    "lane_shared": {"zh": "共同援引", "en": "Shared citations"},
-    "lane_other": {"zh": "其他", "en": "Other"},
-    "undated": {"zh": "日期不详", "en": "Undated"},
-    "raw_svg": {"zh": "SVG 原图", "en": "Raw SVG"},
-    "node_text": {"zh": "库中有全文", "en": "Text in Lineage"},
-    "node_no_text": {"zh": "库中无全文", "en": "No text in Lineage"},
-    "node_context": {"zh": "非本链文件（仅被援引）", "en": "Outside the chain (only cited)"},
-    "node_shared": {"zh": "被多份文件共同援引", "en": "Cited by several texts"},
-    "verb_recall": {"zh": "回顾", "en": "recall"},
-    "verb_refer": {"zh": "提及", "en": "refer"},
-    "verb_reaffirm": {"zh": "重申", "en": "reaffirm"},
-    "verb_note": {"zh": "注意到", "en": "note"},
-    "verb_welcome": {"zh": "欢迎", "en": "welcome"},
-    "verb_bear_in_mind": {"zh": "铭记", "en": "bear in mind"},
-    "verb_other": {"zh": "其他动词", "en": "other verb"},
-    "anomalies": {"zh": "链中异常", "en": "Chain anomalies"},
-    "anomalies_intro": {
-        "zh": "按以下规则检查每个组织的决议链：",
-        "en": "Each organization's chain is checked by these rules:",
-    },
-    "rule_gap": {
-        "zh": "届会缺口：本为每年或每两年一份的系列中，某届会议没有文件",
-        "en": "Gap: a session with no text in a series that was otherwise annual or biennial",
-    },
-    "rule_no_predecessor": {
-        "zh": "未援引前一决议：文件没有援引本链中前一份大会决议（成为该决议的信函或草案视同该决议）",
-        "en": "No predecessor: a text that does not cite the previous General Assembly resolution of its chain (a letter or draft that became a resolution stands for it)",
-    },
-    "rule_self_citation": {"zh": "自我援引：文件援引了自己（或草案援引了它成为的决议）", "en": "Self-citation: a text citing itself (or a draft citing the resolution it became)"},
-    "rule_future_citation": {"zh": "援引日后文件：被援引文件的日期晚于援引文件", "en": "Citation of a later document: the cited document is dated after the citing one"},
-    "anomaly_gap": {"zh": "届会缺口：第 {sessions} 届会议没有文件（该系列{cadence}）", "en": "Gap: no text at session {sessions} (the series is {cadence})"},
-    "cadence_1": {"zh": "每年一份", "en": "annual"},
-    "cadence_2": {"zh": "每两年一份", "en": "biennial"},
-    "anomaly_no_predecessor": {"zh": "未援引前一决议", "en": "Does not cite its predecessor"},
-    "anomaly_self_citation": {"zh": "自我援引", "en": "Cites itself"},
-    "anomaly_future_citation": {"zh": "援引日期在后的文件", "en": "Cites a later document"},
-    "no_anomalies": {"zh": "未发现异常。", "en": "No anomalies found."},
-    "anomaly_count": {"zh": "异常", "en": "anomalies"},
-    "unresolved": {"zh": "未收录的被援引文件", "en": "Unresolved citations"},
-    "unresolved_intro": {
-        "zh": "被援引、但库中没有全文的文号，按援引次数排列。",
-        "en": "Cited symbols Lineage has no text for, most cited first.",
-    },
-    "unresolved_symbol": {"zh": "文号", "en": "Symbol"},
-    "mentions": {"zh": "援引次数", "en": "Mentions"},
-    "citing_documents": {"zh": "援引文件数", "en": "Citing documents"},
-    "cited_in": {"zh": "援引它的文件", "en": "Cited in"},
-    "nothing_unresolved": {"zh": "所有被援引的文件都有全文。", "en": "Every cited document has a text."},
-    "diff_title": {"zh": "文本比较", "en": "Compare texts"},
-    "para_diff_summary": {
-        "zh": "新增 {added} 段，删除 {removed} 段，修改 {changed} 段，移动 {moved} 段，未变 {same} 段",
-        "en": "{added} added, {removed} removed, {changed} changed, {moved} moved, {same} unchanged",
-    },
-    "compare_previous": {"zh": "与前一文本比较", "en": "Compare with previous"},
-    "para_added": {"zh": "新增", "en": "added"},
-    "para_removed": {"zh": "删除", "en": "removed"},
-    "para_changed": {"zh": "修改", "en": "changed"},
-    "para_moved": {"zh": "移动", "en": "moved"},
-    "para_same": {"zh": "未变", "en": "unchanged"},
-    "no_paragraphs": {"zh": "没有可比较的段落。", "en": "No paragraphs to compare."},
-    "swap": {"zh": "交换比较顺序", "en": "Swap"},
-    "atom_feed": {"zh": "Atom 订阅", "en": "Atom feed"},
-    "feed_org": {"zh": "订阅本组织的新文件 (Atom)", "en": "New documents of this organization (Atom)"},
-    "feed_citing": {"zh": "订阅援引本文件的新文件 (Atom)", "en": "New documents citing this one (Atom)"},
-    "feed_org_title": {"zh": "新文件", "en": "new documents"},
-    "feed_citing_title": {"zh": "援引以下文件的新文件：", "en": "new documents citing"},
-    "exports_heading": {"zh": "导出", "en": "Export"},
-    "exports_all": {"zh": "导出全部数据", "en": "Export everything"},
-    "export_documents_csv": {"zh": "文件 (CSV)", "en": "Documents (CSV)"},
-    "export_citations_csv": {"zh": "援引 (CSV)", "en": "Citations (CSV)"},
-    "export_json": {"zh": "JSON", "en": "JSON"},
-    "export_graphml": {"zh": "GraphML", "en": "GraphML"},
-    "as_of": {"zh": "时间点", "en": "As of"},
-    "as_of_placeholder": {"zh": "日期 2015-01-01 或届会 69", "en": "a date 2015-01-01 or a session 69"},
-    "as_of_show": {"zh": "查看", "en": "Show"},
-    "as_of_date": {"zh": "显示截至 {date} 的决议链", "en": "The chain as it stood on {date}"},
-    "as_of_session": {"zh": "显示截至第 {session} 届会议结束（{date}）的决议链", "en": "The chain as it stood at the end of session {session} ({date})"},
-    "as_of_reset": {"zh": "显示完整决议链", "en": "Show the whole chain"},
-    "title_english": {"zh": "英文标题", "en": "English title"},
-})
+def N_(key: str) -> str:
+    """Marks a key for extraction where it is used only by a computed name."""
+    return key
 
 
-# --- Issue 4 admin: accounts, the document form, the audit log --------------------------------
-MESSAGES.update({
-    "admin": {"zh": "管理", "en": "Admin"},
-    "login": {"zh": "登录", "en": "Log in"},
-    "logout": {"zh": "退出登录", "en": "Log out"},
-    "username": {"zh": "用户名", "en": "Username"},
-    "password": {"zh": "密码", "en": "Password"},
-    "login_failed": {"zh": "用户名或密码不正确。", "en": "Wrong username or password."},
-    "login_throttled": {"zh": "登录失败次数过多，请 {seconds} 秒后再试。", "en": "Too many failed logins: try again in {seconds} seconds."},
-    "login_required": {"zh": "请先登录。", "en": "Log in first."},
-    "signed_in_as": {"zh": "当前用户：{user}", "en": "Signed in as {user}"},
-    "admin_documents": {"zh": "有全文的文件", "en": "Documents with text"},
-    "add_document": {"zh": "添加文件", "en": "Add a document"},
-    "edit_document": {"zh": "编辑 {label}", "en": "Edit {label}"},
-    "edit": {"zh": "编辑", "en": "Edit"},
-    "delete": {"zh": "删除", "en": "Delete"},
-    "audit": {"zh": "审计日志", "en": "Audit log"},
-    "f_symbol": {"zh": "文号", "en": "Symbol"},
-    "f_kind": {"zh": "类型", "en": "Kind"},
-    "f_organization": {"zh": "组织", "en": "Organization"},
-    "f_session": {"zh": "届会", "en": "Session"},
-    "f_date": {"zh": "通过日期", "en": "Adoption date"},
-    "f_title": {"zh": "标题", "en": "Title"},
-    "f_text": {"zh": "全文", "en": "Text"},
-    "f_symbol_hint": {"zh": "如 A/79/L.124、79/1、S/RES/2700(2023)；信函可留空", "en": "e.g. A/79/L.124, 79/1, S/RES/2700(2023); a letter may have none"},
-    "f_date_hint": {"zh": "YYYY-MM-DD；留空则取援引它的文件所给日期", "en": "YYYY-MM-DD; left empty, the date its citers give"},
-    "none_option": {"zh": "（无）", "en": "(none)"},
-    "choose": {"zh": "请选择…", "en": "Choose…"},
-    "preview": {"zh": "预览", "en": "Preview"},
-    "save": {"zh": "保存", "en": "Save"},
-    "preview_heading": {"zh": "提取到的援引", "en": "Citations found"},
-    "preview_empty": {"zh": "粘贴全文后，这里会列出 Lineage 找到的援引。", "en": "Paste the text to see the citations Lineage finds."},
-    "preview_hint": {"zh": "每一行都可以更正：取消勾选以去掉误报，修改文号、动词或日期，或在空行中补上遗漏的援引。", "en": "Each row can be corrected: untick a false find, change the symbol, verb or date, or add a missed citation in a blank row."},
-    "col_keep": {"zh": "保留", "en": "Keep"},
-    "col_cited": {"zh": "被援引文件", "en": "Cited document"},
-    "col_verb": {"zh": "动词", "en": "Verb"},
-    "col_date": {"zh": "日期", "en": "Date"},
-    "col_where": {"zh": "出处", "en": "Where"},
-    "col_change": {"zh": "变化", "en": "Change"},
-    "row_keep": {"zh": "保留 {n}", "en": "Keep {n}"},
-    "row_cited": {"zh": "被援引文件 {n}", "en": "Cited document {n}"},
-    "row_verb": {"zh": "动词 {n}", "en": "Verb {n}"},
-    "row_date": {"zh": "被援引日期 {n}", "en": "Cited date {n}"},
-    "added_by_hand": {"zh": "手工添加", "en": "added by hand"},
-    "status_new": {"zh": "新", "en": "new"},
-    "status_added": {"zh": "新增", "en": "added"},
-    "status_changed": {"zh": "已修改", "en": "changed"},
-    "status_unchanged": {"zh": "未变", "en": "unchanged"},
-    "status_excluded": {"zh": "不保存", "en": "left out"},
-    "status_removed": {"zh": "删除", "en": "removed"},
-    "status_blank": {"zh": "添加", "en": "add"},
-    "was": {"zh": "原为", "en": "was"},
-    "removed_heading": {"zh": "此次保存将删除的已存援引", "en": "Stored citations this save removes"},
-    "diff_summary": {"zh": "与已存援引相比：新增 {added}，修改 {changed}，删除 {removed}", "en": "Compared with the stored citations: {added} added, {changed} changed, {removed} removed"},
-    "warnings_heading": {"zh": "警告", "en": "Warnings"},
-    "accept_warnings": {"zh": "我接受这些警告", "en": "I accept the warnings"},
-    "errors_heading": {"zh": "请更正以下错误。", "en": "Please correct the errors below."},
-    "fills_placeholder": {"zh": "{symbol} 已因援引而在 Lineage 中（无全文）：保存将补上它的全文。", "en": "{symbol} is already known from what cites it (without text): saving adds its text."},
-    "unchanged_notice": {"zh": "没有任何变化，未保存。", "en": "Nothing changed: nothing was saved."},
-    "version_label": {"zh": "版本", "en": "Version"},
-    "delete_heading": {"zh": "删除 {label}？", "en": "Delete {label}?"},
-    "delete_cited": {"zh": "有 {n} 份文件援引它：删除后它仍作为无全文的被援引文件保留。", "en": "{n} documents cite it: it stays in Lineage as a cited document without text."},
-    "delete_explain": {"zh": "将删除它的全文、事实和援引。可在审计日志中恢复。", "en": "Its text, facts and citations are removed. It can be restored from the audit log."},
-    "delete_confirm": {"zh": "确认删除", "en": "Delete it"},
-    "cancel": {"zh": "取消", "en": "Cancel"},
-    "restore": {"zh": "恢复", "en": "Restore"},
-    "restore_hint": {"zh": "恢复为此次变更之前的版本", "en": "Restore the version before this change"},
-    "audit_when": {"zh": "时间", "en": "When"},
-    "audit_who": {"zh": "操作人", "en": "Who"},
-    "audit_action": {"zh": "操作", "en": "Action"},
-    "audit_fields": {"zh": "变更内容", "en": "Changed"},
-    "details": {"zh": "详情", "en": "Details"},
-    "older": {"zh": "更早的记录", "en": "Older entries"},
-    "action_add": {"zh": "添加", "en": "add"},
-    "action_edit": {"zh": "编辑", "en": "edit"},
-    "action_delete": {"zh": "删除", "en": "delete"},
-    "action_restore": {"zh": "恢复", "en": "restore"},
-    "before": {"zh": "变更前", "en": "Before"},
-    "after": {"zh": "变更后", "en": "After"},
-    "restored_from": {"zh": "恢复自第 {id} 条记录", "en": "restored from entry {id}"},
-    "audit_entry": {"zh": "审计记录 {id}", "en": "Audit entry {id}"},
-    "no_entries": {"zh": "还没有任何变更。", "en": "No changes yet."},
-    "f_file": {"zh": "文件（PDF、Word 或文本）", "en": "File (PDF, Word or text)"},
-    "f_file_hint": {"zh": "选择或拖放联合国文件：其页面写明的各项会填入表格，并注明出处。", "en": "Pick or drop a UN document: every field its page states is filled in, with the words that state it."},
-    "read_file": {"zh": "读取文件", "en": "Read the file"},
-    "stated_on_page": {"zh": "页面写明：", "en": "The page states:"},
-    "new_organization": {"zh": "{name}（新组织，暂记为 {key}）", "en": "{name} (new; filed as {key})"},
-    "err_file": {"zh": "无法读取 {name}：{reason}", "en": "Cannot read {name}: {reason}"},
-    "err_request_too_big": {"zh": "所发送的内容超过 {limit} MB，未予接收；文件最大 {file} MB。", "en": "What was sent is over {limit} MB and was not received; a file may be at most {file} MB."},
-    "err_text_too_big": {"zh": "全文过大（{size} MB，上限 {limit} MB）。", "en": "The text is too large ({size} MB; at most {limit} MB)."},
-    "err_text_required": {"zh": "请粘贴文件全文。", "en": "Paste the text of the document."},
-    "err_symbol_invalid": {"zh": "这不是联合国文件文号：{reason}", "en": "Not a UN document symbol: {reason}"},
-    "err_symbol_taken": {"zh": "{symbol} 已在 Lineage 中：请编辑那份文件。", "en": "{symbol} is already in Lineage: edit that document instead."},
-    "err_kind": {"zh": "请选择类型。", "en": "Choose a kind."},
-    "err_organization": {"zh": "没有组织 {value}。", "en": "No organization {value}."},
-    "err_session_number": {"zh": "届会须为正整数，如 79。", "en": "The session is a whole number, such as 79."},
-    "err_date_format": {"zh": "日期应写作 YYYY-MM-DD。", "en": "A date is written YYYY-MM-DD."},
-    "err_date_future": {"zh": "日期不能晚于今天（{today}）。", "en": "The date cannot be after today ({today})."},
-    "err_date_early": {"zh": "日期不能早于 1946 年（大会第一届会议）。", "en": "The date cannot be before 1946, the General Assembly's first session."},
-    "err_session_symbol": {"zh": "文号 {symbol} 属于第 {session} 届会议。", "en": "The symbol {symbol} belongs to session {session}."},
-    "err_session_date": {"zh": "第 {session} 届会议从 {from} 年 9 月开到 {to} 年 9 月，与日期 {date} 不符。", "en": "Session {session} ran from September {from} to September {to}: it does not fit the date {date}."},
-    "err_row_symbol": {"zh": "不是文号：{reason}", "en": "Not a symbol: {reason}"},
-    "err_row_verb": {"zh": "动词过长（至多 60 个字符）。", "en": "The verb is too long (60 characters at most)."},
-    "err_self_citation": {"zh": "文件不能援引自身（{symbol}）：请取消勾选此行。", "en": "A document cannot cite itself ({symbol}): untick this row."},
-    "warn_cites_later": {"zh": "{symbol} 的日期（{cited}）晚于本文件（{date}）。", "en": "{symbol} is dated {cited}, after this document ({date})."},
-    "err_accept_warnings": {"zh": "保存前请勾选“我接受这些警告”。", "en": "Tick “I accept the warnings” to save."},
-    "err_needs_preview": {"zh": "下面是从这份全文中提取的援引：请核对后再保存。", "en": "These are the citations found in this text: check them, then save."},
-    "err_save": {"zh": "无法保存：{reason}", "en": "Could not save: {reason}"},
-    "stale": {"zh": "{label} 在您打开此表单后已被他人修改。您输入的内容保留如下：请核对后再保存。", "en": "{label} was changed by someone else since you opened this form. What you typed is kept below: check it, then save again."},
-    "stale_deleted": {"zh": "{label} 在您打开此表单后已被删除。", "en": "{label} was deleted since you opened this form."},
-    "stale_change": {"zh": "{who}（{action}，{when} UTC）：{what}", "en": "{who} ({action}, {when} UTC): {what}"},
-    "err_nothing_to_restore": {"zh": "这条记录没有可恢复的版本。", "en": "This entry has no earlier version to restore."},
-    "err_restore_busy": {"zh": "恢复时文件正被修改，请重试。", "en": "The document changed while restoring: try again."},
-})
+# Keys the templates build from a value (`t('status_' ~ row.status)`, `t(c.location)`): named
+# here so that extraction finds them.
+COMPUTED_KEYS = (
+    N_("preamble"), N_("operative"), N_("footnote"), N_("body"),
+    N_("verb_recall"), N_("verb_refer"), N_("verb_reaffirm"), N_("verb_note"), N_("verb_welcome"),
+    N_("verb_bear_in_mind"), N_("verb_other"),
+    N_("rule_gap"), N_("rule_no_predecessor"), N_("rule_self_citation"), N_("rule_future_citation"),
+    N_("cadence_1"), N_("cadence_2"),
+    N_("para_added"), N_("para_removed"), N_("para_changed"), N_("para_moved"), N_("para_same"),
+    N_("status_new"), N_("status_added"), N_("status_changed"), N_("status_unchanged"),
+    N_("status_excluded"), N_("status_removed"), N_("status_blank"),
+    N_("action_add"), N_("action_edit"), N_("action_delete"), N_("action_restore"),
+)
+
+
+def _load(lang: str) -> Translations:
+    with open(LOCALES / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    mo = BytesIO()
+    write_mo(mo, catalog)
+    mo.seek(0)
+    return Translations(mo)
+
+
+TRANSLATIONS: dict[str, Translations] = {lang: _load(lang) for lang in LANGS}
+for _lang, _translations in TRANSLATIONS.items():
+    if _lang != DEFAULT_LANG:
+        _translations.add_fallback(TRANSLATIONS[DEFAULT_LANG])
 
 
 def t(key: str, lang: str) -> str:
-    entry = MESSAGES.get(key)
-    if entry is None:
-        return key
-    return entry.get(lang) or entry[DEFAULT_LANG]
+    """The string `key` in `lang` (else in the default language, else the key itself)."""
+    return TRANSLATIONS.get(lang, TRANSLATIONS[DEFAULT_LANG]).gettext(key)
 
 
 def request_lang(request: Request) -> str:

@@ -1,10 +1,18 @@
-"""A fresh database per test, reached by the app through `dependency_overrides`.
+"""Databases for the tests, reached by the app through `dependency_overrides`.
+
+- A test that writes gets a fresh database (`engine`, `session`, `client`, `seeded`).
+- A test that only reads shares one seeded database per test session (`read_engine`,
+  `read_session`, `read_client`), as Datasette's `app_client` does. That database refuses
+  writes (SQLite `query_only`, PostgreSQL `default_transaction_read_only`), so a test that
+  writes by mistake fails instead of changing what the next test reads.
 
 SQLite in memory by default. With LINEAGE_TEST_DATABASE_URL=postgresql://… (as `make test`
-sets on its second pass) every test gets freshly created tables on that server instead.
+sets on its second pass) the databases are on that server instead: each xdist worker has its own
+database for the fresh tables, and another for the shared seeded one.
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +30,8 @@ TEST_DB_URL = os.environ.get("LINEAGE_TEST_DATABASE_URL", "")
 
 
 def _per_worker_database(url: str, worker: str) -> str:
-    """With pytest-xdist, each worker gets its own PostgreSQL database, made on first use."""
+    """A PostgreSQL database of its own (for an xdist worker, or for the shared seeded database),
+    made on first use."""
     from sqlalchemy import create_engine, make_url
 
     base = make_url(Settings(database_url=url).sqlalchemy_url)
@@ -40,6 +49,21 @@ if TEST_DB_URL and os.environ.get("PYTEST_XDIST_WORKER"):
 
 
 _pg_engine = None
+
+
+@contextmanager
+def _client_of(engine):
+    """A client of a fresh app whose every request gets a session on `engine`."""
+    app = create_app()
+
+    def _session():
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app) as c:
+        yield c
+    app.dependency_overrides.clear()
 
 
 def _engine():
@@ -80,16 +104,8 @@ def session(engine):
 
 @pytest.fixture
 def client(engine):
-    app = create_app()
-
-    def _session():
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = _session
-    with TestClient(app) as c:
+    with _client_of(engine) as c:
         yield c
-    app.dependency_overrides.clear()
 
 
 @pytest.fixture
@@ -103,3 +119,53 @@ def seeded(session):
 @pytest.fixture
 def seed_dir() -> Path:
     return SEED_DIR
+
+
+# --- one seeded database shared by the tests that only read ----------------------------------
+
+
+
+
+@pytest.fixture(scope="session")
+def read_engine():
+    """The seed data, loaded once per test session; every write to it fails."""
+    from app.documents.store import seed
+
+    if TEST_DB_URL:
+        url = Settings(database_url=_per_worker_database(TEST_DB_URL, "read")).sqlalchemy_url
+        writer = make_engine(url)
+        SQLModel.metadata.drop_all(writer)
+        SQLModel.metadata.create_all(writer)
+        with Session(writer) as s:
+            seed(s, SEED_DIR)
+        writer.dispose()
+        engine = make_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
+    else:
+        engine = make_engine("sqlite://", poolclass=StaticPool)
+        SQLModel.metadata.create_all(engine)
+        with Session(engine) as s:
+            seed(s, SEED_DIR)
+        with engine.connect() as conn:  # StaticPool: the one connection every session uses
+            conn.exec_driver_sql("PRAGMA query_only = ON")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def read_session(read_engine):
+    with Session(read_engine) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def _read_app_client(read_engine):
+    with _client_of(read_engine) as c:
+        yield c
+
+
+@pytest.fixture
+def read_client(_read_app_client):
+    """A client of the shared seeded database, with no cookie left from an earlier test."""
+    _read_app_client.cookies.clear()
+    yield _read_app_client
+    _read_app_client.cookies.clear()

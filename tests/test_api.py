@@ -4,8 +4,8 @@ import pytest
 
 
 @pytest.fixture
-def api(client, seeded):
-    return client
+def api(read_client):
+    return read_client
 
 
 def test_organizations(api):

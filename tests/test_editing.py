@@ -68,12 +68,12 @@ def test_a_changed_verb_gets_its_class(verb, cls):
     assert editing.verb_class(verb) == cls
 
 
-def test_a_snapshot_restores_the_document_exactly(seeded):
-    doc = queries.by_symbol(seeded, "A/77/L.107")
-    snap = audit.snapshot(seeded, doc)
+def test_a_snapshot_restores_the_document_exactly(read_session):
+    doc = queries.by_symbol(read_session, "A/77/L.107")
+    snap = audit.snapshot(read_session, doc)
     assert snap["organization"] == "SCO" and len(snap["citations"]) == 13
     data, cits = audit.from_snapshot(snap)
-    assert ingest_document(seeded, data, citations=cits).changed is False
+    assert ingest_document(read_session, data, citations=cits).changed is False
 
 
 def test_the_version_guards_against_a_stale_save(seeded):
@@ -113,12 +113,12 @@ def test_a_text_for_a_cited_symbol_takes_over_its_document(seeded):
     assert {d.symbol for _, d in queries.cited_by(seeded, result.document)} == citers
 
 
-def test_a_symbol_with_a_text_is_never_taken_over(seeded):
-    letter = seeded.exec(select(Document).where(Document.key == "seed-000-02a8ab7b9388f710")).one()
-    data, cits = audit.from_snapshot(audit.snapshot(seeded, letter))
+def test_a_symbol_with_a_text_is_never_taken_over(read_session):
+    letter = read_session.exec(select(Document).where(Document.key == "seed-000-02a8ab7b9388f710")).one()
+    data, cits = audit.from_snapshot(audit.snapshot(read_session, letter))
     data.symbol = "A/77/L.107"
     with pytest.raises(ValueError, match="another document"):
-        ingest_document(seeded, data, citations=cits, document_id=letter.id)
+        ingest_document(read_session, data, citations=cits, document_id=letter.id)
 
 
 def test_delete_removes_what_only_it_cited_and_keeps_the_rest(seeded):
@@ -136,18 +136,18 @@ def test_delete_removes_what_only_it_cited_and_keeps_the_rest(seeded):
     assert seeded.exec(select(Citation).where(Citation.citing_id == doc.id)).first() is None
 
 
-def test_prepare_writes_nothing(seeded):
+def test_prepare_writes_nothing(read_session):
     from tests.admin_support import sco_form
 
-    before = seeded.exec(select(Document.id)).all()
-    prep = editing.prepare(seeded, editing.FormIn(**sco_form()))
+    before = read_session.exec(select(Document.id)).all()
+    prep = editing.prepare(read_session, editing.FormIn(**sco_form()))
     assert prep.ok and prep.data.symbol == "A/79/L.124" and len(prep.citations) == 9
-    assert seeded.exec(select(Document.id)).all() == before
-    assert not seeded.new and not seeded.dirty
+    assert read_session.exec(select(Document.id)).all() == before
+    assert not read_session.new and not read_session.dirty
 
 
-def test_new_documents_without_a_symbol_get_a_key(seeded):
+def test_new_documents_without_a_symbol_get_a_key(read_session):
     from tests.admin_support import sco_form
 
-    prep = editing.prepare(seeded, editing.FormIn(**sco_form(symbol="", kind="letter")))
+    prep = editing.prepare(read_session, editing.FormIn(**sco_form(symbol="", kind="letter")))
     assert prep.data.symbol is None and prep.data.key.startswith("doc-")

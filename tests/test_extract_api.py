@@ -13,9 +13,9 @@ on the implementation of resolution 99/999;
 """
 
 
-def test_api_extract_marks_found_and_unknown(client, seeded):
+def test_api_extract_marks_found_and_unknown(read_client, read_session):
     text = (SEED_DIR / "001_0fd7e56c3f5b41c3.txt").read_text(encoding="utf-8")
-    body = client.post("/api/extract", json={"text": text}).json()
+    body = read_client.post("/api/extract", json={"text": text}).json()
     assert body["lang"] == "zh"
     first = body["citations"][0]
     assert (first["symbol"], first["verb"], first["date"], first["found"]) == (
@@ -25,8 +25,8 @@ def test_api_extract_marks_found_and_unknown(client, seeded):
     assert body["unknown"] == []
 
 
-def test_api_extract_english(client, seeded):
-    body = client.post("/api/extract", json={"text": ENGLISH}).json()
+def test_api_extract_english(read_client, read_session):
+    body = read_client.post("/api/extract", json={"text": ENGLISH}).json()
     assert body["lang"] == "en"
     got = [(c["symbol"], c["verb"], c["date"], c["found"]) for c in body["citations"]]
     assert got == [
@@ -55,9 +55,9 @@ def test_api_extract_needs_text(client):
     assert response.status_code == 422 and "text" in response.json()["error"]
 
 
-def test_extract_page_highlights_and_links_every_citation(client, seeded):
-    assert soup(client.get("/extract")).select_one("form.extract textarea[name=text]") is not None
-    page = soup(client.post("/extract", data={"text": ENGLISH}))
+def test_extract_page_highlights_and_links_every_citation(read_client, read_session):
+    assert soup(read_client.get("/extract")).select_one("form.extract textarea[name=text]") is not None
+    page = soup(read_client.post("/extract", data={"text": ENGLISH}))
     cites = page.select("pre.annotated a.cite")
     assert [a["data-symbol"] for a in cites] == ["A/RES/59/48", "S/RES/1631(2005)", "A/RES/99/999"]
     assert [a.get_text() for a in cites] == ["59/48", "1631 (2005)", "99/999"]
@@ -68,16 +68,16 @@ def test_extract_page_highlights_and_links_every_citation(client, seeded):
     assert page.select_one("pre.annotated").get_text() == ENGLISH
 
 
-def test_extract_page_fragment_for_htmx(client, seeded):
-    page = soup(client.post("/extract", data={"text": ENGLISH}, headers={"HX-Request": "true"}))
+def test_extract_page_fragment_for_htmx(read_client, read_session):
+    page = soup(read_client.post("/extract", data={"text": ENGLISH}, headers={"HX-Request": "true"}))
     assert page.select_one("header") is None and page.select_one("#extract-result") is not None
 
 
-def test_extract_page_takes_a_chinese_text_up_to_the_limit(client, seeded):
+def test_extract_page_takes_a_chinese_text_up_to_the_limit(read_client, read_session):
     """URL-encoding triples Chinese bytes: a 0.9 MB text must not hit Starlette's 1 MiB field cap."""
     text = "回顾第59/48号决议，" * (900_000 // 30)
-    response = client.post("/extract", data={"text": text})
+    response = read_client.post("/extract", data={"text": text})
     assert response.status_code == 200
     assert soup(response).select_one(".count").get_text() == f"({900_000 // 30})"
-    over = client.post("/extract", data={"text": text * 2})
+    over = read_client.post("/extract", data={"text": text * 2})
     assert over.status_code == 413 and "MB" in soup(over).select_one(".message.error").get_text()

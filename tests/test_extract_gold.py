@@ -16,7 +16,6 @@ import datetime as _dt
 import json
 import re
 import tomllib
-import warnings
 from pathlib import Path
 
 import pytest
@@ -109,31 +108,11 @@ def _expected_row(e: dict) -> tuple:
     return tuple(e[k] for k in FIELDS)
 
 
-def _paragraph_texts(text: str, lang, cites) -> dict[int, str] | None:
-    """paragraph_index -> paragraph text, from app.citations.paragraphs if it exists,
-    else from the citations themselves (only paragraphs that hold a citation)."""
-    try:
-        from app import citations as mod
-    except Exception:  # pragma: no cover - import failure is reported by extract
-        return None
-    fn = getattr(mod, "paragraphs", None)
-    if callable(fn):
-        try:
-            try:
-                paras = fn(text, lang)
-            except TypeError:
-                paras = fn(text)
-            out = {}
-            for i, p in enumerate(paras):
-                if isinstance(p, str):
-                    out[i] = p
-                else:
-                    idx = getattr(p, "index", getattr(p, "paragraph_index", i))
-                    out[idx] = getattr(p, "text", getattr(p, "paragraph", str(p)))
-            return out
-        except Exception as exc:  # keep the test robust: fall back below
-            warnings.warn(f"app.citations.paragraphs() failed ({exc!r}); falling back")
-    return {c.paragraph_index: c.paragraph for c in cites}
+def _paragraph_texts(text: str, lang) -> dict[int, str]:
+    """paragraph_index -> paragraph text, as `app.citations.paragraphs` gives them."""
+    from app.citations import paragraphs
+
+    return {p.index: p.text for p in paragraphs(text, lang)}
 
 
 def _squash(s: str) -> str:
@@ -175,15 +154,9 @@ def test_extract_gold(item):
         if e["called_from_starts"] is not None:
             assert c.called_from is not None, (c.symbol, "called_from is None")
             if paras is None:
-                paras = _paragraph_texts(text, item["lang"], cites) or {}
+                paras = _paragraph_texts(text, item["lang"])
             caller = paras.get(c.called_from)
-            if caller is None:
-                warnings.warn(
-                    f"{item['id']}: cannot check called_from_starts for {c.symbol}: "
-                    f"paragraph {c.called_from} is not exposed (no app.citations.paragraphs "
-                    f"and no citation stands in it)"
-                )
-                continue
+            assert caller is not None, (c.symbol, f"no paragraph {c.called_from}")
             assert caller.startswith(e["called_from_starts"]), (
                 c.symbol,
                 e["called_from_starts"],

@@ -48,21 +48,21 @@ def test_script_payload_reads_back_as_text(client, hostile_doc):
 
 
 @pytest.mark.parametrize("q", [SQLISH, "' OR 1=1 --", '" OR ""="', "%' --", "_%_"])
-def test_sql_shaped_queries_change_nothing(client, seeded, q):
-    before = _counts(seeded)
+def test_sql_shaped_queries_change_nothing(read_client, read_session, q):
+    before = _counts(read_session)
     for url in ("/search", "/api/symbols", "/api/search"):
-        response = client.get(url, params={"q": q})
+        response = read_client.get(url, params={"q": q})
         assert response.status_code < 500, (url, response.text)
-    assert client.get(f"/documents/{q}").status_code == 404
-    assert _counts(seeded) == before
+    assert read_client.get(f"/documents/{q}").status_code == 404
+    assert _counts(read_session) == before
 
 
 @pytest.mark.parametrize("path", [
     "/documents/%FF%FE", "/search?q=%FF%FE%C3%28", "/api/symbols?q=%C3%28", "/api/documents/%E2%82",
     "/organizations/%FF",
 ])
-def test_invalid_utf8_in_urls_is_a_4xx_or_a_clean_miss(client, seeded, path):
-    response = client.get(path)
+def test_invalid_utf8_in_urls_is_a_4xx_or_a_clean_miss(read_client, read_session, path):
+    response = read_client.get(path)
     assert response.status_code < 500
     if response.status_code == 200 and path.startswith("/api/symbols"):
         assert response.json()["symbol"] is None and response.json()["error"]
@@ -71,17 +71,17 @@ def test_invalid_utf8_in_urls_is_a_4xx_or_a_clean_miss(client, seeded, path):
 
 
 @pytest.mark.parametrize("path", ["/search?q=59%0048", "/documents/A/RES/59%00/48", "/api/symbols?q=%00"])
-def test_nul_bytes_in_urls_are_refused(client, seeded, path):
-    response = client.get(path)
+def test_nul_bytes_in_urls_are_refused(read_client, read_session, path):
+    response = read_client.get(path)
     assert response.status_code == 400
     assert "NUL" in response.json()["error"]
 
 
-def test_nul_bytes_in_a_body(client, seeded):
-    response = client.post("/api/extract", json={"text": "回顾第59/48号\x00决议"})
+def test_nul_bytes_in_a_body(read_client, read_session):
+    response = read_client.post("/api/extract", json={"text": "回顾第59/48号\x00决议"})
     assert response.status_code == 200  # extraction reads it; nothing is stored
     with pytest.raises(ValueError, match="NUL"):
-        ingest_document(seeded, DocumentIn(key="nul", kind="other", text="a\x00b"))
+        ingest_document(read_session, DocumentIn(key="nul", kind="other", text="a\x00b"))
 
 
 def test_invalid_utf8_json_body(client):
@@ -94,20 +94,20 @@ def test_invalid_utf8_json_body(client):
     "/static/../app/config.py", "/static/%2e%2e/app/config.py", "/static/..%2fpyproject.toml",
     "/documents/../../etc/passwd", "/documents/%2e%2e/%2e%2e/etc/passwd",
 ])
-def test_path_traversal_reveals_nothing(client, seeded, path):
-    response = client.get(path)
+def test_path_traversal_reveals_nothing(read_client, read_session, path):
+    response = read_client.get(path)
     assert response.status_code in (400, 404)
     assert "LINEAGE_" not in response.text and "root:" not in response.text
 
 
-def test_absurdly_long_symbols(client, seeded):
+def test_absurdly_long_symbols(read_client, read_session):
     long = "A/RES/" + "9" * 20000
-    assert client.get(f"/documents/{long}").status_code == 404
-    response = client.get(f"/api/documents/{long}")
+    assert read_client.get(f"/documents/{long}").status_code == 404
+    response = read_client.get(f"/api/documents/{long}")
     assert response.status_code == 422 and "at most 2000" in response.json()["error"]
-    body = client.get("/api/symbols", params={"q": "59/" + "4" * 400}).json()
+    body = read_client.get("/api/symbols", params={"q": "59/" + "4" * 400}).json()
     assert body["symbol"] is None and body["error"]
-    assert client.get("/search", params={"q": "x" * 5000}).status_code == 422
+    assert read_client.get("/search", params={"q": "x" * 5000}).status_code == 422
 
 
 @pytest.mark.parametrize("body, ctype", [
@@ -116,16 +116,16 @@ def test_absurdly_long_symbols(client, seeded):
     (b"\xff\xfe\x00", "application/x-www-form-urlencoded"),
     (b"{}", "multipart/form-data"),
 ])
-def test_malformed_form_posts(client, seeded, body, ctype):
-    before = _counts(seeded)
-    response = client.post("/extract", content=body, headers={"content-type": ctype})
+def test_malformed_form_posts(read_client, read_session, body, ctype):
+    before = _counts(read_session)
+    response = read_client.post("/extract", content=body, headers={"content-type": ctype})
     assert 200 <= response.status_code < 500
-    assert _counts(seeded) == before
+    assert _counts(read_session) == before
 
 
-def test_security_headers_on_every_response(client, seeded):
+def test_security_headers_on_every_response(read_client, read_session):
     for path in ("/", "/documents/A/RES/59/48", "/api/organizations", "/nope", "/static/app.css"):
-        headers = client.get(path).headers
+        headers = read_client.get(path).headers
         csp = headers["content-security-policy"]
         assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
         assert headers["x-content-type-options"] == "nosniff"

@@ -16,8 +16,8 @@ CIS_CHAIN = ["A/RES/48/237", "2013年10月22日信函（附决议草案）"]
 
 
 @pytest.fixture
-def app_client(client, seeded):
-    return client
+def app_client(read_client):
+    return read_client
 
 
 def test_home_lists_each_organization_with_its_chain(app_client):

@@ -42,24 +42,24 @@ def full_scans(session, statements):
 
 
 @pytest.mark.parametrize("what", ["chain", "document", "cited_by"])
-def test_page_queries_use_indexes(seeded, engine, what):
-    org = chains.organization(seeded, "SCO")
-    doc = queries.by_symbol(seeded, "A/RES/59/48")
-    seeded.expire_all()
-    with captured(engine) as statements:
+def test_page_queries_use_indexes(read_session, read_engine, what):
+    org = chains.organization(read_session, "SCO")
+    doc = queries.by_symbol(read_session, "A/RES/59/48")
+    read_session.expire_all()
+    with captured(read_engine) as statements:
         if what == "chain":
-            chains.chain(seeded, org)
+            chains.chain(read_session, org)
         elif what == "document":
-            queries.by_ref(seeded, "A/77/L.107")
-            queries.cites(seeded, doc)
+            queries.by_ref(read_session, "A/77/L.107")
+            queries.cites(read_session, doc)
         else:
-            queries.cited_by(seeded, doc)
+            queries.cited_by(read_session, doc)
     assert statements
-    assert full_scans(seeded, statements) == []
+    assert full_scans(read_session, statements) == []
 
 
-def test_the_check_itself_sees_a_full_scan(seeded):
+def test_the_check_itself_sees_a_full_scan(read_session):
     """A query on an unindexed column is reported, so the test above can fail."""
     sql = "SELECT id FROM citation WHERE verb = ?"
-    plan = seeded.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, ("回顾",)).all()
+    plan = read_session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, ("回顾",)).all()
     assert any(FULL_SCAN.match(row[-1]) for row in plan)

@@ -16,21 +16,21 @@ from tests.helpers import soup, texts
         ("独联体", "seed-003-ab0cfefe5dc38822"),
     ],
 )
-def test_full_text_finds_chinese_words_of_any_length(seeded, q, expected_key):
-    hits, total = queries.full_text(seeded, q)
+def test_full_text_finds_chinese_words_of_any_length(read_session, q, expected_key):
+    hits, total = queries.full_text(read_session, q)
     assert expected_key in [h.document.key for h in hits]
     assert total == len(hits)
     hit = next(h for h in hits if h.document.key == expected_key)
     assert queries.MARK_OPEN + q + queries.MARK_CLOSE in hit.snippet
 
 
-def test_one_character_query(seeded):
-    hits, _ = queries.full_text(seeded, "渠")
+def test_one_character_query(read_session):
+    hits, _ = queries.full_text(read_session, "渠")
     assert [h.document.key for h in hits] == ["seed-004-5f2f1bc2f128ea34"]
 
 
-def test_search_page_shows_highlighted_snippets(client, seeded):
-    page = soup(client.get("/search", params={"q": "反恐战略"}))
+def test_search_page_shows_highlighted_snippets(read_client, read_session):
+    page = soup(read_client.get("/search", params={"q": "反恐战略"}))
     hits = page.select("ol.hits li.hit")
     assert hits
     assert all(h.select_one("mark").get_text() == "反恐战略" for h in hits)
@@ -57,10 +57,10 @@ def test_paging(client, session):
     assert page.select_one("nav.pager a[rel=next]")["href"] == "/search?q=%E5%90%88%E4%BD%9C%E5%A4%87%E5%BF%98%E5%BD%95&page=2"
 
 
-def test_symbol_query_still_goes_to_the_document(client, seeded):
-    body = client.get("/api/search", params={"q": "第59/48号决议"}).json()
+def test_symbol_query_still_goes_to_the_document(read_client, read_session):
+    body = read_client.get("/api/search", params={"q": "第59/48号决议"}).json()
     assert body["document_url"] == "/documents/A/RES/59/48" and body["results"] == []
-    assert "[[" in client.get("/api/search", params={"q": "上海合作组织"}).json()["results"][0]["snippet"]
+    assert "[[" in read_client.get("/api/search", params={"q": "上海合作组织"}).json()["results"][0]["snippet"]
 
 
 def test_search_finds_a_word_in_a_cited_paragraph_only(session):

@@ -62,40 +62,40 @@ def test_seeding_twice_changes_nothing(session, seed_dir):
     assert _snapshot(session) == before
 
 
-def test_dates_of_cited_resolutions_come_from_the_citations(seeded):
-    r = queries.by_symbol(seeded, "A/RES/64/183")
+def test_dates_of_cited_resolutions_come_from_the_citations(read_session):
+    r = queries.by_symbol(read_session, "A/RES/64/183")
     assert r.text is None
     assert (r.date, r.date_source) == (dt.date(2009, 12, 18), "citation")
-    assert queries.by_symbol(seeded, "A/RES/64/256").date == dt.date(2010, 3, 2)
-    assert queries.by_symbol(seeded, "A/RES/48/237").date == dt.date(1994, 3, 24)
+    assert queries.by_symbol(read_session, "A/RES/64/256").date == dt.date(2010, 3, 2)
+    assert queries.by_symbol(read_session, "A/RES/48/237").date == dt.date(1994, 3, 24)
 
 
-def test_drafts_point_to_the_resolution_they_became(seeded):
-    letter = queries.by_ref(seeded, "seed-000-02a8ab7b9388f710")
-    assert seeded.get(Document, letter.became_id).symbol == "A/RES/64/183"
-    csto = queries.by_ref(seeded, "seed-002-cad8b63664231793")
-    assert seeded.get(Document, csto.became_id).symbol == "A/RES/64/256"
+def test_drafts_point_to_the_resolution_they_became(read_session):
+    letter = queries.by_ref(read_session, "seed-000-02a8ab7b9388f710")
+    assert read_session.get(Document, letter.became_id).symbol == "A/RES/64/183"
+    csto = queries.by_ref(read_session, "seed-002-cad8b63664231793")
+    assert read_session.get(Document, csto.became_id).symbol == "A/RES/64/256"
     # The texts say nothing of what the CIS draft or the 71st-session CSTO draft became.
-    assert queries.by_ref(seeded, "seed-003-ab0cfefe5dc38822").became_id is None
-    assert queries.by_ref(seeded, "seed-004-5f2f1bc2f128ea34").became_id is None
+    assert queries.by_ref(read_session, "seed-003-ab0cfefe5dc38822").became_id is None
+    assert queries.by_ref(read_session, "seed-004-5f2f1bc2f128ea34").became_id is None
 
 
-def test_the_71st_session_csto_draft_has_no_invented_symbol(seeded):
-    draft = queries.by_ref(seeded, "seed-004-5f2f1bc2f128ea34")
+def test_the_71st_session_csto_draft_has_no_invented_symbol(read_session):
+    draft = queries.by_ref(read_session, "seed-004-5f2f1bc2f128ea34")
     assert draft.symbol is None and draft.date is None and draft.session == 71
     assert draft.kind == "draft_resolution"
 
 
-def test_organizations_carry_their_observer_resolution(seeded):
-    orgs = {o.acronym: o for o in seeded.exec(select(Organization)).all()}
+def test_organizations_carry_their_observer_resolution(read_session):
+    orgs = {o.acronym: o for o in read_session.exec(select(Organization)).all()}
     assert {a: o.observer_symbol for a, o in orgs.items()} == {
         "SCO": "A/RES/59/48", "CSTO": "A/RES/59/50", "CIS": "A/RES/48/237"
     }
     assert orgs["SCO"].name_zh == "上海合作组织"
 
 
-def test_no_citation_without_its_document(seeded):
-    orphans = seeded.exec(
+def test_no_citation_without_its_document(read_session):
+    orphans = read_session.exec(
         select(func.count()).select_from(Citation).where(Citation.cited_id.is_(None))
     ).one()
     assert orphans == 0

@@ -21,8 +21,8 @@ def test_parse_as_of():
             parse_as_of(raw)
 
 
-def test_chain_as_of_a_session(seeded, client):
-    page = soup(client.get(urls.organization("SCO", as_of="69")))
+def test_chain_as_of_a_session(read_session, read_client):
+    page = soup(read_client.get(urls.organization("SCO", as_of="69")))
     labels = chain_labels(page)
     assert labels[0] == "A/RES/59/48" and labels[-1] == "A/RES/69/11"
     assert "A/RES/71/14" not in labels and "A/77/L.107" not in labels
@@ -33,28 +33,28 @@ def test_chain_as_of_a_session(seeded, client):
     assert page.select_one("p.as-of-note a")["href"] == urls.organization("SCO")
 
 
-def test_chain_as_of_a_date_still_works(seeded, client):
-    labels = chain_labels(soup(client.get(urls.organization("SCO", as_of="2010-01-01"))))
+def test_chain_as_of_a_date_still_works(read_session, read_client):
+    labels = chain_labels(soup(read_client.get(urls.organization("SCO", as_of="2010-01-01"))))
     assert labels[-1] == "A/RES/64/183"
-    assert chain_labels(soup(client.get(urls.organization("SCO", as_of="64")))) == labels
+    assert chain_labels(soup(read_client.get(urls.organization("SCO", as_of="64")))) == labels
 
 
-def test_whole_chain_without_as_of(seeded, client):
-    page = soup(client.get(urls.organization("SCO")))
+def test_whole_chain_without_as_of(read_session, read_client):
+    page = soup(read_client.get(urls.organization("SCO")))
     assert chain_labels(page)[-1] == "A/77/L.107"
     assert page.select_one('form.as-of input[name="as_of"]')["value"] == ""
     assert page.select_one("p.as-of-note") is None
 
 
 @pytest.mark.parametrize("bad", ["foo", "2015-02-30", "0", "1000", "x" * 41])
-def test_bad_as_of_is_a_clear_4xx(seeded, client, bad):
-    r = client.get(urls.organization("SCO", as_of=bad))
+def test_bad_as_of_is_a_clear_4xx(read_session, read_client, bad):
+    r = read_client.get(urls.organization("SCO", as_of=bad))
     assert 400 <= r.status_code < 500
     assert "as_of" in soup(r).select_one("p.message").get_text()
 
 
-def test_htmx_gets_the_chain_fragment_as_of(seeded, client):
-    r = client.get(urls.organization("CSTO", as_of="65"), headers={"HX-Request": "true"})
+def test_htmx_gets_the_chain_fragment_as_of(read_session, read_client):
+    r = read_client.get(urls.organization("CSTO", as_of="65"), headers={"HX-Request": "true"})
     page = soup(r)
     assert page.select_one("html") is None
     assert chain_labels(page)[-1] == "A/RES/65/122"

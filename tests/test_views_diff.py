@@ -52,8 +52,8 @@ def test_align_finds_added_removed_changed_and_moved():
     assert len(rows) == 5
 
 
-def test_csto_letter_against_the_71st_session_draft(seeded, client):
-    r = client.get(f"/diff/{CSTO_LETTER}...{CSTO_DRAFT}")
+def test_csto_letter_against_the_71st_session_draft(read_session, read_client):
+    r = read_client.get(f"/diff/{CSTO_LETTER}...{CSTO_DRAFT}")
     assert r.status_code == 200
     page = soup(r)
     assert page.select_one("a.doc-a")["href"] == f"/documents/{CSTO_LETTER}"
@@ -81,8 +81,8 @@ def test_csto_letter_against_the_71st_session_draft(seeded, client):
     assert all(li.select_one("span.number") is None for li in pre)
 
 
-def test_sco_letter_against_a_77_l_107(seeded, client):
-    page = soup(client.get(f"/diff/{SCO_LETTER}...A/77/L.107"))
+def test_sco_letter_against_a_77_l_107(read_session, read_client):
+    page = soup(read_client.get(f"/diff/{SCO_LETTER}...A/77/L.107"))
     pre, op = _rows(page, "preamble"), _rows(page, "operative")
     assert len([li for li in pre if li["data-status"] != "removed"]) >= 20  # A/77/L.107 has 23
     report = next(li for li in op if "提交" in li.get_text() and li["data-status"] == "changed")
@@ -92,22 +92,22 @@ def test_sco_letter_against_a_77_l_107(seeded, client):
     assert "新增" in summary and "移动" in summary
 
 
-def test_diff_of_a_text_with_itself_is_all_unchanged(seeded):
-    d = diff_texts(by_ref(seeded, CSTO_DRAFT).text, by_ref(seeded, CSTO_DRAFT).text)
+def test_diff_of_a_text_with_itself_is_all_unchanged(read_session):
+    d = diff_texts(by_ref(read_session, CSTO_DRAFT).text, by_ref(read_session, CSTO_DRAFT).text)
     assert d.count("same") == sum(len(s.rows) for s in d.sections) > 0
 
 
-def test_every_chain_link_offers_compare_with_previous(seeded, client):
-    page = soup(client.get(urls.organization("CSTO")))
+def test_every_chain_link_offers_compare_with_previous(read_session, read_client):
+    page = soup(read_client.get(urls.organization("CSTO")))
     links = page.select("ol.chain > li")
     draft = next(li for li in links if li["data-key"] == CSTO_DRAFT)
     href = draft.select_one("a.compare-previous")["href"]
     assert href == f"/diff/{CSTO_LETTER}...{CSTO_DRAFT}"
-    assert client.get(href).status_code == 200
+    assert read_client.get(href).status_code == 200
     # the first text of the chain has nothing before it; links without text offer nothing
     assert next(li for li in links if li["data-key"] == CSTO_LETTER).select_one("a.compare-previous") is None
     assert all(li.select_one("a.compare-previous") is None for li in links if "no-text" in li["class"])
-    sco = soup(client.get(urls.organization("SCO"))).select_one('ol.chain > li[data-key="A/77/L.107"]')
+    sco = soup(read_client.get(urls.organization("SCO"))).select_one('ol.chain > li[data-key="A/77/L.107"]')
     assert sco.select_one("a.compare-previous")["href"] == f"/diff/{SCO_LETTER}...A/77/L.107"
 
 
@@ -116,13 +116,13 @@ def test_parse_spec():
     assert parse_spec("S/RES/1631(2005)...seed-004-x") == ("S/RES/1631(2005)", "seed-004-x")
 
 
-def test_bad_specs_and_documents_are_4xx(seeded, client):
+def test_bad_specs_and_documents_are_4xx(read_session, read_client):
     for spec in ("nothing", "a...b...c", "...A/77/L.107", "A/77/L.107..."):
-        r = client.get(f"/diff/{spec}")
+        r = read_client.get(f"/diff/{spec}")
         assert r.status_code == 400, spec
         assert "FIRST...SECOND" in soup(r).select_one("p.message").get_text()
-    r = client.get(f"/diff/A/RES/99/999...{CSTO_DRAFT}")
+    r = read_client.get(f"/diff/A/RES/99/999...{CSTO_DRAFT}")
     assert r.status_code == 404 and "A/RES/99/999" in r.text
-    r = client.get(f"/diff/64/183...{CSTO_DRAFT}")  # found by its normalized symbol, but no text
+    r = read_client.get(f"/diff/64/183...{CSTO_DRAFT}")  # found by its normalized symbol, but no text
     assert r.status_code == 422 and "A/RES/64/183" in r.text
-    assert client.get("/diff/").status_code in (400, 404)
+    assert read_client.get("/diff/").status_code in (400, 404)

@@ -38,8 +38,8 @@ def _required_elements(xml: bytes):
     return root
 
 
-def test_organization_feed(seeded, client):
-    r, parsed = _feed(client, urls.organization_feed("SCO"))
+def test_organization_feed(read_session, read_client):
+    r, parsed = _feed(read_client, urls.organization_feed("SCO"))
     _required_elements(r.content)
     assert parsed.feed.id == "tag:lineage,2025:organization/SCO"
     ids = [e.id for e in parsed.entries]
@@ -50,14 +50,14 @@ def test_organization_feed(seeded, client):
     letter = next(e for e in parsed.entries if e.id.endswith("seed-000-02a8ab7b9388f710"))
     assert letter.link.endswith("/documents/seed-000-02a8ab7b9388f710")
     assert "联合国同上海合作组织的合作" in letter.title
-    assert client.get(letter.link.split("testserver", 1)[1]).status_code == 200
+    assert read_client.get(letter.link.split("testserver", 1)[1]).status_code == 200
     # ids are stable: the same on the next request
-    assert [e.id for e in _feed(client, urls.organization_feed("SCO"))[1].entries] == ids
+    assert [e.id for e in _feed(read_client, urls.organization_feed("SCO"))[1].entries] == ids
 
 
-def test_citing_feed_lists_the_documents_that_cite_it(seeded, client):
+def test_citing_feed_lists_the_documents_that_cite_it(read_session, read_client):
     doc = type("D", (), {"symbol": "S/RES/1631(2005)", "key": "S/RES/1631(2005)"})
-    r, parsed = _feed(client, urls.citing_feed(doc))
+    r, parsed = _feed(read_client, urls.citing_feed(doc))
     _required_elements(r.content)
     assert parsed.feed.id == "tag:lineage,2025:citing/S/RES/1631(2005)"
     assert {e.id.rsplit("/", 1)[1] for e in parsed.entries} == {
@@ -78,24 +78,24 @@ def test_a_new_citing_document_comes_first(seeded, client):
     assert parsed.feed.language == "en"
 
 
-def test_feeds_are_linked_from_their_pages(seeded, client):
-    org = soup(client.get(urls.organization("SCO")))
+def test_feeds_are_linked_from_their_pages(read_session, read_client):
+    org = soup(read_client.get(urls.organization("SCO")))
     alt = org.select_one('head link[rel="alternate"][type="application/atom+xml"]')
     assert alt["href"] == urls.organization_feed("SCO")
     assert org.select_one("a.feed-link")["href"] == urls.organization_feed("SCO")
-    doc = soup(client.get("/documents/A/RES/59/48"))
+    doc = soup(read_client.get("/documents/A/RES/59/48"))
     alt = doc.select_one('head link[rel="alternate"][type="application/atom+xml"]')
     assert alt["href"] == "/documents/A/RES/59/48/citing.atom"
     assert doc.select_one("a.feed-link")["href"] == alt["href"]
 
 
-def test_unknown_feeds_are_404(seeded, client):
-    assert client.get("/organizations/NOPE/feed.atom").status_code == 404
-    r = client.get("/documents/A/RES/99/999/citing.atom")
+def test_unknown_feeds_are_404(read_session, read_client):
+    assert read_client.get("/organizations/NOPE/feed.atom").status_code == 404
+    r = read_client.get("/documents/A/RES/99/999/citing.atom")
     assert r.status_code == 404 and "A/RES/99/999" in r.text
 
 
-def test_feed_of_an_uncited_document_is_empty_but_valid(seeded, client):
-    r, parsed = _feed(client, "/documents/A/77/L.107/citing.atom")
+def test_feed_of_an_uncited_document_is_empty_but_valid(read_session, read_client):
+    r, parsed = _feed(read_client, "/documents/A/77/L.107/citing.atom")
     _required_elements(r.content)
     assert parsed.entries == []

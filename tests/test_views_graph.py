@@ -48,10 +48,10 @@ def _lane_box(root, lane) -> tuple[float, float]:
     return min(ys), max(ys)
 
 
-def test_whole_graph_has_every_document_as_a_linked_node(seeded, client):
-    root = _svg(client, urls.graph_svg())
+def test_whole_graph_has_every_document_as_a_linked_node(read_session, read_client):
+    root = _svg(read_client, urls.graph_svg())
     nodes = _nodes(root)
-    docs = seeded.exec(Document.__table__.select()).all()
+    docs = read_session.exec(Document.__table__.select()).all()
     assert set(nodes) == {d.key for d in docs}
     for key, g in nodes.items():
         a = g.find(f".//{SVG}a")
@@ -62,8 +62,8 @@ def test_whole_graph_has_every_document_as_a_linked_node(seeded, client):
     assert "no-text" in _classes(nodes["A/RES/64/183"])
 
 
-def test_edges_are_citations_styled_by_verb_class(seeded, client):
-    root = _svg(client, urls.graph_svg())
+def test_edges_are_citations_styled_by_verb_class(read_session, read_client):
+    root = _svg(read_client, urls.graph_svg())
     nodes = _nodes(root)
     edges = _edges(root)
     assert edges
@@ -80,8 +80,8 @@ def test_edges_are_citations_styled_by_verb_class(seeded, client):
     assert colours["recall"] != colours["refer"]
 
 
-def test_shared_citations_stand_in_the_shared_lane(seeded, client):
-    root = _svg(client, urls.graph_svg())
+def test_shared_citations_stand_in_the_shared_lane(read_session, read_client):
+    root = _svg(read_client, urls.graph_svg())
     nodes = _nodes(root)
     for key in ("S/RES/1631(2005)", "A/RES/60/288", "S/PRST/2010/1", "A/RES/61/210"):
         assert "shared" in _classes(nodes[key]), key
@@ -95,8 +95,8 @@ def test_shared_citations_stand_in_the_shared_lane(seeded, client):
     assert "context" in _classes(nodes["A/RES/70/1"])  # cited once, outside the chain
 
 
-def test_time_runs_left_to_right_and_each_lane_holds_its_nodes(seeded, client):
-    root = _svg(client, urls.graph_svg())
+def test_time_runs_left_to_right_and_each_lane_holds_its_nodes(read_session, read_client):
+    root = _svg(read_client, urls.graph_svg())
     nodes = _nodes(root)
     x = {k: _center(g)[0] for k, g in nodes.items()}
     assert x["A/RES/48/237"] < x["A/RES/59/48"] < x["A/RES/64/183"] < x["A/RES/69/11"] < x["A/77/L.107"]
@@ -110,8 +110,8 @@ def test_time_runs_left_to_right_and_each_lane_holds_its_nodes(seeded, client):
     assert "64" in axis and "2009–2010" in axis
 
 
-def test_organization_graph_holds_its_chain_and_what_it_cites(seeded, client):
-    root = _svg(client, urls.graph_svg("SCO"))
+def test_organization_graph_holds_its_chain_and_what_it_cites(read_session, read_client):
+    root = _svg(read_client, urls.graph_svg("SCO"))
     nodes = _nodes(root)
     assert {"A/RES/59/48", "A/RES/64/183", "A/RES/75/268", "A/77/L.107", "seed-000-02a8ab7b9388f710"} <= set(nodes)
     assert "A/RES/60/288" in nodes and "cross-org" in _classes(nodes["A/RES/60/288"])
@@ -121,38 +121,38 @@ def test_organization_graph_holds_its_chain_and_what_it_cites(seeded, client):
     assert lanes == {"SCO", graph.SHARED}
 
 
-def test_graph_page_inlines_the_svg_with_a_legend_and_links(seeded, client):
-    r = client.get(urls.graph("CSTO"))
+def test_graph_page_inlines_the_svg_with_a_legend_and_links(read_session, read_client):
+    r = read_client.get(urls.graph("CSTO"))
     page = soup(r)
     svg = page.select_one("figure.timeline-graph svg.timeline")
     assert svg is not None
     hrefs = {a.get("href") for a in svg.find_all("a") if a.get("href")}
     assert "/documents/A/RES/59/50" in hrefs and "/documents/seed-004-5f2f1bc2f128ea34" in hrefs
     for href in hrefs:  # every node lands on a document page
-        assert client.get(href).status_code == 200, href
+        assert read_client.get(href).status_code == 200, href
     legend = [li["data-verb-class"] for li in page.select("section.legend ul.legend-verbs li")]
     assert legend == list(graph.VERB_STYLES)
     assert page.select_one("a.raw-svg")["href"] == urls.graph_svg("CSTO")
     assert page.select_one(f'a[href="{urls.export("lineage.graphml", "CSTO")}"]')
 
 
-def test_graph_in_english_names_lanes_in_english(seeded, client):
-    root = _svg(client, urls.graph_svg() + "?lang=en")
+def test_graph_in_english_names_lanes_in_english(read_session, read_client):
+    root = _svg(read_client, urls.graph_svg() + "?lang=en")
     texts = {t.text for t in root.iter(f"{SVG}text")}
     assert "Shared citations" in texts and "Shanghai Cooperation Organization" in texts
 
 
-def test_graph_is_linked_from_home_and_organization_pages(seeded, client):
-    home = soup(client.get("/"))
+def test_graph_is_linked_from_home_and_organization_pages(read_session, read_client):
+    home = soup(read_client.get("/"))
     assert home.select_one(f'a[href="{urls.graph()}"]')
     assert home.select_one(f'tr[data-acronym="SCO"] a[href="{urls.graph("SCO")}"]')
-    org = soup(client.get(urls.organization("SCO")))
+    org = soup(read_client.get(urls.organization("SCO")))
     assert org.select_one(f'a.graph-link[href="{urls.graph("SCO")}"]')
 
 
-def test_unknown_organization_graph_is_404(seeded, client):
+def test_unknown_organization_graph_is_404(read_session, read_client):
     for path in ("/organizations/NOPE/graph", "/organizations/NOPE/graph.svg"):
-        r = client.get(path)
+        r = read_client.get(path)
         assert r.status_code == 404
         assert "NOPE" in r.text
 

@@ -17,15 +17,15 @@ def _rows(client):
     ]
 
 
-def test_unresolved_lists_cited_symbols_without_text_most_cited_first(seeded, client):
-    rows = _rows(client)
+def test_unresolved_lists_cited_symbols_without_text_most_cited_first(read_session, read_client):
+    rows = _rows(read_client)
     symbols = [r[0] for r in rows]
     assert symbols[0] == "S/RES/1631(2005)"  # the CSTO letter and draft, and the CIS letter
     assert rows[0][1] == 3
     counts = [(r[1], r[2]) for r in rows]
     assert counts == sorted(counts, reverse=True)
     for symbol in symbols:
-        doc = by_ref(seeded, symbol)
+        doc = by_ref(read_session, symbol)
         assert doc is not None and doc.text is None, symbol
     assert "A/77/L.107" not in symbols  # has a text (and nothing cites it)
     assert {"A/RES/64/183", "A/RES/60/288", "S/PRST/2010/1", "E/2009/28"} <= set(symbols)

@@ -29,6 +29,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from .languages import LANGUAGES
+
 __all__ = [
     "BARCODE",
     "Document",
@@ -297,17 +299,12 @@ _NUMBERED = re.compile(r"^\d{1,3}\s?\.(?!\d)")
 _HEADING = re.compile(r"^#{1,6}\s")
 _BULLET = re.compile(r"^[-*+•]\s")
 _ANCHOR = re.compile(
-    r"^(?:#{1,6}\s*)?(?:大会|大會|安全理事会|安全理事會|(?:The\s+)?General\s+Assembly"
-    r"|(?:The\s+)?Security\s+Council|L['’]Assemblée\s+générale|Le\s+Conseil\s+de\s+sécurité"
-    r"|La\s+Asamblea\s+General|El\s+Consejo\s+de\s+Seguridad|Генеральная\s+Ассамблея"
-    r"|Совет\s+Безопасности|(?:إن\s+)?الجمعية\s+العامة|(?:إن\s+)?مجلس\s+الأمن)\s*[,،]$"
+    r"^(?:#{1,6}\s*)?(?:" + "|".join(a for lang in LANGUAGES for a in lang.anchors) + r")\s*[,،]$"
 )
 _ANCHOR_LAST = frozenset(",،")
-_ANNEX_FIRST = frozenset("#附AП\u0627")
-_ANNEX = re.compile(
-    r"^(?:#{1,6}\s*)?(?:附件[一二三四五六七八九十\dA-Z]{0,3}|Annex(?:e)?(?:\s+[IVX\d]{1,4})?"
-    r"|Anexo(?:\s+[IVX\d]{1,4})?|Приложение(?:\s+[IVX\d]{1,4})?|المرفق)\s*$"
-)
+_ANNEXES = [a for lang in LANGUAGES for a in lang.annexes]
+_ANNEX_FIRST = frozenset("#" + "".join(a[0] for a in _ANNEXES))
+_ANNEX = re.compile(r"^(?:#{1,6}\s*)?(?:" + "|".join(_ANNEXES) + r")\s*$")
 # A paragraph (markdown layout) is "open" - it goes on after a footnote block or furniture -
 # when its last line does not end a clause (seed 004: `…包括 2010 年 1 月 13 日<sup>3</sup> 和 2013`).
 _TRAILING_CALLS = re.compile(r"(?:\s*(?:<sup>[^<>]{0,8}</sup>|\[\^[^\]]{1,8}\]))+\s*$")

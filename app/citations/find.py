@@ -18,6 +18,8 @@ from operator import attrgetter
 from app.symbols import Normalized
 from app.symbols import normalize as _normalize
 
+from .languages import LANGUAGES
+
 __all__ = [
     "Found",
     "attach_date",
@@ -76,69 +78,66 @@ _LEAD = 24
 # `resolution(s)` before it (English and the other languages). Session numbers, article and
 # paragraph numbers, agenda items `127(s)`, treaty numbers `第 2896 卷，第 50518 号` and page
 # numbers `3/4` never get one (or fail `normalize`).
+_RESOLUTION = "|".join(lang.resolution for lang in LANGUAGES if lang.resolution)
 _KW_BEFORE = re.compile(
-    r"(?:resolutions?|résolutions?|resoluci(?:ón|ones)|резолюци[яиюей]{1,2}|القرارات?)"
+    f"(?:{_RESOLUTION})"
     r"\s{1,3}(?:(?:No|no|n°|№)\.?\s{0,2})?$",
     re.I,
 )
 
-_MONTHS_EN = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-)
-_MONTHS_FR = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
-_MONTHS_ES = (
-    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
-    "diciembre"
-)
-_MONTHS_RU = "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
-_MONTH_NUM: dict[str, int] = {}
-for _names in (_MONTHS_EN, _MONTHS_FR, _MONTHS_RU):
-    for _i, _n in enumerate(_names.split("|"), 1):
-        _MONTH_NUM[_n.lower()] = _i
-for _i, _n in enumerate(
-    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(), 1
-):
-    _MONTH_NUM[_n] = _i
-_MONTH_NUM["setiembre"] = 9
+_MONTH_NUM: dict[str, int] = {
+    name.lower(): number for lang in LANGUAGES for name, number in lang.months.items()
+}
+
+
+def _months(lang) -> str:
+    return "|".join(lang.months)
+
+
+def _date(lang) -> str:
+    """The day-first date of a language's table, its month names in place."""
+    return lang.date.replace("{months}", _months(lang))
+
 
 # Dates (docs: "A date is a full year, month and day"; a range `2016 年 4 月 19 至 21 日` is not).
-_D_ZH = r"(?P<zy>\d{4})\s{0,3}年\s{0,3}(?P<zm>\d{1,2})\s{0,3}月\s{0,3}(?P<zd>\d{1,2})\s{0,3}日"
-_D_EN = rf"(?P<ed>\d{{1,2}})\s{{1,3}}(?P<em>{_MONTHS_EN})\s{{1,3}}(?P<ey>\d{{4}})"
-_D_US = rf"(?P<um>{_MONTHS_EN})\s{{1,3}}(?P<ud>\d{{1,2}}),?\s{{1,3}}(?P<uy>\d{{4}})"
-_D_FR = rf"(?P<fd>\d{{1,2}})(?:er)?\s{{1,3}}(?P<fm>{_MONTHS_FR})\s{{1,3}}(?P<fy>\d{{4}})"
-_D_ES = rf"(?P<sd>\d{{1,2}})\s{{1,3}}de\s{{1,3}}(?P<sm>{_MONTHS_ES})\s{{1,3}}de\s{{1,3}}(?P<sy>\d{{4}})"
-_D_RU = rf"(?P<rd>\d{{1,2}})\s{{1,3}}(?P<rm>{_MONTHS_RU})\s{{1,3}}(?P<ry>\d{{4}})(?:\s{{0,2}}(?:года|г\.))?"
-# One digit-led pattern for the day-first forms (so the engine skips non-digits in C), and a
-# separate one for `December 18, 2009`; month names are matched case-sensitively.
+# One digit-led pattern for the day-first forms of every language (so the engine skips
+# non-digits in C), each a group named by its language, and a separate one for the month-first
+# forms (`December 18, 2009`); month names are matched case-sensitively.
+_DATED = [lang for lang in LANGUAGES if lang.date]
 _DATE = re.compile(
-    r"\d(?<!\d.)(?:"
-    r"(?P<zh>\d{3}\s{0,3}年\s{0,3}\d{1,2}\s{0,3}月\s{0,3}\d{1,2}\s{0,3}日)"
-    rf"|(?P<en>\d?\s{{1,3}}(?:{_MONTHS_EN})\s{{1,3}}\d{{4}})"
-    rf"|(?P<fr>\d?(?:er)?\s{{1,3}}(?:{_MONTHS_FR})\s{{1,3}}\d{{4}})"
-    rf"|(?P<es>\d?\s{{1,3}}de\s{{1,3}}(?:{_MONTHS_ES})\s{{1,3}}de\s{{1,3}}\d{{4}})"
-    rf"|(?P<ru>\d?\s{{1,3}}(?:{_MONTHS_RU})\s{{1,3}}\d{{4}}(?:\s{{0,2}}(?:года|г\.))?)"
-    r")(?!\d)"
+    r"\d(?<!\d.)(?:" + "|".join(f"(?P<{lang.code}>{_date(lang)})" for lang in _DATED) + r")(?!\d)"
 )
-_DATE_US = re.compile(rf"(?:{_MONTHS_EN})\s{{1,3}}\d{{1,2}},?\s{{1,3}}\d{{4}}(?!\d)")
+_DATE_US = re.compile(
+    "|".join(lang.date_month_first.replace("{months}", _months(lang))
+             for lang in LANGUAGES if lang.date_month_first) + r"(?!\d)"
+)
 _DIGITS = re.compile(r"\d+")
-_HAS_MONTH = re.compile(rf"(?:{_MONTHS_EN}|{_MONTHS_FR}|{_MONTHS_ES}|{_MONTHS_RU})")
+_HAS_MONTH = re.compile("(?:" + "|".join(_months(lang) for lang in LANGUAGES if lang.months) + ")")
 _MONTH_WORD = re.compile(r"[^\W\d_]{3,}")
 # `2016 年 4 月 19 日至 21 日`, `18-20 December 2009`: one end of a range is no date.
 _RANGE_AFTER = re.compile(r"\s{0,3}(?:至|到|~|-|–|—|to\b|au\b|al\b)\s{0,3}\d")
 _RANGE_NEXT = frozenset("至到~-–—ta")
 _RANGE_PREV = frozenset("-–oulà")
 _RANGE_BEFORE = re.compile(r"\d\s{0,3}(?:-|–|to|au|al|à)\s{0,3}$")
-# Without named groups: used inside the list-gap pattern.
-_DATE_ANY = re.sub(r"\(\?P<\w+>", "(?:", rf"(?:{_D_ZH}|{_D_EN}|{_D_US}|{_D_FR}|{_D_ES}|{_D_RU})")
+# Every form of a full date, without groups: used inside the list-gap pattern.
+_DATE_ANY = "(?:" + "|".join(
+    rf"\d{_date(lang)}" + (f"|{lang.date_month_first.replace('{months}', _months(lang))}"
+                            if lang.date_month_first else "")
+    for lang in _DATED
+) + ")"
+_RESOLUTION_IN_LISTS = "|".join(lang.resolution for lang in LANGUAGES if lang.resolution and lang.resolution_in_lists)
+_DATE_OF = "|".join(dict.fromkeys(w for lang in LANGUAGES for w in lang.date_of))
+_JOINED = "|".join(w for lang in LANGUAGES if not lang.spaced for w in lang.list_joiners)
+_JOINED_SPACED = "|".join(w for lang in LANGUAGES if lang.spaced for w in lang.list_joiners)
 
 # What may stand between two items of one list (`第 64/183号、2010 年 12 月 13 日第 65/124 号`,
 # `第 64/183、65/124 和 67/15 号决议`, `resolutions 64/183 of 18 December 2009 and 65/124`).
 _LIST_GAP = re.compile(
     r"\s{0,3}(?:[号號]\s{0,3}(?:决议|決議)?\s{0,3})?"
-    rf"(?:,?\s{{0,3}}(?:of|du|del|de|от)\s{{1,3}}{_DATE_ANY}\s{{0,3}})?"
-    r"(?:[,;、،]|和|及|以及|与|與|或)?\s{0,3}(?:(?:and|as\s+well\s+as|or|et|y|e|и|و)\s{1,3})?"
+    rf"(?:,?\s{{0,3}}(?:{_DATE_OF})\s{{1,3}}{_DATE_ANY}\s{{0,3}})?"
+    rf"(?:[,;、،]|{_JOINED})?\s{{0,3}}(?:(?:{_JOINED_SPACED})\s{{1,3}})?"
     rf"(?:(?:其|大会|大會)?\s{{0,3}}{_DATE_ANY}\s{{0,3}}(?:的\s{{0,3}})?)?"
-    r"(?:第\s{0,3})?(?:(?:resolutions?|résolutions?|resoluci(?:ón|ones))\s{1,3})?",
+    rf"(?:第\s{{0,3}})?(?:(?:{_RESOLUTION_IN_LISTS})\s{{1,3}})?",
     re.I,
 )
 _MAX_GAP = 120
@@ -146,11 +145,11 @@ _MAX_GAP = 120
 # Date before a symbol (docs "Dates"): right before it, or with only a `关于…的` phrase between.
 _DATE_GAP_BEFORE = re.compile(
     r"\s{0,3}(?:的\s{0,3})?(?:(?:关于|關於)[^。;]{0,200}?的\s{0,3})?(?:第\s{0,3})?"
-    r"(?:(?:resolutions?|résolutions?|resoluci(?:ón|ones))\s{1,3})?",
+    rf"(?:(?:{_RESOLUTION_IN_LISTS})\s{{1,3}})?",
     re.I,
 )
 # Date after a symbol (English `resolution 64/183 of 18 December 2009`).
-_DATE_GAP_AFTER = re.compile(r"\s{0,3},?\s{0,3}(?:of|du|del|de|от)\s{1,3}", re.I)
+_DATE_GAP_AFTER = re.compile(rf"\s{{0,3}},?\s{{0,3}}(?:{_DATE_OF})\s{{1,3}}", re.I)
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'，。；]{1,300}")
 

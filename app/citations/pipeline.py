@@ -14,18 +14,15 @@ from operator import attrgetter
 
 from .clean import Document, Paragraph, fold, split
 from .find import Found, attach_date, find_calls, find_dates, find_symbols, normalize
+from .languages import LANGUAGES
 from .models import Citation
 from .verbs import Lexicon, governing, lexicon
 
 __all__ = ["detect_language", "extract", "paragraphs"]
 
-_CYR = re.compile(r"[\u0400-\u04ff]")
-_ARA = re.compile(r"[\u0600-\u06ff]")
-_WORDS = {
-    "en": re.compile(r"\b(?:the|of|and|to|its|resolution|which)\b", re.I),
-    "fr": re.compile(r"\b(?:le|la|les|des|du|et|sa|résolution|qui)\b", re.I),
-    "es": re.compile(r"\b(?:el|los|las|del|y|su|resolución|que)\b", re.I),
-}
+# What tells the languages apart (their tables): a script of their own, else frequent words.
+_SCRIPTS = {lang.code: re.compile(lang.script) for lang in LANGUAGES if lang.script}
+_WORDS = {lang.code: re.compile(lang.function_words, re.I) for lang in LANGUAGES if lang.function_words}
 
 
 _NOT_LETTER = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
@@ -52,10 +49,10 @@ def detect_language(text: str) -> str:
     # a CJK character carries about as much as a word of 4-5 latin letters
     if n3 * 4 >= letters and n3 * 2 >= non:
         return "zh"
-    cyr = len(_CYR.findall(sample))
-    ara = len(_ARA.findall(sample))
-    if max(cyr, ara) * 2 >= letters:
-        return "ru" if cyr >= ara else "ar"
+    scripts = {code: len(p.findall(sample)) for code, p in _SCRIPTS.items()}
+    best = max(scripts, key=lambda code: scripts[code])  # ties: the first table
+    if scripts[best] * 2 >= letters:
+        return best
     if n3 * 4 >= letters:
         return "zh"
     sample = sample[:2000]

@@ -14,110 +14,12 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
+from .languages import LANGUAGES, Language
+
 __all__ = ["Lexicon", "LEXICONS", "lexicon", "governing"]
 
-# ---------------------------------------------------------------- lexicons (verb -> class)
-
-_ZH: dict[str, str] = {}
-for _cls, _words in {
-    "recall": "回顾 又回顾 还回顾 并回顾 再回顾",
-    "refer": "提及 又提及 还提及 并提及",
-    "reaffirm": "重申 又重申 还重申",
-    "note": "注意到 又注意到 还注意到 满意地注意到 表示注意到 赞赏地注意到 表示赞赏地注意到",
-    "welcome": "欢迎 又欢迎 还欢迎 欣见 表示欢迎",
-    "bear_in_mind": "铭记 又铭记 还铭记",
-    "other": "考虑到 审议了 确认 又确认 深信 强调 重视 承认 认识到 请 邀请 决定 鼓励 肯定 指出 提议 建议 赞赏",
-}.items():
-    for _w in _words.split():
-        _ZH[_w] = _cls
-
-# Traditional Chinese spellings of the same lexicon (回顧, 歡迎, 銘記, 考慮到...).
-_TRAD = str.maketrans(
-    {
-        "顾": "顧", "还": "還", "并": "並", "满": "滿", "赞": "讚", "欢": "歡", "迎": "迎",
-        "铭": "銘", "记": "記", "虑": "慮", "审": "審", "议": "議", "确": "確", "认": "認",
-        "强": "強", "调": "調", "视": "視", "识": "識", "请": "請", "邀": "邀", "决": "決",
-        "鼓": "鼓", "励": "勵", "见": "見", "赏": "賞", "欣": "欣", "指": "指", "肯": "肯",
-    }
-)
-_ZH.update({w.translate(_TRAD): c for w, c in list(_ZH.items())})
-# 讃 is a common variant of 讚 in 讚賞.
-_ZH.update({w.replace("讚", "讃"): c for w, c in list(_ZH.items()) if "讚" in w})
-
-_EN: dict[str, str] = {}
-for _cls, _words in {
-    "recall": [
-        "Recalling", "Recalling also", "Recalling further", "Further recalling",
-        "Also recalling", "Recalls", "Recalls also", "Recalls further",
-    ],
-    "refer": ["Referring to", "Referring also to", "Further referring to"],
-    "reaffirm": ["Reaffirming", "Reaffirming also", "Reaffirms", "Reaffirms also"],
-    "note": [
-        "Noting", "Noting also", "Noting further", "Noting with appreciation",
-        "Noting with satisfaction", "Taking note of", "Taking note also of", "Takes note of",
-        "Takes note also of", "Notes", "Notes also", "Notes with appreciation",
-        "Notes with satisfaction",
-    ],
-    "welcome": ["Welcoming", "Welcoming also", "Welcomes", "Welcomes also"],
-    "bear_in_mind": ["Bearing in mind", "Bearing in mind also"],
-    "other": [
-        "Having considered", "Considering", "Recognizing", "Acknowledging", "Convinced",
-        "Emphasizing", "Stressing", "Requests", "Invites", "Decides", "Encourages",
-    ],
-}.items():
-    for _w in _words:
-        _EN[_w] = _cls
-
-# Stretch lexicons: the usual preamble / operative openings of the other official languages.
-_FR = {
-    "Rappelant": "recall", "Rappelant également": "recall", "Rappelant en outre": "recall",
-    "Rappelle": "recall", "Se référant à": "refer", "Réaffirmant": "reaffirm",
-    "Réaffirme": "reaffirm", "Notant": "note", "Notant également": "note",
-    "Prenant note": "note", "Prend note": "note", "Note": "note",
-    "Notant avec satisfaction": "note", "Se félicitant": "welcome",
-    "Se félicite": "welcome", "Accueillant avec satisfaction": "welcome",
-    "Ayant à l'esprit": "bear_in_mind", "Gardant à l'esprit": "bear_in_mind",
-    "Considérant": "other", "Reconnaissant": "other", "Convaincue": "other",
-    "Soulignant": "other", "Ayant examiné": "other", "Prie": "other", "Invite": "other",
-    "Décide": "other", "Encourage": "other",
-}
-_ES = {
-    "Recordando": "recall", "Recordando también": "recall", "Recordando además": "recall",
-    "Recuerda": "recall", "Refiriéndose a": "refer", "Reafirmando": "reaffirm",
-    "Reafirma": "reaffirm", "Observando": "note", "Observando también": "note",
-    "Tomando nota": "note", "Toma nota": "note", "Observando con satisfacción": "note",
-    "Acogiendo con beneplácito": "welcome", "Acoge con beneplácito": "welcome",
-    "Teniendo presente": "bear_in_mind", "Considerando": "other", "Reconociendo": "other",
-    "Convencida": "other", "Destacando": "other", "Habiendo examinado": "other",
-    "Solicita": "other", "Invita": "other", "Decide": "other", "Alienta": "other",
-}
-_RU = {
-    "ссылаясь на": "recall", "ссылаясь также на": "recall", "напоминая": "recall",
-    "напоминает": "recall", "вновь подтверждая": "reaffirm", "вновь подтверждает": "reaffirm",
-    "отмечая": "note", "отмечая также": "note", "принимая к сведению": "note",
-    "принимает к сведению": "note", "приветствуя": "welcome", "приветствует": "welcome",
-    "учитывая": "bear_in_mind", "принимая во внимание": "bear_in_mind",
-    "признавая": "other", "подчеркивая": "other", "будучи убеждена": "other",
-    "рассмотрев": "other", "просит": "other", "предлагает": "other",
-    "постановляет": "other", "призывает": "other", "рекомендует": "other",
-}
-_AR = {
-    "وإذ تشير إلى": "recall", "وإذ تشير أيضا إلى": "recall", "تشير إلى": "recall",
-    "وإذ تعيد تأكيد": "reaffirm", "تعيد تأكيد": "reaffirm", "وإذ تلاحظ": "note",
-    "وإذ تحيط علما": "note", "تحيط علما": "note", "وإذ ترحب": "welcome", "ترحب": "welcome",
-    "وإذ تضع في اعتبارها": "bear_in_mind", "وإذ تسلم": "other", "وإذ تؤكد": "other",
-    "وقد نظرت": "other", "تطلب": "other", "تدعو": "other", "تقرر": "other", "تشجع": "other",
-}
-
-_CONNECTIVES = {
-    "zh": ["并", "為此", "为此", "并为此", "並", "並為此", "在这方面", "在此方面", "在這方面",
-           "在此方面", "同时", "同時"],
-    "en": ["and", "and also", "in this regard", "in this regard,", "in this connection", "also"],
-    "fr": ["et", "à cet égard"],
-    "es": ["y", "a este respecto"],
-    "ru": ["и", "в этой связи"],
-    "ar": [],
-}
+# The verbs, their classes and the connectives of each language are in its table
+# (`app.citations.languages`).
 
 
 @dataclass(frozen=True)
@@ -196,9 +98,9 @@ def _alt(words: list[str]) -> str:
     return emit(trie)
 
 
-def _build(lang: str, verbs: dict[str, str]) -> Lexicon:
-    conns = _CONNECTIVES.get(lang, [])
-    latin = lang not in ("zh",)
+def _build(language: Language) -> Lexicon:
+    lang, verbs, conns = language.code, language.verbs, list(language.connectives)
+    latin = language.spaced
     if conns:
         ws = r"\s+" if latin else r"\s*"
         # lazy: a verb that starts with a connective's character wins as the longer lexicon
@@ -224,14 +126,7 @@ def _build(lang: str, verbs: dict[str, str]) -> Lexicon:
     return Lexicon(lang, verbs, at_start, after_sep, line_start)
 
 
-LEXICONS: dict[str, Lexicon] = {
-    "zh": _build("zh", _ZH),
-    "en": _build("en", _EN),
-    "fr": _build("fr", _FR),
-    "es": _build("es", _ES),
-    "ru": _build("ru", _RU),
-    "ar": _build("ar", _AR),
-}
+LEXICONS: dict[str, Lexicon] = {language.code: _build(language) for language in LANGUAGES}
 
 
 def lexicon(lang: str | None) -> Lexicon:

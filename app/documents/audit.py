@@ -104,6 +104,13 @@ def _stale(session: Session, doc_id: int | None, version: int | None, label: str
                    changes=what_changed(session, doc_id, version or 0))
 
 
+def _refused(session: Session, exc: Exception) -> Outcome:
+    """The store refused the change (a bad value, a constraint): nothing is written, and why."""
+    session.rollback()
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+    return Outcome(False, 409, message=Msg("err_save", {"reason": reason}))
+
+
 def save(session: Session, prep: Prepared, username: str, *, doc: Document | None = None) -> Outcome:
     """Store a checked form (`prep.ok`): the document, its corrected citations, an audit entry."""
     assert prep.data is not None
@@ -122,9 +129,7 @@ def save(session: Session, prep: Prepared, username: str, *, doc: Document | Non
             return Outcome(False, 409, message=Msg("err_symbol_taken", {"symbol": prep.data.symbol}))
         return _stale(session, doc_id, prep.version, label)
     except (ValueError, IntegrityError) as exc:
-        session.rollback()
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
-        return Outcome(False, 409, message=Msg("err_save", {"reason": reason}))
+        return _refused(session, exc)
     document = result.document
     if doc is not None and not result.changed:
         session.rollback()
@@ -183,9 +188,7 @@ def restore(session: Session, entry: AuditEntry, username: str) -> Outcome:
         session.rollback()
         return Outcome(False, 409, message=Msg("err_restore_busy"))
     except (ValueError, IntegrityError) as exc:
-        session.rollback()
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
-        return Outcome(False, 409, message=Msg("err_save", {"reason": reason}))
+        return _refused(session, exc)
     if not result.changed:
         session.rollback()
         return Outcome(True, document=current, unchanged=True)

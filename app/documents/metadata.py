@@ -291,8 +291,8 @@ def _language(text: str, lang: str, paras: list[_Para]) -> Fact | None:
 
 def _kind_title_date(md: Metadata, text: str, head: list[_Para], paras: list[_Para]) -> None:
     for i, q in enumerate(head):
-        t = q.text.strip()
-        m = _LETTER_ZH.match(t) or _LETTER_EN.match(t)
+        para = q.text.strip()
+        m = _LETTER_ZH.match(para) or _LETTER_EN.match(para)
         if m:
             md.kind = Fact("letter", (q.evidence(text, 0, len(q.text)),))
             d = parse_date(m["date"])
@@ -305,10 +305,10 @@ def _kind_title_date(md: Metadata, text: str, head: list[_Para], paras: list[_Pa
                     md.title = Fact(tm["t"].strip(), (r.evidence(text, tm.start("t"), tm.end("t")),))
                     break
             return
-        m = _DRAFT_ZH.search(t) or _DRAFT_EN.search(t)
+        m = _DRAFT_ZH.search(para) or _DRAFT_EN.search(para)
         if m:
             md.kind = Fact("draft_resolution", (q.evidence(text, m.start("kind"), m.end("kind")),))
-            before = t[: m.start()].rstrip(" ：:*")
+            before = para[: m.start()].rstrip(" ：:*")
             if before:
                 md.sponsors = Fact(_split_sponsors(before), (q.evidence(text, 0, len(before)),))
             elif i > 0 and head[i - 1].text.rstrip().endswith(("：", ":")):
@@ -317,7 +317,7 @@ def _kind_title_date(md: Metadata, text: str, head: list[_Para], paras: list[_Pa
                 md.sponsors = Fact(_split_sponsors(b), (prev.evidence(text, 0, len(b)),))
             md.title = _heading_after(text, head, i)
             return
-        m = _RESOLUTION_ZH.match(t) or _RESOLUTION_EN.match(t)
+        m = _RESOLUTION_ZH.match(para) or _RESOLUTION_EN.match(para)
         if m:
             md.kind = Fact("ga_resolution", (q.evidence(text, 0, len(q.text)),))
             d = parse_date(m["date"])
@@ -325,26 +325,27 @@ def _kind_title_date(md: Metadata, text: str, head: list[_Para], paras: list[_Pa
                 md.date = Fact(d, (q.evidence(text, m.start("date"), m.end("date")),))
             md.title = _heading_after(text, head, i)
             return
-        m = _SC_RESOLUTION_ZH.match(t) or _SC_RESOLUTION_EN.match(t)
+        m = _SC_RESOLUTION_ZH.match(para) or _SC_RESOLUTION_EN.match(para)
         if m:
             md.kind = Fact("sc_resolution", (q.evidence(text, 0, len(q.text)),))
             d = parse_date(m["date"])
             if d:
                 md.date = Fact(d, (q.evidence(text, m.start("date"), m.end("date")),))
             return
-        if _REPORT.match(t):
+        if _REPORT.match(para):
             md.kind = Fact("report", (q.evidence(text, 0, len(q.text)),))
             return
-        if _NOTE.match(t):
+        if _NOTE.match(para):
             md.kind = Fact("other", (q.evidence(text, 0, len(q.text)),))
             return
 
 
 def _heading_after(text: str, head: list[_Para], i: int) -> Fact | None:
     for r in head[i + 1 : i + 3]:
-        t = r.text.strip()
-        if 2 <= len(t) <= 200 and t[-1] not in "，,。.；;：:":
-            return Fact(t, (r.evidence(text, r.text.index(t), r.text.index(t) + len(t)),))
+        line = r.text.strip()
+        if 2 <= len(line) <= 200 and line[-1] not in "，,。.；;：:":
+            start = r.text.index(line)
+            return Fact(line, (r.evidence(text, start, start + len(line)),))
     return None
 
 

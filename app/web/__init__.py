@@ -1,2 +1,2 @@
 """The web: routers by feature (chains, documents, search, graph, exports, api, admin, login),
-rendering, URLs, security, the page cache and errors. Nothing outside app.web imports it."""
+rendering, URLs, security, the page cache and errors. Only app.main imports it."""

@@ -50,7 +50,7 @@ def _entry(request: Request, doc, lang: str, summary: str):
 def _doc_summary(doc, lang: str, has_text: bool) -> str:
     parts = [labels.kind_label(doc.kind, lang)]
     if doc.session:
-        parts.append(f"{t('session', lang)} {doc.session}")
+        parts.append(t("session", lang) + f" {doc.session}")
     if doc.date:
         parts.append(doc.date.isoformat())
     if not has_text:
@@ -66,7 +66,7 @@ def organization_feed(request: Request, session: SessionDep, acronym: str):
     name = org.name_zh if lang == "zh" else org.name_en
     feed = feeds.Feed(
         id=feeds.tag("organization", org.acronym),
-        title=f"Lineage · {org.acronym} · {t('feed_org_title', lang)}",
+        title=f"Lineage · {org.acronym} · " + t("feed_org_title", lang),
         subtitle=name,
         self_url=_absolute(request, urls.organization_feed(org.acronym)),
         alternate_url=_absolute(request, urls.organization(org.acronym)),
@@ -91,7 +91,7 @@ def citing_feed(request: Request, session: SessionDep, ref: str):
     name = labels.document_label(doc, lang)
     feed = feeds.Feed(
         id=feeds.tag("citing", doc.key),
-        title=f"Lineage · {t('feed_citing_title', lang)} {name}",
+        title="Lineage · " + t("feed_citing_title", lang) + f" {name}",
         subtitle=labels.document_title(doc, lang) or name,
         self_url=_absolute(request, urls.citing_feed(doc)),
         alternate_url=_absolute(request, urls.document(doc)),

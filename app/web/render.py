@@ -10,12 +10,14 @@ from markupsafe import Markup, escape
 
 from app.config import PROJECT_ROOT
 from app.documents import labels
-from app.i18n import LANGS, Msg, request_lang, t
+from app.i18n import LANGS, TRANSLATIONS, Msg, request_lang, t
 from app.search.queries import MARK_CLOSE, MARK_OPEN
 from app.web import urls
 from app.web.security import csrf_token
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
+# `_()`, `gettext` and `{% trans %}` in templates: the callables come with each page's language.
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.globals["u"] = urls
 # Templates do not change under a running server: checking every file on every render cost 6% of
 # the chain page (bench/README.md).
@@ -52,6 +54,8 @@ def render(
         "lang": lang,
         "other_lang": next(x for x in LANGS if x != lang),
         "t": partial(t, lang=lang),
+        "gettext": TRANSLATIONS[lang].gettext,
+        "ngettext": TRANSLATIONS[lang].ngettext,
         "label": partial(labels.document_label, lang=lang),
         "kind_label": partial(labels.kind_label, lang=lang),
         "short": labels.short_symbol,
