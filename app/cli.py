@@ -138,16 +138,22 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     from app.documents.intake import discover, ingest_paths
 
-    found, _ = discover(args.paths)
     started = time.perf_counter()
 
     def show(path: str, status: str, detail: str) -> None:
         line = f"{status:<9} {path}" + (f": {detail}" if status == "refused" else f" ({detail})")
         (bar.write if not args.quiet else print)(line, file=sys.stderr if status == "refused" else sys.stdout)
 
-    with _session() as session, tqdm(total=len(found), unit="file", desc="ingest", disable=args.quiet) as bar:
-        report = ingest_paths(session, args.paths, batch_size=args.batch_size, progress=bar.update,
-                              on_result=show)
+    try:
+        found, _ = discover(args.paths)
+        with _session() as session, tqdm(total=len(found), unit="file", desc="ingest", disable=args.quiet) as bar:
+            report = ingest_paths(session, args.paths, batch_size=args.batch_size, progress=bar.update,
+                                  on_result=show)
+    except KeyboardInterrupt:
+        # the batch under way is rolled back whole; the same command again goes on from there
+        print("lineage ingest: interrupted; the files of the batch under way were not stored: "
+              "run the same command again to complete", file=sys.stderr)
+        return 130
     took = time.perf_counter() - started
     done = len(report.results)
     print(

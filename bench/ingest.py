@@ -37,7 +37,9 @@ def main() -> None:
         pdfs = {name: u.pdf_bytes(name) for name in u.SEED_FILES}
         for k in range(args.copies):
             for name, data in pdfs.items():
-                (folder / f"{k:04d}-{Path(name).stem}.pdf").write_bytes(data)
+                # a comment after the end makes each copy a file of its own (the same bytes
+                # again would be the document already stored), read as the seed PDF is
+                (folder / f"{k:04d}-{Path(name).stem}.pdf").write_bytes(data + f"%copy {k}\n".encode())
         paths = sorted(folder.iterdir())
         mb = sum(p.stat().st_size for p in paths) / 1e6
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.config import PROJECT_ROOT
 
@@ -117,3 +118,28 @@ def log_in(page, server: str, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, one for the tests of a module (import it as a fixture)."""
+    with chromium() as b:
+        yield b
+
+
+def admin_server(tmp_path_factory, name: str, *, seed: bool):
+    """A live server on a database of its own with an admin `editor` (password: PASSWORD)."""
+    from tests.admin_support import PASSWORD
+
+    url = empty_database_url(tmp_path_factory, name)
+    with live_server(url, seed=seed) as base:
+        run_lineage({**os.environ, "LINEAGE_DATABASE_URL": url, "LINEAGE_ADMIN_PASSWORD": PASSWORD},
+                    "create-admin", "editor")
+        yield base
+
+
+def log_in_editor(page, server: str) -> None:
+    """Log in as the admin `admin_server` made."""
+    from tests.admin_support import PASSWORD
+
+    log_in(page, server, "editor", PASSWORD)

@@ -174,3 +174,39 @@ def test_a_multipart_form_needs_its_token_wherever_it_stands(admin_client):
     two_files = admin_client.post(NEW, data={"action": "read", "csrftoken": admin_client.csrf},
                                   files=[("file", ("a.pdf", pdf)), ("file", ("b.pdf", pdf))])
     assert two_files.status_code == 400
+
+
+def test_a_file_over_the_request_limit_gets_the_form_again_with_the_message(admin_client):
+    """Over the 8 MB ceiling on request bodies: a page's form comes back (413) with the message
+    by its file field; an API client still gets JSON."""
+    from app.config import get_settings
+
+    ceiling = 8 * get_settings().max_text_bytes
+    big = b"%PDF-1.4\n" + b"0" * ceiling
+    response = _read(admin_client, "huge.pdf", big)
+    assert response.status_code == 413
+    page = soup(response)
+    assert "8 MB" in page.select_one("#f-file-error").get_text()
+    assert page.select_one("#doc-form input[name=csrftoken]")["value"]  # a form to send again
+    # the same with htmx (a dropped file): the page, for the form to be swapped in
+    dropped = admin_client.post(NEW, data={"csrftoken": admin_client.csrf, "action": "read"},
+                                files={"file": ("huge.pdf", big)}, headers={"HX-Request": "true"})
+    assert dropped.status_code == 413 and soup(dropped).select_one("#doc-form #f-file-error")
+    # the extract page's form too
+    extract = admin_client.post("/extract", data={"text": "决" * (ceiling // 8)})
+    assert extract.status_code == 413
+    assert "8 MB" in soup(extract).select_one(".message.error").get_text()
+    # an API client, or a form post that asks for JSON, keeps the JSON error
+    api = admin_client.post("/api/extract", content=b"x" * (ceiling + 1), headers={"content-type": "application/json"})
+    assert api.status_code == 413 and "8 MB" in api.json()["error"]
+    wants_json = admin_client.post(NEW, data={"csrftoken": admin_client.csrf}, files={"file": ("h.pdf", big)},
+                                   headers={"accept": "application/json"})
+    assert wants_json.status_code == 413 and "error" in wants_json.json()
+
+
+def test_an_anonymous_form_over_the_limit_gets_json_not_the_admin_page(client):
+    from app.config import get_settings
+
+    big = b"0" * (8 * get_settings().max_text_bytes + 1)
+    response = client.post(NEW, data={"csrftoken": "x"}, files={"file": ("h.pdf", big)}, follow_redirects=False)
+    assert response.status_code == 413 and "error" in response.json()

@@ -1,12 +1,10 @@
 """The admin as a person uses it, in Debian's chromium: log in, paste a text, fix the preview,
 save, find the text at the end of its chain. And the same form without JavaScript."""
 
-import os
-
 import pytest
 
-from tests.admin_support import PASSWORD, SCO_TEXT, SCO_TITLE
-from tests.browser import chromium, empty_database_url, live_server, log_in, run_lineage, screenshot_dir
+from tests.admin_support import SCO_TEXT, SCO_TITLE
+from tests.browser import admin_server, browser, log_in_editor, screenshot_dir  # noqa: F401
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -14,23 +12,8 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    url = empty_database_url(tmp_path_factory, "browser-admin")
-    with live_server(url) as base:
-        # The one way to an admin account: `lineage create-admin`, here with the password from
-        # the environment.
-        env = {**os.environ, "LINEAGE_DATABASE_URL": url, "LINEAGE_ADMIN_PASSWORD": PASSWORD}
-        run_lineage(env, "create-admin", "editor")
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-def _log_in(page, server):
-    log_in(page, server, "editor", PASSWORD)
+    # the one way to an admin account: `lineage create-admin`, with the password from the environment
+    yield from admin_server(tmp_path_factory, "browser-admin", seed=True)
 
 
 def _fill(page, symbol, kind, organization, session, date, title, text):
@@ -46,7 +29,7 @@ def _fill(page, symbol, kind, organization, session, date, title, text):
 def test_paste_fix_the_preview_save_and_see_the_chain(server, browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _log_in(page, server)
+    log_in_editor(page, server)
     page.get_by_role("link", name="Add a document").first.click()
     page.wait_for_url("**/admin/documents/new")
     _fill(page, "A/79/L.99", "draft_resolution", "SCO", "79", "2025-09-02", SCO_TITLE, SCO_TEXT)
@@ -85,7 +68,7 @@ LETTER = """ 大会，
 def test_the_form_works_without_javascript(server, browser):
     context = browser.new_context(java_script_enabled=False, locale="en-US")
     page = context.new_page()
-    _log_in(page, server)
+    log_in_editor(page, server)
     page.goto(server + "/admin/documents/new")
     _fill(page, "A/80/L.7", "draft_resolution", "", "80", "2025-10-02", "Test", LETTER)
     page.get_by_role("button", name="Preview").click()

@@ -1,13 +1,10 @@
 """In Debian's chromium: an admin drops a seed PDF on the add form and saves it without typing a
 field; and the same without JavaScript (pick the file, read it, save)."""
 
-import os
-
 import pytest
 
 from tests import un_documents as u
-from tests.admin_support import PASSWORD
-from tests.browser import chromium, empty_database_url, live_server, log_in, run_lineage, screenshot_dir
+from tests.browser import admin_server, browser, log_in_editor, screenshot_dir  # noqa: F401
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -16,11 +13,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     # an empty database: the organization the PDF names is new to Lineage, as it is on a clean clone
-    url = empty_database_url(tmp_path_factory, "browser-upload")
-    with live_server(url, seed=False) as base:
-        env = {**os.environ, "LINEAGE_DATABASE_URL": url, "LINEAGE_ADMIN_PASSWORD": PASSWORD}
-        run_lineage(env, "create-admin", "editor")
-        yield base
+    yield from admin_server(tmp_path_factory, "browser-upload", seed=False)
 
 
 @pytest.fixture(scope="module")
@@ -28,22 +21,12 @@ def pdfs(tmp_path_factory):
     return {p.stem[:3]: p for p in u.write_all(tmp_path_factory.mktemp("browser-pdfs"), "pdf")}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-def _log_in(page, server):
-    log_in(page, server, "editor", PASSWORD)
-
-
 def test_drop_a_pdf_on_the_add_form_and_save_it_without_typing(server, browser, pdfs):
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _log_in(page, server)
+    log_in_editor(page, server)
     page.goto(server + "/admin/documents/new")
     # the file lands on the drop field; htmx posts it at once and swaps the filled form in
     page.set_input_files("#f-file", str(pdfs["001"]))
@@ -68,7 +51,7 @@ def test_drop_a_pdf_on_the_add_form_and_save_it_without_typing(server, browser, 
 def test_without_javascript_pick_read_and_save(server, browser, pdfs):
     context = browser.new_context(java_script_enabled=False, locale="en-US")
     page = context.new_page()
-    _log_in(page, server)
+    log_in_editor(page, server)
     page.goto(server + "/admin/documents/new")
     page.set_input_files("#f-file", str(pdfs["003"]))
     page.get_by_role("button", name="Read the file").click()
@@ -78,4 +61,23 @@ def test_without_javascript_pick_read_and_save(server, browser, pdfs):
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/documents/**")
     assert "48/237" in page.locator("#cites").inner_text()
+    context.close()
+
+
+@pytest.mark.parametrize("name, make, says", [
+    ("broken.pdf", lambda: b"%PDF-1.4\n" + b"\x00" * 200, "unreadable PDF"),
+    ("huge.pdf", lambda: b"%PDF-1.4\n" + b"0" * 8_500_000, "8 MB"),
+])
+def test_a_dropped_file_that_cannot_be_read_is_said_so_by_the_field(server, browser, tmp_path, name, make, says):
+    """A form refused (422), or a body over the request limit (413), is swapped in like a good
+    one: the file field says why."""
+    path = tmp_path / name
+    path.write_bytes(make())
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    log_in_editor(page, server)
+    page.goto(server + "/admin/documents/new")
+    page.set_input_files("#f-file", str(path))
+    page.locator("#f-file-error").wait_for()
+    assert says in page.locator("#f-file-error").inner_text()
     context.close()

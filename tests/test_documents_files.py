@@ -187,3 +187,17 @@ def test_footnotes_one_point_smaller_than_the_text(tmp_path, name):
     path = tmp_path / "un-sizes.pdf"
     path.write_bytes(u.pdf_bytes(name, body=10.0, note=9.0))
     _assert_equals_gold(name, files.read_path(path).text)
+
+
+@pytest.mark.parametrize("footer", ["3 / 4 23-16564 (C)", "23-16564 (C) 3/4", "12/40", "*2316564*"])
+def test_the_extractor_the_pdf_reader_and_the_metadata_reader_know_the_same_footers(footer):
+    """One definition of page and job numbers (app.citations.clean): a footer line the PDF
+    reader keeps out of the text is furniture to the extractor too, and a symbol above it is a
+    running header to the metadata reader."""
+    from app.documents import metadata
+
+    assert files._FURNITURE.match(footer)
+    text = f"A/77/L.107\n\n{footer}\n\n大会，\n\n回顾其 2004 年 12 月 2 日第 59/48 号决议，\n"
+    assert all(footer not in p.text for p in paragraphs(text))
+    later = "大会，\n\n" + "回顾其 2004 年 12 月 2 日第 59/48 号决议，\n\n" * 8 + f"A/77/L.107\n\n{footer}\n"
+    assert metadata.read(later).value("symbol") == "A/77/L.107"

@@ -207,3 +207,19 @@ def test_an_admin_gives_an_organization_its_acronym(session, pdf_dir):
         name_organization(session, "ORG-NOPE", "XYZ")
     # the same files again find it under its new name: nothing changes
     assert {s for _, s, _ in ingest_paths(session, [pdf_dir]).results} == {"unchanged"}
+
+
+def test_ingest_reads_each_file_under_the_limits_of_an_upload(session, pdf_dir, monkeypatch):
+    """A file that outlasts the reading time is refused, nothing of it stored, and the reader
+    runs in a process of its own under the memory and CPU limits."""
+    monkeypatch.setattr(files, "ISOLATED_WALL_SECONDS", 0.01)
+    report = ingest_paths(session, [pdf_dir])
+    assert {(s, d) for _, s, d in report.results} == {("refused", "reading the file took more than 0.01 s")}
+    assert session.exec(select(func.count()).select_from(Document)).one() == 0
+    monkeypatch.undo()
+    with files.IsolatedReader() as reader:
+        assert reader.read("大会，\n".encode(), "a.txt").text == "大会，\n"
+        limits = {ln[:26].strip(): ln[26:].split() for ln in
+                  open(f"/proc/{reader._proc.pid}/limits").read().splitlines()[1:]}
+    assert limits["Max address space"][:2] == [str(files.ISOLATED_MEMORY_BYTES)] * 2
+    assert int(limits["Max cpu time"][0]) <= files.ISOLATED_CPU_SECONDS + 2

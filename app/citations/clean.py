@@ -32,9 +32,13 @@ from dataclasses import dataclass
 from .languages import LANGUAGES
 
 __all__ = [
+    "BARCODE",
     "Document",
+    "JOB_NUMBER",
+    "PAGE_NUMBER",
     "OffsetMap",
     "Paragraph",
+    "ends_clause",
     "fold",
     "is_cjk",
     "split",
@@ -263,18 +267,22 @@ _URL_LINE = re.compile(r"^(?:<?(?:https?://|www\.)\S+>?\s*)+$")
 _UNDOCS_TAIL = re.compile(
     r"/(?:(?:[a-z]{2}(?:-[A-Za-z]{2,4})?)/)?(?P<sym>[A-Za-z0-9][^\s<>\"'\]，。；、]{0,80})"
 )
-_JOB = r"\d{2}-\d{5}(?:\s?\([A-Z]\))?"
-_PAGE = r"\d{1,3}/\d{1,3}"
+# Page furniture that every reader of a UN page knows (the PDF reader and the metadata reader
+# in app/documents use these too): a page number `3/4`, a job number `23-16564` or `23-16564 (C)`,
+# the barcode line `*2316564*`.
+PAGE_NUMBER = r"\d{1,3}\s?/\s?\d{1,3}"
+JOB_NUMBER = r"\d{2}-\d{5}(?:\s?\([A-Z]\))?"
+BARCODE = r"\*\d{7,8}\*"
 _LETTERED_LINE = (
     r"[A-Z]{1,10}(?:\.\d{1,3})?(?:/[A-Za-z0-9.\-]{1,20}){1,8}(?:\s?\((?:\d{4}|[IVXLC]{1,7})\))?"
 )
 # Page furniture (docs: "a line that holds only the document's own symbol", page and job
 # numbers `3/4 23-16564` (seed 001), distribution lines `Distr.: General` (seed 002)).
 _FURNITURE = re.compile(
-    rf"^(?:(?:{_PAGE}\s+)?{_JOB}(?:\s+{_PAGE})?"
-    rf"|{_PAGE}"
-    rf"|\*\d{{7,8}}\*"
-    rf"|(?:(?:{_PAGE}|{_JOB})\s+)*{_LETTERED_LINE}(?:\s+(?:{_PAGE}|{_JOB}))*"
+    rf"^(?:(?:{PAGE_NUMBER}\s+)?{JOB_NUMBER}(?:\s+{PAGE_NUMBER})?"
+    rf"|{PAGE_NUMBER}"
+    rf"|{BARCODE}"
+    rf"|(?:(?:{PAGE_NUMBER}|{JOB_NUMBER})\s+)*{_LETTERED_LINE}(?:\s+(?:{PAGE_NUMBER}|{JOB_NUMBER}))*"
     rf")$"
 )
 _MASTHEAD = re.compile(
@@ -343,12 +351,26 @@ def _width(s: str) -> int:
     return (len(s.encode("utf-8", "surrogatepass")) + len(s)) >> 1
 
 
+def _last_char(line: str) -> str:
+    """A line's last character, its trailing footnote calls aside ('' when there is none)."""
+    last = _TRAILING_CALLS.sub("", line).rstrip()
+    return last[-1] if last else ""
+
+
+def ends_clause(line: str) -> bool:
+    """Whether a paragraph's last line ends a clause (`，`, `。`, `;` …, its footnote calls
+    aside). One that does not (`…包括 2013`, a heading) goes on after footnotes or furniture, so
+    a reader laying out a file (app/documents/files.py) puts its footnotes after one that does."""
+    c = _last_char(line)
+    return bool(c) and c in _CLOSED_END
+
+
 def _is_open_md(p: Paragraph, folded: str) -> bool:
     if not p.segs:
         return False
     s, e = p.segs[-1]
-    last = _TRAILING_CALLS.sub("", folded[s:e]).rstrip()
-    return bool(last) and last[-1] not in _CLOSED_END
+    c = _last_char(folded[s:e])
+    return bool(c) and c not in _CLOSED_END
 
 
 # One match per non-blank line: group 1 is the line's content without surrounding spaces.
@@ -583,10 +605,9 @@ def split(text: str, folded: str | None = None, verb_start: re.Pattern[str] | No
                     s_, e_ = prev_para.segs[-1]
                     prev_end = folded[e_ - 1]
                     if prev_end == ">" or prev_end == "]":
-                        tail = _TRAILING_CALLS.sub("", folded[s_:e_]).rstrip()
-                        prev_end = tail[-1] if tail else ""
-                    ends_clause = prev_end in ",.;:。，；：" and prev_end != ""
-                    starts_para = ends_clause and bool(
+                        prev_end = _last_char(folded[s_:e_])
+                    clause_ended = prev_end in ",.;:。，；：" and prev_end != ""
+                    starts_para = clause_ended and bool(
                         _NEW_PARA_START_LATIN.match(line)
                         or (verb_start is not None and verb_start.match(line))
                     )

@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.citations.clean import is_cjk
+from app.citations.clean import BARCODE, JOB_NUMBER, PAGE_NUMBER, ends_clause, is_cjk
 
 __all__ = [
     "FileText",
@@ -70,20 +70,25 @@ class FileText:
     furniture: tuple[str, ...] = ()  # the lines kept out of the text, in page order
 
 
-def read_path(path: str | Path) -> FileText:
-    """Read a file from disk; `Refused` when it is too large, of another type or unreadable."""
+def load(path: str | Path) -> bytes:
+    """A file's bytes; `Refused` when it is too large (asked before reading) or unreadable."""
     path = Path(path)
     try:
         size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise Refused(f"file too large: {size:,} bytes (at most {MAX_FILE_BYTES:,})")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # it may have grown since
     except OSError as e:
         raise Refused(f"cannot read the file: {e.strerror or e}") from None
-    if size > MAX_FILE_BYTES:
-        raise Refused(f"file too large: {size:,} bytes (at most {MAX_FILE_BYTES:,})")
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise Refused(f"cannot read the file: {e.strerror or e}") from None
-    return read_bytes(data, path.name)
+    if len(data) > MAX_FILE_BYTES:
+        raise Refused(f"file too large: more than {MAX_FILE_BYTES:,} bytes")
+    return data
+
+
+def read_path(path: str | Path) -> FileText:
+    """Read a file from disk; `Refused` when it is too large, of another type or unreadable."""
+    return read_bytes(load(path), Path(path).name)
 
 
 def read_bytes(data: bytes, filename: str) -> FileText:
@@ -125,14 +130,11 @@ def _read_txt(data: bytes) -> FileText:
 
 # --------------------------------------------------------------------------- shared
 
-_PAGE_NO = r"\d{1,4}\s?/\s?\d{1,4}"
-_JOB_NO = r"\d{2}-\d{5}(?:\s?\([A-Z]\))?"
-_BARCODE = r"\*\d{7,8}\*"
 _SYMBOL_ONLY = r"[A-Z]{1,6}(?:/[A-Za-z0-9.()\-]{1,20}){1,7}"
 _RECYCLE = r"(?:请回收|請回收|Please\s+recycle|[♲♻])"
 # One or more of these, and nothing else, make a header or footer line.
 _FURNITURE = re.compile(
-    rf"^(?:(?:{_PAGE_NO}|{_JOB_NO}|{_BARCODE}|{_SYMBOL_ONLY}|{_RECYCLE})\s*)+$"
+    rf"^(?:(?:{PAGE_NUMBER}|{JOB_NUMBER}|{BARCODE}|{_SYMBOL_ONLY}|{_RECYCLE})\s*)+$"
 )
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DISTRIBUTION = re.compile(
@@ -159,16 +161,6 @@ def _join(a: str, b: str) -> str:
     if not a or not b:
         return a + b
     return a + b if is_cjk(a[-1]) and is_cjk(b[0]) else a + " " + b
-
-
-_TRAILING_CALLS = re.compile(r"(?:\s*<sup>[^<>]{0,8}</sup>)+\s*$")
-
-
-def _ends_clause(paragraph: str) -> bool:
-    """Whether a paragraph ends a clause. The extractor carries a paragraph that does not
-    (a heading, `…：* 决议草案`) on over a footnote block, so footnotes wait until one does."""
-    tail = _TRAILING_CALLS.sub("", paragraph).rstrip()
-    return bool(tail) and tail[-1] in ",.;:!?。，；：！？、)）]】》”\"'"
 
 
 def _kept_masthead(line: str) -> bool:
@@ -241,7 +233,8 @@ def _pdf_pages(pdf) -> list[_Page]:
         ox, oy = x(), x()
         for i in range(n):
             code = raw.FPDFText_GetUnicode(tp.raw, i)
-            ch = chr(code) if code < 0x110000 else "\ufffd"
+            # a damaged font may map to a lone surrogate, which no database or JSON takes
+            ch = chr(code) if code < 0x110000 and not 0xD800 <= code < 0xE000 else "\ufffd"
             if ch in "\r\n":
                 if cur:
                     runs.append(cur)
@@ -435,7 +428,7 @@ def _assemble(pages: list[_Page]) -> FileText:
         nonlocal para
         if para is not None:
             blocks.append(para)
-            open_ = not _ends_clause(para)
+            open_ = not ends_clause(para)
             para = None
             if open_:
                 return  # footnotes after it would make the extractor continue it past them
@@ -616,7 +609,7 @@ def _read_docx_checked(data: bytes) -> FileText:
             rel = d.part.rels.get(h.get(_R_ID, ""))
             if rel is not None and rel.is_external and rel.target_ref.startswith(("http://", "https://")):
                 pending.append(rel.target_ref.strip())
-        if pending and _ends_clause(line):
+        if pending and ends_clause(line):
             blocks.extend(pending)
             pending.clear()
     blocks.extend(pending)
@@ -628,18 +621,29 @@ def _read_docx_checked(data: bytes) -> FileText:
 
 # --------------------------------------------------------------------------- isolated reading
 
-#: Limits of the process that reads an uploaded file (a hostile PDF may try to exhaust either).
+#: Limits of the process that reads a file (a hostile PDF may try to exhaust either).
 ISOLATED_MEMORY_BYTES = 1024 * 1024 * 1024
 ISOLATED_CPU_SECONDS = 30
 ISOLATED_WALL_SECONDS = 60
+_ROOT = Path(__file__).resolve().parents[2]
+_OVER_LIMITS = "the file could not be read within the memory and time allowed"
 
 
-def isolated_command(filename: str) -> list[str]:
-    """The command that reads a file (its bytes on stdin) in a process of its own, under memory
-    and CPU limits, and prints a JSON object: the `FileText`, or `{"refused": reason}`."""
+def isolated_command(filename: str | None = None) -> list[str]:
+    """The command that reads files in a process of its own under the memory and CPU limits
+    above: with `filename`, one file's bytes on stdin and one JSON object out (the `FileText`,
+    or `{"refused": reason}`); without, one file after another (`IsolatedReader`)."""
     import sys
 
-    return [sys.executable, "-m", "app.documents.files", Path(filename).name]
+    limits = ["--memory", str(ISOLATED_MEMORY_BYTES), "--cpu", str(ISOLATED_CPU_SECONDS)]
+    one = [Path(filename).name] if filename is not None else ["--serve"]
+    return [sys.executable, "-m", "app.documents.files", *limits, *one]
+
+
+def _from_reply(obj: dict) -> FileText:
+    if "refused" in obj:
+        raise Refused(obj["refused"])
+    return FileText(obj["text"], obj["format"], obj["pages"], tuple(obj["furniture"]))
 
 
 def result_of(returncode: int, stdout: bytes) -> FileText:
@@ -647,14 +651,12 @@ def result_of(returncode: int, stdout: bytes) -> FileText:
     import json
 
     if returncode != 0:
-        raise Refused("the file could not be read within the memory and time allowed")
+        raise Refused(_OVER_LIMITS)
     try:
         obj = json.loads(stdout)
     except ValueError:
         raise Refused("the file could not be read") from None
-    if "refused" in obj:
-        raise Refused(obj["refused"])
-    return FileText(obj["text"], obj["format"], obj["pages"], tuple(obj["furniture"]))
+    return _from_reply(obj)
 
 
 def read_isolated(data: bytes, filename: str) -> FileText:
@@ -663,30 +665,134 @@ def read_isolated(data: bytes, filename: str) -> FileText:
 
     try:
         out = subprocess.run(isolated_command(filename), input=data, capture_output=True,
-                             timeout=ISOLATED_WALL_SECONDS, cwd=Path(__file__).resolve().parents[2])
+                             timeout=ISOLATED_WALL_SECONDS, cwd=_ROOT)
     except subprocess.TimeoutExpired:
         raise Refused(f"reading the file took more than {ISOLATED_WALL_SECONDS} s") from None
     return result_of(out.returncode, out.stdout)
 
 
+class IsolatedReader:
+    """`read_bytes` under the limits of `read_isolated`, for many files one after another: one
+    long-lived process reads them in turn (starting Python and pypdfium2 for each file costs ten
+    times the reading of a seed PDF), with the CPU limit counted afresh for each file. A file
+    that kills the process or outlasts the wall-clock limit is refused, and the next file gets a
+    new process."""
+
+    def __init__(self) -> None:
+        self._proc = None
+
+    def __enter__(self) -> "IsolatedReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            proc.stdin.close()
+            proc.stdout.close()
+
+    def read(self, data: bytes, filename: str) -> FileText:
+        import json
+        import struct
+        import subprocess
+
+        if len(data) > MAX_FILE_BYTES:
+            raise Refused(f"file too large: {len(data):,} bytes (at most {MAX_FILE_BYTES:,})")
+        if self._proc is None or self._proc.poll() is not None:
+            self.close()
+            self._proc = subprocess.Popen(isolated_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, cwd=_ROOT, bufsize=0)
+        name = Path(filename).name.encode("utf-8", "surrogateescape")[-255:]
+        try:
+            self._proc.stdin.write(struct.pack(">IQ", len(name), len(data)) + name)
+            self._proc.stdin.write(data)
+            (size,) = struct.unpack(">Q", self._receive(8))
+            reply = json.loads(self._receive(size))
+        except TimeoutError:  # before OSError, of which it is one
+            self.close()
+            raise Refused(f"reading the file took more than {ISOLATED_WALL_SECONDS} s") from None
+        except (OSError, EOFError, ValueError, struct.error):  # it died of the limits: no reply
+            self.close()
+            raise Refused(_OVER_LIMITS) from None
+        return _from_reply(reply)
+
+    def _receive(self, n: int) -> bytes:
+        import os
+        import select
+        import time
+
+        deadline = time.monotonic() + ISOLATED_WALL_SECONDS
+        fd = self._proc.stdout.fileno()
+        chunks: list[bytes] = []
+        while n > 0:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError("the reader process ended")
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+
+def _reply(data: bytes, filename: str) -> dict:
+    try:
+        ft = read_bytes(data, filename)
+        return {"text": ft.text, "format": ft.format, "pages": ft.pages, "furniture": list(ft.furniture)}
+    except Refused as e:
+        return {"refused": str(e)}
+    except MemoryError:
+        return {"refused": "the file needs more memory to read than is allowed", "memory": True}
+    except Exception as e:  # a damaged file that trips a library: refused, never a traceback
+        return {"refused": f"unreadable file ({type(e).__name__})"}
+
+
 def _main() -> None:
+    import argparse
     import json
     import resource
+    import struct
     import sys
 
-    resource.setrlimit(resource.RLIMIT_AS, (ISOLATED_MEMORY_BYTES, ISOLATED_MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_CPU, (ISOLATED_CPU_SECONDS, ISOLATED_CPU_SECONDS))
-    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-    try:
-        ft = read_bytes(data, sys.argv[1])
-        out = {"text": ft.text, "format": ft.format, "pages": ft.pages, "furniture": list(ft.furniture)}
-    except Refused as e:
-        out = {"refused": str(e)}
-    except MemoryError:
-        out = {"refused": "the file needs more memory to read than is allowed"}
-    except Exception as e:  # a damaged file that trips a library: refused, never a traceback
-        out = {"refused": f"unreadable file ({type(e).__name__})"}
-    sys.stdout.write(json.dumps(out, ensure_ascii=False))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--memory", type=int, default=ISOLATED_MEMORY_BYTES)
+    parser.add_argument("--cpu", type=int, default=ISOLATED_CPU_SECONDS)
+    parser.add_argument("--serve", action="store_true")
+    parser.add_argument("filename", nargs="?", default="")
+    args = parser.parse_args()
+    resource.setrlimit(resource.RLIMIT_AS, (args.memory, args.memory))
+    if not args.serve:
+        resource.setrlimit(resource.RLIMIT_CPU, (args.cpu, args.cpu))
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        sys.stdout.write(json.dumps(_reply(data, args.filename), ensure_ascii=False))
+        return
+    # one file after another: a 12-byte header (name and data lengths), the name, the data;
+    # a reply is its length (8 bytes) and a JSON object
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    while True:
+        head = inp.read(12)
+        if len(head) < 12:
+            return  # the reading side is gone
+        n_name, n_data = struct.unpack(">IQ", head)
+        if n_name > 255 or n_data > MAX_FILE_BYTES:
+            return
+        name = inp.read(n_name).decode("utf-8", "surrogateescape")
+        data = inp.read(n_data)
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(used.ru_utime + used.ru_stime) + args.cpu + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+        reply = _reply(data, name)
+        body = json.dumps(reply, ensure_ascii=False).encode("utf-8", "replace")
+        out.write(struct.pack(">Q", len(body)) + body)
+        out.flush()
+        if reply.get("memory"):
+            return  # what a failed allocation leaves behind is not worth keeping
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from app.citations import Citation as Found
@@ -37,6 +39,16 @@ _OBSERVER = re.compile(r"观察员地位|observer\s+status", re.I)
 
 def _squash(s: str) -> str:
     return _WS.sub("", s)
+
+
+def printable(name: str) -> str:
+    """A path as it can be shown and stored: bytes of a file name that are not UTF-8 (which
+    Python keeps as lone surrogates) become U+FFFD."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
 
 
 def file_key(filename: str) -> str:
@@ -62,12 +74,14 @@ class Prepared:
     organization: dict[str, Any] | None = None  # name, lang, series_title, observer_symbol, quotes
 
 
-def prepare(data: bytes, filename: str) -> Prepared:
-    """Read a file and what its page states; `files.Refused` when it cannot be read."""
-    ft = files.read_bytes(data, filename)
+def prepare(data: bytes, filename: str,
+            read_file: Callable[[bytes, str], files.FileText] = files.read_bytes) -> Prepared:
+    """Read a file (with `read_file`: in this process by default) and what its page states;
+    `files.Refused` when it cannot be read."""
+    ft = read_file(data, filename)
     md = read(ft.text)
     cites = extract(ft.text)
-    name = Path(filename).name
+    name = printable(Path(filename).name)
     prov: dict[str, Any] = {
         f: {"file": name, "quote": getattr(md, f).evidence[0].quote}
         for f in md.FIELDS if getattr(md, f) is not None
@@ -76,14 +90,7 @@ def prepare(data: bytes, filename: str) -> Prepared:
     prov["file"] = {"name": name, "sha256": sha, "format": ft.format, "pages": ft.pages}
     org = None
     if md.organization is not None:
-        o = md.organization.value
-        observer = None
-        for c in cites:
-            para = _squash(c.paragraph)
-            if _OBSERVER.search(para) and _squash(o["name"]) in para:
-                observer = {"symbol": c.symbol, "quote": c.paragraph}
-                break
-        org = {**o, "quote": md.organization.evidence[0].quote, "observer": observer}
+        org = named_organization(md, cites)
     doc = DocumentIn(
         key=file_key(name),
         symbol=md.value("symbol"),
@@ -97,6 +104,20 @@ def prepare(data: bytes, filename: str) -> Prepared:
         provenance=prov,
     )
     return Prepared(name, ft, md, doc, cites, sha, org)
+
+
+def named_organization(md: Metadata, cites: Sequence[Found]) -> dict[str, Any]:
+    """The organization the page's series title names (`md.organization`), with the words that
+    name it and the resolution a citation says gave it observer status (`…第59/48号决议…给予
+    上海合作组织大会观察员地位`), if one does."""
+    o = md.organization.value
+    observer = None
+    for c in cites:
+        para = _squash(c.paragraph)
+        if _OBSERVER.search(para) and _squash(o["name"]) in para:
+            observer = {"symbol": c.symbol, "quote": c.paragraph}
+            break
+    return {**o, "quote": md.organization.evidence[0].quote, "observer": observer}
 
 
 def find_organization(session: Session, org: dict[str, Any]) -> Organization | None:
@@ -167,6 +188,18 @@ def store(session: Session, prepared: Prepared, data: DocumentIn | None = None) 
     return ("updated" if result.changed or org_changed else "unchanged"), result.document
 
 
+def already_stored(session: Session, prepared: Prepared) -> Document | None:
+    """The document these very bytes were stored as, under this file name or another: the same
+    file again is unchanged, never a second document (a file without a symbol is keyed by its
+    name) nor an update that only renames its source."""
+    if prepared.data.symbol:
+        docs = session.exec(select(Document).where(Document.symbol == prepared.data.symbol)).all()
+    else:
+        docs = session.exec(select(Document).where(Document.symbol.is_(None),
+                                                   Document.text == prepared.data.text)).all()
+    return next((d for d in docs if (d.provenance or {}).get("file", {}).get("sha256") == prepared.sha256), None)
+
+
 def name_organization(session: Session, key: str, acronym: str, name_en: str | None = None) -> Organization:
     """Give an organization filed under its name (or any organization) its acronym; its chain's
     address follows. ValueError when there is no such organization or the acronym is taken."""
@@ -202,6 +235,8 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, s
                 out.append(p)
             else:
                 refused.append((str(p), f"not a PDF, Word (.docx) or text file: {p.suffix or 'no suffix'}"))
+        elif p.exists():
+            refused.append((str(p), "not a regular file (a pipe, a device or a socket)"))
         else:
             refused.append((str(p), "no such file or folder"))
     return out, refused
@@ -224,10 +259,26 @@ def ingest_paths(
     progress: Callable[[int], None] | None = None, on_result: Callable[[str, str, str], None] | None = None,
 ) -> Report:
     """Ingest files and folders; idempotent; a transaction per batch of files, a savepoint per
-    file, so a refused file leaves nothing behind and the others still go in."""
+    file, so a refused file leaves nothing behind and the others still go in. Each file is read
+    in a process of its own under memory, CPU and time limits (`files.IsolatedReader`), as an
+    upload is: a hostile file cannot hang or balloon the command."""
+    with files.IsolatedReader() as reader:
+        return _ingest_paths(session, paths, reader.read, batch_size, progress, on_result)
+
+
+def _open_transaction(session: Session) -> None:
+    """Python's sqlite3 opens SQLite's transaction only before a write: a savepoint opened first
+    would be the outermost one, and its release a commit of each file on its own. A write that
+    changes nothing opens the batch's transaction first (on PostgreSQL it is open already)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.exec(text(f"UPDATE {Document.__tablename__} SET id = id WHERE 0"))
+
+
+def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) -> Report:
     report = Report()
 
     def note(path: str, status: str, detail: str) -> None:
+        path = printable(str(path))
         report.results.append((path, status, detail))
         if on_result:
             on_result(path, status, detail)
@@ -236,21 +287,32 @@ def ingest_paths(
     for path, reason in refused:
         note(path, "refused", reason)
     pending = 0
+    this_run: dict[str, tuple[Path, str, str]] = {}  # document key -> file of this run, its text's sha256, key stored
     for path in found:
         try:
-            try:
-                size = path.stat().st_size
-            except OSError as e:
-                raise files.Refused(f"cannot read the file: {e.strerror or e}") from None
-            if size > files.MAX_FILE_BYTES:
-                raise files.Refused(f"file too large: {size:,} bytes (at most {files.MAX_FILE_BYTES:,})")
-            prepared = prepare(path.read_bytes(), path.name)
+            prepared = prepare(files.load(path), path.name, read_file)
+            key = prepared.data.symbol or prepared.data.key
+            text_sha = hashlib.sha256(prepared.file.text.encode("utf-8")).hexdigest()
+            if key in this_run and this_run[key][1] != text_sha:
+                # two texts of one document (the same symbol, or the same file name in two
+                # folders): storing both would keep only the last
+                raise files.Refused(f"another text of the same document ({key}) as "
+                                    f"{printable(str(this_run[key][0]))}: only one of them can be stored")
+            if key in this_run:  # the same text again, from another file of this run
+                note(str(path), "unchanged", this_run[key][2])
+                continue
+            if pending == 0:
+                _open_transaction(session)
             with session.begin_nested():
-                status, doc = store(session, prepared)
+                same = already_stored(session, prepared)
+                status, doc = ("unchanged", same) if same is not None else store(session, prepared)
+            this_run[key] = (path, text_sha, doc.key)
             note(str(path), status, doc.key)
-            pending += 1
+            pending += status != "unchanged"
         except files.Refused as e:
             note(str(path), "refused", str(e))
+        except SQLAlchemyError as e:  # the database's, not the file's: said so
+            note(str(path), "refused", f"not stored: database error ({str(e).splitlines()[0][:200]})")
         except (ValueError, OSError) as e:
             note(str(path), "refused", str(e).splitlines()[0] if str(e) else type(e).__name__)
         except Exception as e:  # a library tripped by a damaged file: one line, never a traceback

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.citations import detect_language, paragraphs
+from app.citations.clean import JOB_NUMBER, PAGE_NUMBER
 from app.symbols import normalize, parse
 
 __all__ = ["Evidence", "Fact", "Metadata", "read"]
@@ -150,7 +151,7 @@ def parse_date(s: str) -> dt.date | None:
 
 _HEAD_MARKS = re.compile(r"^#{1,6}\s*")
 _SYMBOL_LINE = re.compile(r"^[^\S\n]*([A-Z]{1,6}(?:/[A-Za-z0-9.()\-]{1,20}){1,7})[^\S\n]*$", re.M)
-_PAGE_JOB = re.compile(r"^\s*(?:\d{1,4}/\d{1,4}|\d{2}-\d{5}(?:\s?\([A-Z]\))?)(?:\s+(?:\d{1,4}/\d{1,4}|\d{2}-\d{5}))*\s*$")
+_PAGE_JOB = re.compile(rf"^\s*(?:{PAGE_NUMBER}|{JOB_NUMBER})(?:\s+(?:{PAGE_NUMBER}|{JOB_NUMBER}))*\s*$")
 _LANGUAGE = {"Chinese": "zh", "English": "en", "French": "fr", "Russian": "ru", "Spanish": "es",
              "Arabic": "ar"}
 _LANGUAGE_LINE = re.compile(r"^[^\S\n]*(Chinese|English|French|Russian|Spanish|Arabic)[^\S\n]*$", re.M)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +20,17 @@ from sqlmodel import Session
 
 from app.citations import extract
 from app.documents import files
-from app.documents.intake import find_organization, organization_key
+from app.documents.intake import find_organization, named_organization, organization_key
 from app.documents.metadata import read
 
 #: Largest upload the form reads (request bodies are capped at 8 MB before any handler runs).
 MAX_UPLOAD_BYTES = 5_000_000
+#: Files a worker reads at once: each reader may take a gigabyte and a core, so a burst of
+#: uploads beyond this is told to try again rather than start a process each.
+MAX_READERS = 2
+_readers = 0
+_readers_lock = threading.Lock()
 FIELDS = ("symbol", "kind", "organization", "session", "date", "title")
-_OBSERVER = re.compile(r"观察员地位|observer\s+status", re.I)
 
 
 @dataclass
@@ -45,6 +50,11 @@ async def read_upload(value: Any) -> Upload | None:
         return Upload(filename, error=f"file too large: more than {MAX_UPLOAD_BYTES / 1e6:g} MB")
     if not data:
         return Upload(filename, error="empty file")
+    global _readers
+    with _readers_lock:
+        if _readers >= MAX_READERS:
+            return Upload(filename, error="other files are being read: send it again in a moment")
+        _readers += 1
     try:
         with anyio.fail_after(files.ISOLATED_WALL_SECONDS):
             done = await anyio.run_process(files.isolated_command(filename), input=data, check=False)
@@ -53,6 +63,9 @@ async def read_upload(value: Any) -> Upload | None:
         return Upload(filename, error=str(e))
     except TimeoutError:
         return Upload(filename, error=f"reading the file took more than {files.ISOLATED_WALL_SECONDS} s")
+    finally:
+        with _readers_lock:
+            _readers -= 1
 
 
 @dataclass
@@ -82,18 +95,13 @@ def stated(session: Session, text: str, filename: str = "admin") -> Filled:
         out.values[name] = v.isoformat() if isinstance(v, dt.date) else str(v)
         out.evidence[name] = _quote(f.evidence[0].quote)
     if md.organization is not None:
-        o = md.organization.value
-        org = {**o, "quote": md.organization.evidence[0].quote, "observer": None}
+        org = named_organization(md, ())
         known = find_organization(session, org)
         if known is not None:
             out.values["organization"] = known.acronym
         else:
-            for c in extract(text):
-                para = re.sub(r"\s+", "", c.paragraph)
-                if _OBSERVER.search(para) and re.sub(r"\s+", "", o["name"]) in para:
-                    org["observer"] = {"symbol": c.symbol, "quote": c.paragraph}
-                    break
-            org["key"] = organization_key(o["name"])
+            org = named_organization(md, extract(text))  # its observer status, for the save
+            org["key"] = organization_key(org["name"])
             org["filename"] = filename
             out.new_organization = org
             out.values["organization"] = org["key"]

@@ -29,6 +29,7 @@ from app.web import urls
 from app.web.csrf import require_csrf
 from app.web.errors import NotFound, document_or_404
 from app.web.forms import form_reader
+from app.web.limits import body_refused
 from app.web.login import AdminDep
 from app.web.render import render_admin
 
@@ -94,6 +95,10 @@ def admin_home(
 def _form_page(request, session, user, prep: forms.Prepared, *, doc: Document | None = None,
                status_code: int = 200, outcome: audit.Outcome | None = None, fragment: str | None = None,
                filled: uploads.Filled | None = None):
+    limit = body_refused(request)
+    if limit is not None:  # a form whose body was over the limit, shown again
+        prep.errors["file"] = Msg("err_request_too_big", {"limit": limit // 1_000_000,
+                                                          "file": uploads.MAX_UPLOAD_BYTES // 1_000_000})
     ctx = {
         "evidence": filled.evidence if filled else {},
         "new_org": filled.new_organization if filled else None,

@@ -17,6 +17,7 @@ from app.models import Document
 from app.web import urls
 from app.web.errors import NotFound, document_or_404, page_or_404
 from app.web.forms import TextFormDep
+from app.web.limits import body_refused
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +50,9 @@ def document(
 
 @router.get("/extract")
 def extract_form(request: Request):
-    return render(request, "extract.html", {"text": "", "result": None, "error": None})
+    limit = body_refused(request)  # shown again for a form over the body limit
+    error = f"What was sent is over {limit // 1_000_000} MB and was not received." if limit else None
+    return render(request, "extract.html", {"text": "", "result": None, "error": error})
 
 
 @router.post("/extract")
