@@ -697,12 +697,13 @@ def main(argv: list[str] | None = None) -> int:
                  "text", "source", "organization_id", "became_id", "provenance", "created_at", "updated_at"]
     dextra = fill_for(con, "document", doc_names)
     cit_names = ["citing_id", "position", "cited_symbol", "cited_id", "verb", "verb_class", "cited_date", "raw",
-                 "start", "end", "location", "paragraph", "paragraph_index", "footnote", "called_from", "link",
+                 "start", "end", "location", "paragraph_index", "footnote", "called_from", "link",
                  "in_series"]
     cextra = fill_for(con, "citation", cit_names)
+    para_names = ["document_id", "idx", "text"]  # each quoted paragraph once, as the writer keeps it
     corpus = Corpus(docs, orgs, args.scale, args.seed, filler)
     by_id = sorted(range(len(docs)), key=lambda i: docs[i].id)
-    drows, crows = [], []
+    drows, crows, prows = [], [], []
     ndocs = ncits = text_bytes = 0
     for i in by_id:
         d = docs[i]
@@ -718,18 +719,23 @@ def main(argv: list[str] | None = None) -> int:
             d.org + 1 if d.org is not None else None,
             docs[d.became].id if d.became is not None else None,
             "{}", STAMP, STAMP, *dextra.values()))
+        quoted: dict[int, str] = {}
         for pos, (cited, verb, vclass, cdate, raw, start, end, loc, para, pi, series) in enumerate(cits):
             c = docs[cited]
             crows.append((d.id, pos, c.symbol, c.id, verb, vclass, cdate.isoformat() if cdate else None, raw,
-                          start, end, loc, para, pi, None, None, None, series, *cextra.values()))
+                          start, end, loc, pi, None, None, None, series, *cextra.values()))
+            quoted.setdefault(pi, para)
+        prows.extend((d.id, pi, para) for pi, para in quoted.items())
         if len(drows) >= 5000:
             insert(con, "document", doc_names + list(dextra), drows)
             insert(con, "citation", cit_names + list(cextra), crows)
+            insert(con, "paragraph", para_names, prows)
             ndocs += len(drows)
             ncits += len(crows)
-            drows, crows = [], []
+            drows, crows, prows = [], [], []
     insert(con, "document", doc_names + list(dextra), drows)
     insert(con, "citation", cit_names + list(cextra), crows)
+    insert(con, "paragraph", para_names, prows)
     ndocs += len(drows)
     ncits += len(crows)
     con.execute("COMMIT")

@@ -18,11 +18,12 @@ def test_jsonl_holds_the_json_exports_rows(seeded, client, acronym):
     scope = acronym or "all"
     assert f'filename="lineage-{scope}-lineage.jsonl"' in r.headers["content-disposition"]
     lines = [json.loads(line) for line in r.content.decode("utf-8").splitlines()]
-    by_type: dict[str, list] = {"organization": [], "document": [], "citation": []}
+    by_type: dict[str, list] = {"organization": [], "document": [], "citation": [], "paragraph": []}
     for line in lines:
         by_type[line.pop("type")].append(line)
     assert by_type == {"organization": whole["organizations"], "document": whole["documents"],
-                       "citation": whole["citations"]}
+                       "citation": whole["citations"], "paragraph": whole["paragraphs"]}
+    assert by_type["paragraph"]  # each quoted paragraph, once
 
 
 @pytest.mark.parametrize("acronym", [None, "CIS"])

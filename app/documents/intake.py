@@ -27,7 +27,9 @@ from sqlmodel import Session, select
 
 from app.citations import Citation as Found
 from app.citations import extract
+from app.chains import readmodel
 from app.documents import files
+from app.documents.queries import quoted
 from app.documents.metadata import Metadata, read
 from app.chains.membership import in_series
 from app.documents.store import DocumentIn, ingest_document
@@ -159,6 +161,8 @@ def organization_for(session: Session, org: dict[str, Any], filename: str) -> tu
                             "observer_symbol": {"file": filename, "quote": org["observer"]["quote"]}}
         changed = True
     session.flush()
+    if created or changed:
+        readmodel.touch(session, organizations=[found.id])
     if changed and not created:
         _refresh_in_series(session, found)
     return found, created or changed
@@ -167,10 +171,11 @@ def organization_for(session: Session, org: dict[str, Any], filename: str) -> tu
 def _refresh_in_series(session: Session, org: Organization) -> None:
     """A new series title may put citations the organization's texts already made in its chain."""
     own = select(Document.id).where(Document.organization_id == org.id)
-    for c in session.exec(select(Citation).where(Citation.citing_id.in_(own))).all():
-        flag = in_series(c.paragraph or "", org.series_titles)
+    for c in quoted(session, Citation.citing_id.in_(own)):
+        flag = in_series(c.paragraph, org.series_titles)
         if c.in_series != flag:
-            c.in_series = flag
+            c.citation.in_series = flag
+            readmodel.touch(session, [c.citing_id, c.cited_id], organizations=[org.id])
     session.flush()
 
 
