@@ -20,7 +20,7 @@ from app.documents.store import seed
 from app.migrate import upgrade
 from app.models import Citation, Document
 from tests.conftest import SEED_DIR, TEST_DB_URL
-from tests.test_bulk import _state
+from tests.test_exports_jsonl import _state
 
 
 @pytest.fixture

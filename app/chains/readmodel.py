@@ -12,7 +12,7 @@ rows they reach are recomputed before the transaction commits: a listener on eve
 so no commit path can forget to. `update_for` applies them at once; `rebuild` recomputes
 everything from documents, citations and organizations. Both run the same computation over a
 set of organizations, symbols and documents, so they agree by construction, and
-tests/test_readmodel.py checks it on random histories.
+tests/test_chains_readmodel.py checks it on random histories.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Everything here reads the *folded* paragraph text (`clean.fold`: fullwidth `５９／５０`,
 `（2005）`, `，` are ASCII) and returns offsets into it; `clean.OffsetMap` takes them back
 to the original text. All patterns use bounded repetition only, so each scan is linear in the
-paragraph length (tests/test_extract_properties.py checks 1 MB of adversarial text).
+paragraph length (tests/test_citations_properties.py checks 1 MB of adversarial text).
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def _scan_symbols(folded: str) -> list[re.Match[str]]:
     Every symbol holds a `/` or a `(` no more than _LEAD characters after its first character,
     so only token starts in the _LEAD characters before such a candidate are tried (each one
     at most once). Digit-heavy CJK text (dates) then costs little; the work stays linear even on
-    `1/1/1/1/…` (tests/test_extract_properties.py).
+    `1/1/1/1/…` (tests/test_citations_properties.py).
     """
     out: list[re.Match[str]] = []
     pos = 0  # end of the last match: the next one starts at or after it

@@ -1,6 +1,6 @@
 """Focused unit tests of the extractor stages (contract: docs/extraction.md).
 
-Whole-document expectations live in the gold (tests/test_extract_gold.py); these tests pin one
+Whole-document expectations live in the gold (tests/test_citations_gold.py); these tests pin one
 rule each, with small table-driven texts.
 """
 
