@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import random
 import signal
@@ -42,7 +41,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import OUT, ROOT, VENV, WORDS, free_port, rss_mb, sample, user_forms, wait_up  # noqa: E402
+from load import OUT, ROOT, VENV, WORDS, free_port, rss_mb, sample, save, stop, user_forms, wait_up  # noqa: E402
 
 RATIO_TARGETS = {"chain": 2.0, "document": 1.5, "fulltext": 1.5}
 P99_TARGET_MS = {1: 100.0, 10: 250.0}
@@ -348,12 +347,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def stop_all(*_):
         lin.stop()
-        if ds_proc is not None and ds_proc.poll() is None:
-            ds_proc.terminate()
-            try:
-                ds_proc.wait(10)
-            except subprocess.TimeoutExpired:
-                ds_proc.kill()
+        if ds_proc is not None:
+            stop(ds_proc)
 
     def on_signal(signum, _frame):
         stop_all()
@@ -453,11 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_all()
 
-    print()
-    print(table(res))
-    out = Path(args.json_out) if args.json_out else OUT / f"cold-{args.scale}.json"
-    out.write_text(json.dumps(res, indent=2, ensure_ascii=False))
-    print(f"\nresults: {out}")
+    save(res, table(res), args.json_out or OUT / f"cold-{args.scale}.json")
     return 0
 
 

@@ -165,6 +165,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def stop(p: subprocess.Popen, terminate: bool = True) -> None:
+    """End a server: SIGTERM, ten seconds' grace, then SIGKILL."""
+    if terminate and p.poll() is None:
+        p.terminate()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def save(results: dict, text: str, out: str | Path) -> None:
+    """Print a run's table and keep its figures as JSON."""
+    out = Path(out)
+    print()
+    print(text)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"\nresults: {out}")
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     """(VmRSS, VmHWM) in MB."""
     vals = {}
@@ -307,10 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             if p.poll() is None:
                 p.terminate()
         for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            stop(p, terminate=False)
 
     def on_signal(signum, _frame):
         stop_all()
@@ -384,11 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_all()
 
-    print()
-    print(table(results))
-    out = Path(args.json_out) if args.json_out else OUT / f"results-{args.scale}.json"
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print(f"\nresults: {out}")
+    save(results, table(results), args.json_out or OUT / f"results-{args.scale}.json")
     return 0
 
 
