@@ -59,3 +59,16 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def begin_batch(session) -> None:
+    """Open the session's transaction for real before its first savepoint.
+
+    Python's sqlite3 begins a transaction only before a data change: a SAVEPOINT issued outside
+    one becomes the outermost transaction and its RELEASE commits it, so a batch of savepoints
+    (a line of `lineage import`, a file of `lineage ingest`) would be as many commits. On
+    PostgreSQL, and where the engine already began (`make_engine(savepoints=True)`), nothing to do.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

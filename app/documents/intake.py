@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from app.citations import Citation as Found
 from app.citations import extract
 from app.chains import readmodel
+from app.db import begin_batch
 from app.documents import files
 from app.documents.queries import quoted
 from app.documents.metadata import Metadata, read
@@ -271,14 +271,6 @@ def ingest_paths(
         return _ingest_paths(session, paths, reader.read, batch_size, progress, on_result)
 
 
-def _open_transaction(session: Session) -> None:
-    """Python's sqlite3 opens SQLite's transaction only before a write: a savepoint opened first
-    would be the outermost one, and its release a commit of each file on its own. A write that
-    changes nothing opens the batch's transaction first (on PostgreSQL it is open already)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.exec(text(f"UPDATE {Document.__tablename__} SET id = id WHERE 0"))
-
-
 def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) -> Report:
     report = Report()
 
@@ -307,7 +299,7 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
                 note(str(path), "unchanged", this_run[key][2])
                 continue
             if pending == 0:
-                _open_transaction(session)
+                begin_batch(session)
             with session.begin_nested():
                 same = already_stored(session, prepared)
                 status, doc = ("unchanged", same) if same is not None else store(session, prepared)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from app.chains.queries import organization
+from app.db import begin_batch
 from app.citations.models import LOCATIONS, VERB_CLASSES
 from app.citations import Citation as Found
 from app.documents import public_facts
@@ -224,17 +225,6 @@ def _public_facts(obj: dict) -> dict | None:
     return facts
 
 
-def _begin_batch(session: Session) -> None:
-    """Open the batch's transaction before its first savepoint.
-
-    On SQLite, pysqlite begins a transaction only before a data change: a SAVEPOINT issued
-    outside one starts a transaction of its own, and its RELEASE commits it, so every line was
-    its own commit (a disk sync a line) instead of one per batch."""
-    conn = session.connection()
-    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def _organization(session: Session, obj: dict) -> tuple[bool, bool]:
     """(added, changed) for an organization line."""
     _check_strings(obj, "")
@@ -299,7 +289,7 @@ def import_jsonl(
             except ValueError:  # Python refuses to read an integer of more than 4,300 digits
                 raise LineError("a number too long to read") from None
             if pending == 0:
-                _begin_batch(session)
+                begin_batch(session)
             with session.begin_nested():
                 if isinstance(obj, dict) and obj.get("type") == "organization":
                     added, changed = _organization(session, obj)
