@@ -54,14 +54,16 @@ async def reader(client, deadline, latencies, errors):
         latencies.append(time.perf_counter() - start)
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrftoken" value="([^"]+)"', html).group(1)
+def _token(r: httpx.Response) -> str | None:
+    m = re.search(r'name="csrftoken" value="([^"]+)"', r.text)
+    return m.group(1) if m else None
 
 
 async def admin(base, deadline, saved, errors):
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        page = await client.get("/login")
         r = await client.post("/login", data={"username": "soak", "password": PASSWORD,
-                                              "csrftoken": _token((await client.get("/login")).text)})
+                                              "csrftoken": _token(page)})
         if r.status_code != 303:
             errors.append(f"login: {r.status_code}")
             return
@@ -69,7 +71,14 @@ async def admin(base, deadline, saved, errors):
         while time.monotonic() < deadline:
             n += 1
             text = SCO_TEXT.replace("第七十九届会议", f"第八十届会议 {n}")
-            form = {"csrftoken": _token((await client.get("/admin/documents/new")).text), "action": "save",
+            page = await client.get("/admin/documents/new")
+            token = _token(page)
+            if token is None:
+                errors.append(f"GET /admin/documents/new: {page.status_code} {page.headers.get('location', '')} "
+                              f"{page.text[:200]!r}")
+                await asyncio.sleep(0.2)
+                continue
+            form = {"csrftoken": token, "action": "save",
                     "symbol": f"A/80/L.{n}", "kind": "draft_resolution", "organization": "SCO",
                     "session": "80", "date": "2025-10-01", "title": SCO_TITLE, "text": text,
                     "previewed": digest(text), "accept_warnings": "on"}
@@ -106,9 +115,11 @@ def main() -> int:
     lineage(env, "seed")
     lineage(env, "create-admin", "soak")
     port = free_port()
+    log_path = Path(tmp) / "server.log"
+    log_file = open(log_path, "wb")
     server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port),
                                "--workers", str(args.workers)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -120,7 +131,12 @@ def main() -> int:
         latencies, errors, saved = asyncio.run(soak(base, args.seconds, args.connections))
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log_file.close()
     lat = sorted(latencies)
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000  # noqa: E731
     print(f"soak: {args.seconds:.0f} s, {args.connections} connections, {args.workers} workers: "
@@ -128,6 +144,9 @@ def main() -> int:
           f"mean {statistics.mean(lat) * 1000:.0f} ms), {len(saved)} admin saves, {len(errors)} errors")
     for e in errors[:20]:
         print("  error:", e)
+    if errors:  # what the server said about them (its tracebacks)
+        lines = [ln for ln in log_path.read_text("utf-8", "replace").splitlines() if "INFO" not in ln]
+        print("\n".join("  server: " + ln for ln in lines[-60:]))
     return 1 if errors or not saved else 0
 
 
