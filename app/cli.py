@@ -53,13 +53,18 @@ def _first_line(exc: BaseException) -> str:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from app.citations import extract
+    from app.citations.excerpt import bounded_json
 
     # newline="" keeps the file's own line endings, so offsets point into the file as given.
     with open(args.file, encoding="utf-8", newline="") as fh:
         text = fh.read()
     found = extract(text, lang=None if args.lang == "auto" else args.lang)
-    if args.json:
-        json.dump([c.to_json() for c in found], sys.stdout, ensure_ascii=False, indent=2)
+    if args.json or args.paragraphs:
+        # Each citation's paragraph is its excerpt: a full copy with every citation would make the
+        # output grow with the square of a paragraph that lists many symbols.
+        items, paragraphs = bounded_json(found)
+        out = {"citations": items, "paragraphs": paragraphs} if args.paragraphs else items
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         for c in found:
@@ -326,7 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("extract", help="print the citations found in a text file")
     p.add_argument("file")
-    p.add_argument("--json", action="store_true", help="a JSON array of citations")
+    p.add_argument("--json", action="store_true",
+                   help="a JSON array of citations, each with the words around it as its `paragraph`")
+    p.add_argument("--paragraphs", action="store_true",
+                   help="JSON too, as an object: the citations and each paragraph holding one, once "
+                        "(`paragraphs`: index, text, location), as POST /api/extract answers")
     p.add_argument("--lang", default="auto", help="zh, en, … or auto (default: detect)")
     p.set_defaults(func=cmd_extract)
 

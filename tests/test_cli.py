@@ -65,3 +65,41 @@ def test_migrate_then_seed_twice_on_a_sqlite_file(tmp_path, monkeypatch, capsys)
         # 2 + 13 + 2 + 5 + 12 citations, as tests/gold/seeds lists them
         assert s.exec(select(func.count()).select_from(Citation)).one() == 34
     engine.dispose()
+
+
+def _extract_listing(tmp_path, capsys, n: int) -> tuple[int, str]:
+    listing = "、".join(f"第{60 + k % 20}/{k}号决议" for k in range(1, n + 1))
+    path = tmp_path / f"many-{n}.txt"
+    path.write_text(f"大会，\n回顾其{listing}，\n", encoding="utf-8")
+    assert main(["extract", str(path), "--json"]) == 0
+    return path.stat().st_size, capsys.readouterr().out
+
+
+def test_extract_json_grows_with_the_file_not_its_square(tmp_path, capsys):
+    # One paragraph that lists thousands of resolutions: with a copy of it in each citation the
+    # output would grow with the square of the file (3,000 × 50 KB); with excerpts it grows as
+    # the file does (each citation's ~17 bytes of text carry ~330 bytes of indented fields).
+    small_size, small = _extract_listing(tmp_path, capsys, 1500)
+    size, out = _extract_listing(tmp_path, capsys, 3000)
+    found = json.loads(out)
+    assert len(found) == 3000
+    assert len(out.encode("utf-8")) < 25 * size
+    assert len(out) < 2.2 * len(small)
+    for item in found[:50]:
+        assert item["raw"] in item["paragraph"]
+        assert len(item["paragraph"]) < 200
+
+
+def test_extract_paragraphs_lists_each_paragraph_once(capsys):
+    path = SEED_DIR / "001_0fd7e56c3f5b41c3.txt"
+    assert main(["extract", str(path), "--paragraphs"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    text = path.read_text(encoding="utf-8")
+    indexes = [p["index"] for p in out["paragraphs"]]
+    assert indexes == sorted(set(indexes))
+    assert {c["paragraph_index"] for c in out["citations"]} == set(indexes)
+    by_index = {p["index"]: p["text"] for p in out["paragraphs"]}
+    for c in out["citations"]:
+        paragraph = by_index[c["paragraph_index"]]
+        assert "".join(paragraph.split()) in "".join(text.split())  # the paragraph, joined up
+        assert c["paragraph"].strip("…") in paragraph

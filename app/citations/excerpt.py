@@ -10,8 +10,9 @@ together stay within about twice its length, however many citations it holds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["EXCERPT_WIDTH", "citation_excerpts", "excerpt", "excerpts"]
+__all__ = ["EXCERPT_WIDTH", "bounded_json", "citation_excerpts", "excerpt", "excerpts"]
 
 EXCERPT_WIDTH = 60
 ELLIPSIS = "…"
@@ -63,3 +64,19 @@ def citation_excerpts(citations: Sequence) -> list[str]:
         for k, text in zip(ks, excerpts(paragraph, [citations[k].raw for k in ks])):
             out[k] = text
     return out
+
+
+def bounded_json(citations: Sequence) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The extractor's citations as an answer sends them: each citation's `to_json()` with its
+    `paragraph` cut to its excerpt, and each paragraph that holds one, once, as
+    `{"index", "text", "location"}` by its `paragraph_index` (`POST /api/extract`,
+    `lineage extract --json`). The answer stays within a few times the text's length."""
+    around = citation_excerpts(citations)
+    items = []
+    for k, c in enumerate(citations):
+        item = c.to_json()
+        item["paragraph"] = around[k]
+        items.append(item)
+    held = {c.paragraph_index: c for c in citations if c.paragraph_index is not None}
+    paragraphs = [{"index": i, "text": c.paragraph, "location": c.location} for i, c in sorted(held.items())]
+    return items, paragraphs

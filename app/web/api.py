@@ -5,7 +5,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi import HTTPException
 
 from app.chains import reads
-from app.citations.excerpt import citation_excerpts, excerpt, excerpts
+from app.citations.excerpt import bounded_json, excerpt, excerpts
 from app.config import get_settings
 from app.db import SessionDep
 from app.documents import labels
@@ -231,25 +231,19 @@ def extract_citations(session: SessionDep, body: ExtractIn):
     if len(body.text.encode("utf-8")) > limit:
         raise HTTPException(413, f"The text is over {limit // 1_000_000} MB; send a shorter text.")
     result = lookup(session, body.text, body.lang)
-    found = [c for c, _ in result.resolved]
-    around = citation_excerpts(found)
-    paragraphs = {c.paragraph_index: c for c in found if c.paragraph_index is not None}
+    items, paragraphs = bounded_json([c for c, _ in result.resolved])
     return ExtractPublic(
         lang=result.lang,
         citations=[
             ExtractedPublic(
-                **{k: v for k, v in c.to_json().items() if k not in ("date", "paragraph")},
+                **{k: v for k, v in item.items() if k != "date"},
                 date=c.date,
-                paragraph=around[k],
                 found=d is not None,
                 url=urls.document(d) if d else None,
                 label=labels.document_label(d) if d else None,
             )
-            for k, (c, d) in enumerate(result.resolved)
+            for item, (c, d) in zip(items, result.resolved)
         ],
         unknown=result.unknown,
-        paragraphs=[
-            ExtractedParagraphPublic(index=i, text=c.paragraph, location=c.location)
-            for i, c in sorted(paragraphs.items())
-        ],
+        paragraphs=[ExtractedParagraphPublic(**p) for p in paragraphs],
     )
