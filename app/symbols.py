@@ -114,8 +114,9 @@ class Shape:
     written: str | None = None
     # Finder: a regex fragment matching the symbol after its first character (the finder reads
     # that character, `[0-9A-Z]`, first, so that the engine skips other text in C): a fragment
-    # begins with a lookbehind saying which first characters it takes. None: the lettered row
-    # finds the shape.
+    # begins with a lookbehind saying which first characters it takes. The finder tries only
+    # where a `/` or `(` follows within a few characters (`app.citations.find._LEAD`), so every
+    # shape it finds holds one early. None: the lettered row finds the shape.
     find: str | None = None
     # the fragment finds a bare number, which counts only with an anchor (`第`, `号`, `resolution`)
     anchored: bool = False

@@ -74,9 +74,9 @@ class DocLabel(NamedTuple):
 def _label_columns(doc) -> list:
     # `text IS NOT NULL` and the provenance only where it names the document: SQLite never reads
     # through a text (bench/README.md).
-    return [*document_columns(doc), doc.date_source, doc.text.is_not(None), case((doc.symbol.is_(None), doc.provenance)),
-            doc.organization_id, doc.public_facts, doc.outcome, doc.outcome_date, doc.vote,
-            doc.votes_yes, doc.votes_no, doc.votes_abstain]
+    return [*document_columns(doc), doc.date_source, doc.text.is_not(None),
+            case((doc.symbol.is_(None), doc.provenance)), doc.organization_id, doc.public_facts,
+            doc.outcome, doc.outcome_date, doc.vote, doc.votes_yes, doc.votes_no, doc.votes_abstain]
 
 
 _LABEL_WIDTH = len(DocLabel._fields)
