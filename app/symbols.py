@@ -3,6 +3,25 @@
 Used by the citation extractor (`app.citations`), by search and by the admin form, so that
 `59/48`, `第59/48号决议`, `a/res/59/48` and `resolution 59/48` all become `A/RES/59/48`.
 
+The shapes a symbol may have are one table, `SHAPES`, one row per shape (like eyecite's
+reporters). A row holds what every stage needs to know of its shape:
+
+- the finder (`app.citations.find`): a regex fragment that finds the shape in running text, and
+  whether it is a bare number (`59/48`, `1631(2005)`) that counts only with an anchor (`第…号`,
+  `resolution(s)`) around it;
+- the normalizer (`normalize`): a regex on the compact form (upper-cased, spaces removed) and the
+  function that turns its match into the canonical symbol, or says why it is none;
+- the parser (`parse`): a regex on the normalized symbol, whose named groups `session`, `roman`
+  and `year` give what the symbol carries, and the kind it gives;
+- an example, as the normalizer returns it, and how text usually writes it where that differs.
+
+Each stage builds its patterns from the rows that fill its column, in the order of `SHAPES`,
+once at import time; in each stage the first row that matches wins. A row that leaves a column
+empty is handled there by a more general row further down: `S/PRST/2010/1` is found and
+normalized as a lettered symbol, and only the parser tells it apart. So the specific shapes come
+first and the lettered symbol, which accepts them all, comes last. Adding a shape is adding a
+row (and its case in tests/test_symbols_shapes.py).
+
 Pure standard library; no I/O.
 """
 
@@ -10,14 +29,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
     "KINDS",
     "MAX_LENGTH",
+    "SHAPES",
     "DocumentKind",
     "Normalized",
+    "Shape",
     "SymbolInfo",
     "candidates",
     "normalize",
@@ -33,7 +55,6 @@ MAX_LENGTH = 80
 # a page number (`3/4` in a PDF footer, seed 001) or a day/month, never a resolution.
 FIRST_NEW_STYLE_SESSION = 31
 LAST_PLAUSIBLE_SESSION = 199
-
 
 
 class DocumentKind(StrEnum):
@@ -71,6 +92,202 @@ class SymbolInfo:
     kind: str
     session: int | None
     year: int | None
+
+
+# --------------------------------------------------------------------------- the shapes
+# (the module's docstring says how the stages read the table)
+
+#: What a row's `canonical` returns: (symbol, None), or (None, the reason it is no symbol).
+Canonical = tuple[str | None, str | None]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One row of `SHAPES`: one shape of symbol, with what each stage needs to know of it."""
+
+    # names the row; the finder's group for the row is named after it
+    name: str
+    # what `parse` says the symbol is (one of `app.symbols.KINDS`)
+    kind: str
+    # the symbol as the normalizer returns it, and as text usually writes it
+    example: str
+    written: str | None = None
+    # Finder: a regex fragment matching the symbol after its first character (the finder reads
+    # that character, `[0-9A-Z]`, first, so that the engine skips other text in C): a fragment
+    # begins with a lookbehind saying which first characters it takes. The finder tries only
+    # where a `/` or `(` follows within a few characters (`app.citations.find._LEAD`), so every
+    # shape it finds holds one early. None: the lettered row finds the shape.
+    find: str | None = None
+    # the fragment finds a bare number, which counts only with an anchor (`第`, `号`, `resolution`)
+    anchored: bool = False
+    # Normalizer: a regex on the compact form and what makes the canonical symbol of its match.
+    # None: the lettered row accepts the shape as written.
+    compact: str | None = None
+    canonical: Callable[[re.Match[str]], Canonical] | None = None
+    # Parser: a regex on the normalized symbol; its groups `session` (digits), `roman` (a session
+    # numeral) and `year` give what the symbol carries
+    parse: str | None = None
+    # the symbol also carries the year that stands anywhere in it (`A/71/160-S/2016/621`)
+    year_anywhere: bool = False
+
+
+# What makes the canonical symbol of a row's compact match (the rows' `canonical`).
+
+
+def _ga(m: re.Match[str]) -> Canonical:
+    full, session, number = m.group(1), int(m.group(2)), int(m.group(3))
+    if full:
+        return f"A/RES/{session}/{number}", None
+    # A bare `N/M` may be a fraction, a page number or a date: it must be a plausible resolution.
+    compact = m.string
+    if number == 0:
+        return None, f"{compact!r}: resolution number 0 does not exist"
+    if session < FIRST_NEW_STYLE_SESSION:
+        return None, (
+            f"{compact!r} looks like a fraction, a page number or a date: General Assembly "
+            f"resolutions are numbered session/number only from the "
+            f"{FIRST_NEW_STYLE_SESSION}st session on"
+        )
+    if session > LAST_PLAUSIBLE_SESSION:
+        return None, f"{compact!r}: session {session} is not a plausible General Assembly session"
+    return f"A/RES/{session}/{number}", None
+
+
+def _ga_special(m: re.Match[str]) -> Canonical:
+    return f"A/RES/{m.group(1)}-{int(m.group(2))}/{int(m.group(3))}", None
+
+
+def _ga_old(m: re.Match[str]) -> Canonical:
+    number, pre, roman, post = m.groups()
+    session = roman_to_int(roman)
+    if session is None or session > 30:
+        return None, f"{m.string!r}: ({roman}) is not an old-style session numeral (I to XXX)"
+    if pre and post:
+        return None, f"{m.string!r}: two part letters"
+    letter = pre or post or ""
+    return f"A/RES/{int(number)}({roman}){letter}", None
+
+
+def _sc(m: re.Match[str]) -> Canonical:
+    number, year = int(m.group(1)), int(m.group(2))
+    if not (1946 <= year <= 2199) or number == 0:
+        return None, f"{m.string!r}: not a plausible Security Council resolution (number/year)"
+    return f"S/RES/{number}({year})", None
+
+
+def _lettered(m: re.Match[str]) -> Canonical:
+    if not any(c.isdigit() for c in m.string):
+        return None, f"{m.string!r} has no number: a UN document symbol always carries one"
+    return m.string, None
+
+
+# a joint symbol may break after its hyphen (`A/71/160-` ⏎ `S/2016/621`, gold case
+# regression_symbol_broken_inside_joint_symbol): the joined paragraph then has `- `
+_SEG = r"[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2}(?:-\s{0,2}[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2})?"
+
+#: The shapes, in the one order every stage tries them: the specific ones first, the lettered
+#: symbol, which accepts them all, last.
+SHAPES: tuple[Shape, ...] = (
+    # New-style GA resolution: `59/48`, `49 / 57`, `A/RES/59/48`.
+    Shape(
+        name="ga",
+        kind="ga_resolution",
+        example="A/RES/59/48",
+        written="59/48",
+        find=r"(?<=\d)\d{0,2}\s{0,2}/\s{0,2}\d{1,4}(?![A-Za-z0-9/])",
+        anchored=True,
+        compact=r"^(A/RES/)?(\d{1,3})/(\d{1,4})$",
+        canonical=_ga,
+        parse=r"^A/RES/(?P<session>\d+)/\d+$",
+    ),
+    # Special and emergency special sessions: `S-30/1 号决议` (seed 001 footnote 5), `ES-10/19`.
+    Shape(
+        name="spec",
+        kind="ga_resolution",
+        example="A/RES/ES-10/19",
+        written="ES-10/19",
+        find=r"(?:(?<=E)S|(?<=S))-\s{0,2}\d{1,2}\s{0,2}/\s{0,2}\d{1,4}(?![A-Za-z0-9/])",
+        compact=r"^(?:A/RES/)?(E?S)-(\d{1,2})/(\d{1,4})$",
+        canonical=_ga_special,
+        parse=r"^A/RES/E?S-\d+/\d+$",
+    ),
+    # Security Council: `1631(2005)`, `1631 (2005)`, fullwidth `1631（2005）` once folded.
+    Shape(
+        name="sc",
+        kind="sc_resolution",
+        example="S/RES/1631(2005)",
+        written="1631 (2005)",
+        find=r"(?<=\d)\d{0,3}\s{0,2}\(\s{0,2}(?:19|20|21)\d{2}\s{0,2}\)",
+        anchored=True,
+        compact=r"^(?:S/RES/)?(\d{1,4})\((\d{4})\)$",
+        canonical=_sc,
+        parse=r"^S/RES/\d+\((?P<year>\d{4})\)$",
+    ),
+    # Old-style GA, sessions I to XXX: `2625 (XXV)`, `217 A (III)`.
+    Shape(
+        name="old",
+        kind="ga_resolution",
+        example="A/RES/2625(XXV)",
+        written="2625 (XXV)",
+        find=r"(?<=\d)\d{0,3}\s{0,2}(?:[A-Z]\s{0,2})?\(\s{0,2}[IVXLC]{1,7}\s{0,2}\)",
+        anchored=True,
+        compact=r"^(?:A/RES/)?(\d{1,4})([A-Z])?\(([IVXLC]{1,7})\)([A-Z])?$",
+        canonical=_ga_old,
+        parse=r"^A/RES/\d+\((?P<roman>[IVXLC]+)\)[A-Z]?$",
+    ),
+    # Security Council presidential statement.
+    Shape(
+        name="prst",
+        kind="presidential_statement",
+        example="S/PRST/2010/1",
+        parse=r"^S/PRST/(?P<year>\d{4})/\d+",
+    ),
+    # Draft resolution, of the Assembly or of a committee: `A/77/L.107`, `A/C.3/64/L.23/Rev.1`.
+    Shape(
+        name="draft",
+        kind="draft_resolution",
+        example="A/77/L.107",
+        parse=r"^A/(?:[A-Z][A-Z0-9.]*/)*?(?:(?P<session>\d{1,3})|E?S-\d+)/L\.\d+",
+    ),
+    # General Assembly document, alone or joint: `A/71/160`, `A/71/160-S/2016/621`.
+    Shape(
+        name="ga_report",
+        kind="report",
+        example="A/71/160-S/2016/621",
+        parse=r"^A/(?P<session>\d{1,3})/\d+",
+        year_anywhere=True,
+    ),
+    # Security Council document: `S/2016/621`.
+    Shape(
+        name="sc_report",
+        kind="report",
+        example="S/2016/621",
+        parse=r"^S/(?P<year>\d{4})/\d+",
+    ),
+    # Any other lettered symbol, and the catch-all of the rows above: an upper-case series (A, S,
+    # E, ST, UNEP...), then `/`-separated components, which may carry `.` and `-` (joint
+    # symbols), and one trailing `(2005)` / `(XXV)`: `E/2009/28`, `A/C.3/64/L.23`,
+    # `UNEP/EA.5/Res.1`, `(E/2009/28)`, `S/RES/1631 (2005)`, `A/53/L.21/Rev.1`; a joint symbol
+    # stands on its own too (seed 004 footnote 1).
+    Shape(
+        name="let",
+        kind="other",
+        example="E/2009/28",
+        find=(
+            rf"(?<=[A-Z])[A-Z]{{0,9}}(?:\.\d{{1,3}})?(?:\s{{0,2}}/\s{{0,2}}{_SEG}){{1,8}}"
+            r"(?:\s?\((?:\d{4}|[IVXLC]{1,7})\))?(?![A-Za-z0-9])"
+        ),
+        compact=(
+            r"^[A-Z]{1,10}(?:\.\d{1,3})?"
+            r"(?:/[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2}(?:-[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12})?)?){1,8}"
+            r"(?:\((?:\d{4}|[IVXLC]{1,7})\))?$"
+        ),
+        canonical=_lettered,
+        # matches every symbol; the session where an A/ symbol carries one
+        parse=r"^(?:A/(?:[A-Z][A-Z0-9.]*/)*?(?P<session>\d{1,3})/)?",
+        year_anywhere=True,
+    ),
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -121,20 +338,10 @@ _TITLE_RE = re.compile(r"(?<![A-Z])(REV|ADD|CORR|AMEND|SUB)\.(?=\d|$)")
 # `UNEP/EA.5/Res.1`: `Res.` followed by a number is title-cased; `A/RES/` stays upper-case.
 _RES_DOT_RE = re.compile(r"(?<=/)RES\.(?=\d)")
 
-# Shapes, on the upper-cased, space-free form.
-_BARE_GA = re.compile(r"^(\d{1,3})/(\d{1,4})$")
-_SPECIAL = re.compile(r"^(?:A/RES/)?(E?S)-(\d{1,2})/(\d{1,4})$")
-_SC_BARE = re.compile(r"^(?:S/RES/)?(\d{1,4})\((\d{4})\)$")
-_OLD_STYLE = re.compile(r"^(?:A/RES/)?(\d{1,4})([A-Z])?\(([IVXLC]{1,7})\)([A-Z])?$")
-_A_RES = re.compile(r"^A/RES/(\d{1,3})/(\d{1,4})$")
-# Generic lettered symbol: an upper-case series (A, S, E, ST, UNEP...), then `/`-separated
-# components; components may carry `.`, `-` (joint symbols `A/71/160-S/2016/621`) and one
-# trailing `(2005)` / `(XXV)`.
-_LETTERED = re.compile(
-    r"^[A-Z]{1,10}(?:\.\d{1,3})?"
-    r"(?:/[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2}(?:-[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12})?)?){1,8}"
-    r"(?:\((?:\d{4}|[IVXLC]{1,7})\))?$"
-)
+# The shapes of symbols, in the table's order: the compact form's patterns and the normalized
+# symbol's, each with its row.
+_CANONICAL = tuple((re.compile(s.compact), s.canonical) for s in SHAPES if s.compact)
+_PARSE = tuple((re.compile(s.parse), s) for s in SHAPES if s.parse)
 
 # Shapes that are *not* symbols, recognised to give a precise error.
 _DATE_SHAPES = (
@@ -177,47 +384,12 @@ def _strip_wrapping(s: str) -> str:
 
 
 def _canonical(compact: str) -> tuple[str | None, str | None]:
-    """`compact` is upper-cased and space-free. Returns (symbol, error)."""
-    m = _BARE_GA.match(compact)
-    if m:
-        session, number = int(m.group(1)), int(m.group(2))
-        if number == 0:
-            return None, f"{compact!r}: resolution number 0 does not exist"
-        if session < FIRST_NEW_STYLE_SESSION:
-            return None, (
-                f"{compact!r} looks like a fraction, a page number or a date: General Assembly "
-                f"resolutions are numbered session/number only from the "
-                f"{FIRST_NEW_STYLE_SESSION}st session on"
-            )
-        if session > LAST_PLAUSIBLE_SESSION:
-            return None, f"{compact!r}: session {session} is not a plausible General Assembly session"
-        return f"A/RES/{session}/{number}", None
-    m = _SPECIAL.match(compact)
-    if m:
-        return f"A/RES/{m.group(1)}-{int(m.group(2))}/{int(m.group(3))}", None
-    m = _SC_BARE.match(compact)
-    if m:
-        number, year = int(m.group(1)), int(m.group(2))
-        if not (1946 <= year <= 2199) or number == 0:
-            return None, f"{compact!r}: not a plausible Security Council resolution (number/year)"
-        return f"S/RES/{number}({year})", None
-    m = _OLD_STYLE.match(compact)
-    if m:
-        number, pre, roman, post = m.groups()
-        session = roman_to_int(roman)
-        if session is None or session > 30:
-            return None, f"{compact!r}: ({roman}) is not an old-style session numeral (I to XXX)"
-        if pre and post:
-            return None, f"{compact!r}: two part letters"
-        letter = pre or post or ""
-        return f"A/RES/{int(number)}({roman}){letter}", None
-    m = _A_RES.match(compact)
-    if m:
-        return f"A/RES/{int(m.group(1))}/{int(m.group(2))}", None
-    if _LETTERED.match(compact):
-        if not any(c.isdigit() for c in compact):
-            return None, f"{compact!r} has no number: a UN document symbol always carries one"
-        return compact, None
+    """`compact` is upper-cased and space-free. Returns (symbol, error), or (None, None) when it
+    has no shape of `SHAPES`."""
+    for pattern, canonical in _CANONICAL:
+        m = pattern.match(compact)
+        if m:
+            return canonical(m)
     return None, None
 
 
@@ -278,15 +450,6 @@ def normalize(text: str) -> Normalized:
 
 # --------------------------------------------------------------------------- parse
 
-_P_GA = re.compile(r"^A/RES/(\d+)/\d+$")
-_P_GA_SPECIAL = re.compile(r"^A/RES/E?S-\d+/\d+$")
-_P_GA_OLD = re.compile(r"^A/RES/\d+\(([IVXLC]+)\)[A-Z]?$")
-_P_SC = re.compile(r"^S/RES/\d+\((\d{4})\)$")
-_P_PRST = re.compile(r"^S/PRST/(\d{4})/\d+")
-_P_DRAFT = re.compile(r"^A/(?:[A-Z][A-Z0-9.]*/)*?(?:(\d{1,3})|E?S-\d+)/L\.\d+")
-_P_A_SESSION = re.compile(r"^A/(?:[A-Z][A-Z0-9.]*/)*?(\d{1,3})/")
-_P_A_REPORT = re.compile(r"^A/(\d{1,3})/\d+")
-_P_S_REPORT = re.compile(r"^S/(\d{4})/\d+")
 _P_YEAR = re.compile(r"(?:^|/)((?:19|20)\d{2})(?=/|\(|$)")
 
 
@@ -304,34 +467,25 @@ def parse(symbol: str) -> SymbolInfo:
     if n.symbol is None:
         raise ValueError(n.error)
     s = n.symbol
-    m = _P_GA.match(s)
-    if m:
-        return SymbolInfo(s, "ga_resolution", int(m.group(1)), None)
-    if _P_GA_SPECIAL.match(s):
-        return SymbolInfo(s, "ga_resolution", None, None)
-    m = _P_GA_OLD.match(s)
-    if m:
-        return SymbolInfo(s, "ga_resolution", roman_to_int(m.group(1)), None)
-    m = _P_SC.match(s)
-    if m:
-        return SymbolInfo(s, "sc_resolution", None, int(m.group(1)))
-    m = _P_PRST.match(s)
-    if m:
-        return SymbolInfo(s, "presidential_statement", None, int(m.group(1)))
-    m = _P_DRAFT.match(s)
-    if m:
-        return SymbolInfo(s, "draft_resolution", int(m.group(1)) if m.group(1) else None, None)
-    year_m = _P_YEAR.search(s)
-    year = int(year_m.group(1)) if year_m else None
-    m = _P_A_REPORT.match(s)
-    if m:
+    for pattern, shape in _PARSE:
+        m = pattern.match(s)
+        if m:
+            break
+    else:  # unreachable: the table's last row matches every symbol
+        raise AssertionError(f"{s!r} matches no row of SHAPES")
+    groups = m.groupdict()
+    session = year = None
+    if groups.get("session"):
+        session = int(groups["session"])
+    elif groups.get("roman"):
+        session = roman_to_int(groups["roman"])
+    if groups.get("year"):
+        year = int(groups["year"])
+    elif shape.year_anywhere:
         # `A/71/160-S/2016/621`: a joint report carries both the session and the year.
-        return SymbolInfo(s, "report", int(m.group(1)), year)
-    m = _P_S_REPORT.match(s)
-    if m:
-        return SymbolInfo(s, "report", None, int(m.group(1)))
-    m = _P_A_SESSION.match(s)
-    return SymbolInfo(s, "other", int(m.group(1)) if m else None, year)
+        year_m = _P_YEAR.search(s)
+        year = int(year_m.group(1)) if year_m else None
+    return SymbolInfo(s, shape.kind, session, year)
 
 
 # --------------------------------------------------------------------------- candidates

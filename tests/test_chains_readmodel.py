@@ -224,3 +224,13 @@ def test_rebuild_corrects_rows_written_behind_the_writers_back(seeded):
     readmodel.rebuild(seeded)
     seeded.commit()
     assert derived_rows(seeded) == kept
+
+
+def test_the_records_of_a_document_share_one_list_of_its_naming_fields():
+    # Facts (the rules) and DocLabel (the pages) both start with DOCUMENT_FIELDS, read by the same columns
+    from app.chains.reads import DocLabel, _label_columns
+
+    names = tuple(name for name, _ in readmodel.DOCUMENT_FIELDS)
+    assert readmodel.Facts._fields[:len(names)] == DocLabel._fields[:len(names)] == names
+    assert [c.key for c in readmodel._FACT_COLUMNS[:len(names)]] == list(names)
+    assert [c.key for c in _label_columns(Document)[:len(names)]] == list(names)

@@ -52,22 +52,34 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield values[i:i + CHUNK]
 
 
+#: What names and places a document: the first fields of every record of one that the chain
+#: code reads (`Facts` here, `reads.DocLabel` for the pages), in this order.
+DOCUMENT_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("id", int),
+    ("key", str),
+    ("symbol", str | None),
+    ("kind", str),
+    ("session", int | None),
+    ("date", dt.date | None),
+)
+
+
+def document_columns(doc: Any) -> list[Any]:
+    """The columns of `DOCUMENT_FIELDS` of `doc` (`Document` or an alias of it), in their order."""
+    return [getattr(doc, name) for name, _ in DOCUMENT_FIELDS]
+
+
 class Facts(NamedTuple):
     """What the chain rules read of a document."""
 
-    id: int
-    key: str
-    symbol: str | None
-    kind: str
-    session: int | None
-    date: dt.date | None
+    __annotations__ = dict(DOCUMENT_FIELDS)  # id, key, symbol, kind, session, date; then:
     organization_id: int | None
     became_id: int | None
     has_text: bool
 
 
-_FACT_COLUMNS = (Document.id, Document.key, Document.symbol, Document.kind, Document.session, Document.date,
-                 Document.organization_id, Document.became_id, Document.text.is_not(None).label("has_text"))
+_FACT_COLUMNS = (*document_columns(Document), Document.organization_id, Document.became_id,
+                 Document.text.is_not(None).label("has_text"))
 
 
 class Cite(NamedTuple):

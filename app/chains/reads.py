@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.chains.queries import mark_sources
+from app.chains.readmodel import DOCUMENT_FIELDS, document_columns
 from app.documents.queries import source_facts_of
 from app.models import (
     ChainAnomaly,
@@ -55,12 +56,7 @@ class Page(Generic[T]):
 class DocLabel(NamedTuple):
     """What a page needs to name, date and link a document (app/documents/labels.py, app/web/urls.py)."""
 
-    id: int
-    key: str
-    symbol: str | None
-    kind: str
-    session: int | None
-    date: dt.date | None
+    __annotations__ = dict(DOCUMENT_FIELDS)  # id, key, symbol, kind, session, date; then:
     date_source: str | None
     has_text: bool
     provenance: dict[str, Any] | None  # only for a document without a symbol: its label needs it
@@ -78,10 +74,9 @@ class DocLabel(NamedTuple):
 def _label_columns(doc) -> list:
     # `text IS NOT NULL` and the provenance only where it names the document: SQLite never reads
     # through a text (bench/README.md).
-    return [doc.id, doc.key, doc.symbol, doc.kind, doc.session, doc.date, doc.date_source,
-            doc.text.is_not(None), case((doc.symbol.is_(None), doc.provenance)),
-            doc.organization_id, doc.public_facts, doc.outcome, doc.outcome_date, doc.vote,
-            doc.votes_yes, doc.votes_no, doc.votes_abstain]
+    return [*document_columns(doc), doc.date_source, doc.text.is_not(None),
+            case((doc.symbol.is_(None), doc.provenance)), doc.organization_id, doc.public_facts,
+            doc.outcome, doc.outcome_date, doc.vote, doc.votes_yes, doc.votes_no, doc.votes_abstain]
 
 
 _LABEL_WIDTH = len(DocLabel._fields)

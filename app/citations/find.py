@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
 
-from app.symbols import Normalized
+from app.symbols import SHAPES, Normalized
 from app.symbols import normalize as _normalize
 
 from .languages import LANGUAGES
@@ -40,28 +40,17 @@ def normalize(raw: str) -> Normalized:
 
 # ------------------------------------------------------------------------------ symbols
 
-# a joint symbol may break after its hyphen (`A/71/160-` ⏎ `S/2016/621`, gold case
-# regression_symbol_broken_inside_joint_symbol): the joined paragraph then has `- `
-_SEG = r"[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2}(?:-\s{0,2}[A-Za-z0-9]{1,12}(?:\.[A-Za-z0-9]{1,12}){0,2})?"
-# Every branch begins with the one character class `[0-9A-Z]` so that the regex engine can skip
-# the (mostly CJK) text between candidates in C; the "not inside a longer token" test is a
-# lookbehind taken after that first character.
+# One pattern for every shape that has a finder fragment (`app.symbols.SHAPES`), in the table's
+# order, each in a group named after its row. Every fragment follows the one character class
+# `[0-9A-Z]` so that the regex engine can skip the (mostly CJK) text between candidates in C;
+# the "not inside a longer token" test is a lookbehind taken after that first character.
 _SYMBOL = re.compile(
     r"[0-9A-Z](?<![A-Za-z0-9/.\-].)(?:"
-    # A lettered symbol stands on its own: `A/RES/44/25`, `S/PRST/2010/1`, `(E/2009/28)`,
-    # `A/71/160-S/2016/621` (seed 004 footnote 1), `S/RES/1631 (2005)`, `A/53/L.21/Rev.1`.
-    rf"(?<=[A-Z])(?P<let>[A-Z]{{0,9}}(?:\.\d{{1,3}})?(?:\s{{0,2}}/\s{{0,2}}{_SEG}){{1,8}}"
-    r"(?:\s?\((?:\d{4}|[IVXLC]{1,7})\))?)(?![A-Za-z0-9])"
-    # Special and emergency special sessions: `S-30/1 号决议` (seed 001 footnote 5), `ES-10/19`.
-    r"|(?:(?<=E)S|(?<=S))(?P<spec>-\s{0,2}\d{1,2}\s{0,2}/\s{0,2}\d{1,4})(?![A-Za-z0-9/])"
-    # Security Council: `1631(2005)`, `1631 (2005)`, fullwidth `1631（2005）` once folded.
-    r"|(?<=\d)(?P<sc>\d{0,3}\s{0,2}\(\s{0,2}(?:19|20|21)\d{2}\s{0,2}\))"
-    # Old-style GA: `2625 (XXV)`, `217 A (III)`.
-    r"|(?<=\d)(?P<old>\d{0,3}\s{0,2}(?:[A-Z]\s{0,2})?\(\s{0,2}[IVXLC]{1,7}\s{0,2}\))"
-    # New-style GA: `59/48`, `49 / 57`.
-    r"|(?<=\d)(?P<ga>\d{0,2}\s{0,2}/\s{0,2}\d{1,4})(?![A-Za-z0-9/])"
-    r")"
+    + "|".join(f"(?P<{shape.name}>{shape.find})" for shape in SHAPES if shape.find)
+    + ")"
 )
+# the rows whose fragment finds a bare number, which counts only with an anchor
+_ANCHORED = frozenset(shape.name for shape in SHAPES if shape.find and shape.anchored)
 
 # Where a symbol may start (a capital or a digit not inside a longer token), and how far before
 # its first `/` or `(` it can start (lettered `ABCDEFGHIJ.123/`: 14; `ES-  10  /`: 9;
@@ -257,8 +246,7 @@ def find_symbols(folded: str) -> list[Found]:
         sym = normalize(folded[s:e]).symbol
         if sym is None:
             continue
-        kind = m.lastgroup
-        if kind == "let" or kind == "spec":
+        if m.lastgroup not in _ANCHORED:
             group = None
             out.append(Found(s, e, sym))
             continue
