@@ -225,31 +225,44 @@ def _write_counts(session: Session, doc_ids: list[int] | None) -> None:
 # --- the organizations whose texts cite a document ------------------------------------------
 
 
-def _citing_organizations(chunk):
-    """(cited document, organization) for every citation made by an organization's own text:
-    a document of the organization, or the resolution that granted it observer status."""
+def _citing_organizations(chunk, org_ids: list[int] | None = None):
+    """(cited document, organization) for every citation of a document of `chunk` made by an
+    organization's own text (a document of the organization, or the resolution that granted
+    it observer status); only those of `org_ids` when given.
+
+    The citing texts are found from the organization's side (its few texts, off the
+    organization_id index) when `org_ids` is given: from the cited side, a much-cited
+    document's every citer would be read, and a citer's row is read past its text."""
     citer = aliased(Document)
+    # `+ 0`: the organizations' texts lead (SQLite otherwise starts from the cited side's index)
+    cited = Citation.cited_id if org_ids is None else Citation.cited_id + 0
     own = (select(Citation.cited_id, citer.organization_id)
-           .join(citer, citer.id == Citation.citing_id)
-           .where(Citation.cited_id.is_not(None), citer.organization_id.is_not(None), _in(Citation.cited_id, chunk)))
+           .select_from(citer).join(Citation, Citation.citing_id == citer.id)
+           .where(Citation.cited_id.is_not(None), citer.organization_id.is_not(None),
+                  _in(citer.organization_id, org_ids), _in(cited, chunk)))
     observer = (select(Citation.cited_id, Organization.id)
-                .join(citer, citer.id == Citation.citing_id)
-                .join(Organization, Organization.observer_symbol == citer.symbol)
-                .where(Citation.cited_id.is_not(None), _in(Citation.cited_id, chunk)))
+                .select_from(Organization).join(citer, citer.symbol == Organization.observer_symbol)
+                .join(Citation, Citation.citing_id == citer.id)
+                .where(Citation.cited_id.is_not(None), _in(Organization.id, org_ids), _in(Citation.cited_id, chunk)))
     return own.union(observer)
 
 
-def write_citing_organizations(session: Session, doc_ids: Iterable[int] | None) -> None:
-    """Recompute the `cited_by_organization` rows of `doc_ids` (None: every document)."""
+def write_citing_organizations(session: Session, doc_ids: Iterable[int] | None,
+                               org_ids: Iterable[int] | None = None) -> None:
+    """Recompute the `cited_by_organization` rows of `doc_ids` (None: every document), only
+    those naming `org_ids` when given (the organizations whose texts changed)."""
     table = CitedByOrganization.__table__
     columns = ["document_id", "organization_id"]
     if doc_ids is None:
         session.execute(delete(table))
         session.execute(insert(table).from_select(columns, _citing_organizations(None)))
         return
+    orgs = None if org_ids is None else sorted(set(org_ids) - {None})
+    if orgs == []:
+        return
     for chunk in _chunks(doc_ids):
-        session.execute(delete(table).where(table.c.document_id.in_(chunk)))
-        session.execute(insert(table).from_select(columns, _citing_organizations(chunk)))
+        session.execute(delete(table).where(table.c.document_id.in_(chunk), _in(table.c.organization_id, orgs)))
+        session.execute(insert(table).from_select(columns, _citing_organizations(chunk, orgs)))
 
 
 # --- unresolved symbols -----------------------------------------------------------------------
@@ -458,7 +471,8 @@ def apply_pending(session: Session) -> None:
         counted.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).join(
             doc, doc.c.id == cite.c.citing_id).where(doc.c.organization_id.in_(c), cite.c.cited_id.is_not(None)),
             p.organizations))
-    write_citing_organizations(session, counted)
+    # Only an organization whose texts (or chain) a change reached gains or loses a cited document.
+    write_citing_organizations(session, counted, orgs | p.organizations)
 
     uc, us = UnresolvedCiter.__table__, UnresolvedSymbol.__table__
     # Symbols whose cited document may have gained or lost its text: all their citers change.
