@@ -53,7 +53,7 @@ class OrgRow(NamedTuple):
 @dataclass
 class GraphScope:
     organization: OrgRow | None
-    organizations: list[OrgRow]
+    organizations: list[OrgRow]  # in lane order: a summary's page of lanes, else by acronym
     documents: list
     citations: list
     doc_orgs: dict[int, set[str]]
@@ -67,41 +67,40 @@ class GraphScope:
     lanes_pages: int = 1
     session_bounds: tuple[int, int] | None = None
     chains: dict[str, list[int]] = field(default_factory=dict)
-    # every organization by acronym (lane labels), whether drawn or not
+    # the organizations the drawing names, by acronym (its lanes' labels)
     all_organizations: dict[str, OrgRow] = field(default_factory=dict)
 
 
-def _organizations(session: Session) -> list[OrgRow]:
-    return [OrgRow(*r) for r in session.execute(
-        select(O.id, O.acronym, O.name_zh, O.name_en, O.observer_symbol).order_by(O.acronym))]
+_ORG_COLUMNS = (O.id, O.acronym, O.name_zh, O.name_en, O.observer_symbol)
 
 
 def for_organization(session: Session, org, *, max_nodes: int | None = None) -> GraphScope:
     """`org`'s chain (stored in order), what its texts cite, what a letter or draft of it became."""
     max_nodes = max_nodes or MAX_NODES
-    orgs = _organizations(session)
-    this = next(o for o in orgs if o.id == org.id)
+    this = OrgRow(org.id, org.acronym, org.name_zh, org.name_en, org.observer_symbol)
     members = [r[0] for r in session.execute(
         select(M.document_id).where(M.organization_id == org.id).order_by(M.position))]
-    return _scope(session, this, orgs, members, max_nodes=max_nodes, chains={this.acronym: members})
+    return _scope(session, this, members, max_nodes=max_nodes, chains={this.acronym: members})
 
 
 def for_everything(session: Session, *, sessions: tuple[int, int] | None = None, page: int = 1,
                    max_nodes: int | None = None) -> GraphScope:
     """Every document of a small record; a summary (sessions, a page of lanes) of a large one."""
     max_nodes = max_nodes or MAX_NODES
-    orgs = _organizations(session)
-    count, lo_all, hi_all = session.execute(
-        select(func.count(), func.min(D.session), func.max(D.session)).select_from(Document.__table__)).one()
+    org_count = select(func.count()).select_from(Organization.__table__).scalar_subquery()
+    count, lo_all, hi_all, orgs = session.execute(
+        select(func.count(), func.min(D.session), func.max(D.session), org_count).select_from(Document.__table__)
+    ).one()
     lo_all, hi_all = (lo_all or 1), (hi_all or 1)
     if sessions is None and count <= max_nodes:
         ids = [r[0] for r in session.execute(select(D.id))]
-        return _scope(session, None, orgs, ids, max_nodes=max_nodes)
+        return _scope(session, None, ids, max_nodes=max_nodes)
     if sessions is None:
         sessions = (max(lo_all, hi_all - DEFAULT_SESSIONS + 1), hi_all)
-    pages = max(1, -(-len(orgs) // LANES_PER_PAGE))
+    pages = max(1, -(-orgs // LANES_PER_PAGE))
     page = min(max(1, page), pages)
-    lane_orgs = orgs[(page - 1) * LANES_PER_PAGE: page * LANES_PER_PAGE]
+    lane_orgs = [OrgRow(*r) for r in session.execute(
+        select(*_ORG_COLUMNS).order_by(O.acronym).offset((page - 1) * LANES_PER_PAGE).limit(LANES_PER_PAGE))]
     lo, hi = sessions
     chains: dict[str, list[int]] = {o.acronym: [] for o in lane_orgs}
     acronym = {o.id: o.acronym for o in lane_orgs}
@@ -115,15 +114,15 @@ def for_everything(session: Session, *, sessions: tuple[int, int] | None = None,
             chains[acronym[org_id]].append(doc_id)
     for o in lane_orgs:  # in lane order, each document once
         members.update(dict.fromkeys(chains[o.acronym]))
-    out = _scope(session, None, orgs, list(members), max_nodes=max_nodes, shared_max=SHARED_MAX,
-                 chains=chains)
+    out = _scope(session, None, list(members), max_nodes=max_nodes, shared_max=SHARED_MAX, chains=chains)
     out.summary, out.sessions, out.lanes_page, out.lanes_pages = True, (lo, hi), page, pages
     out.session_bounds = (lo_all, hi_all)
     out.organizations = lane_orgs
+    out.all_organizations.update({o.acronym: o for o in lane_orgs})
     return out
 
 
-def _scope(session: Session, org, orgs: list[OrgRow], member_ids: list[int], *, max_nodes: int,
+def _scope(session: Session, org: OrgRow | None, member_ids: list[int], *, max_nodes: int,
            shared_max: int | None = None, chains: dict | None = None) -> GraphScope:
     members = list(dict.fromkeys(member_ids))
     member_set = set(members)
@@ -138,24 +137,29 @@ def _scope(session: Session, org, orgs: list[OrgRow], member_ids: list[int], *, 
     left_out = len(cited) - len(keep)
     docs = _documents(session, members + keep)
     ids = {d.id for d in docs}
-    acronyms = {o.id: o.acronym for o in orgs}
+    # Only the organizations the drawing names are read: its lanes are among them.
+    orgs: dict[str, OrgRow] = {org.acronym: org} if org is not None else {}
     doc_orgs: dict[int, set[str]] = {}
     citing_orgs: dict[int, set[str]] = {}
-    # The chains a document stands in are the organizations it belongs to.
-    for doc_id, org_id in session.execute(select(M.document_id, M.organization_id).where(M.document_id.in_(ids))):
-        doc_orgs.setdefault(doc_id, set()).add(acronyms[org_id])
     cbo = CitedByOrganization.__table__.c
-    for doc_id, org_id in session.execute(
-        select(cbo.document_id, cbo.organization_id).where(cbo.document_id.in_(ids))
-    ):
-        citing_orgs.setdefault(doc_id, set()).add(acronyms[org_id])
+    # The chains a document stands in are the organizations it belongs to.
+    for found, doc_column, org_column, table in ((doc_orgs, M.document_id, M.organization_id, ChainMember),
+                                                  (citing_orgs, cbo.document_id, cbo.organization_id,
+                                                   CitedByOrganization)):
+        for doc_id, *row in session.execute(
+            select(doc_column, *_ORG_COLUMNS).select_from(table.__table__)
+            .join(Organization.__table__, O.id == org_column).where(doc_column.in_(ids))
+        ):
+            o = orgs.setdefault(row[1], OrgRow(*row))
+            found.setdefault(doc_id, set()).add(o.acronym)
     cc = CitedCount.__table__.c
     citers = dict(session.execute(select(cc.document_id, cc.citers).where(cc.document_id.in_(ids))).all())
     cites = [c for c in cites if c.cited_id in ids]
     docs.sort(key=lambda d: (sort_date(d), d.key))
-    return GraphScope(organization=org, organizations=list(orgs), documents=docs, citations=cites,
+    named = sorted(orgs.values(), key=lambda o: o.acronym)
+    return GraphScope(organization=org, organizations=named, documents=docs, citations=cites,
                       doc_orgs=doc_orgs, citing_orgs=citing_orgs, citers=citers, left_out=left_out,
-                      chains=chains or {}, all_organizations={o.acronym: o for o in orgs})
+                      chains=chains or {}, all_organizations=dict(orgs))
 
 
 def _documents(session: Session, ids: list[int]) -> list:
