@@ -473,6 +473,18 @@ class CitedCount(SQLModel, table=True):
     citations: int
 
 
+class CitedByOrganization(SQLModel, table=True):
+    """An organization whose own texts (its documents, or the resolution granting it observer
+    status) cite a document: what the timeline graph needs to place a document no chain holds
+    and to mark one that several organizations cite."""
+
+    __tablename__ = "cited_by_organization"
+    __table_args__ = (Index("ix_cited_by_organization_organization", "organization_id"),)
+
+    document_id: int = Field(primary_key=True)
+    organization_id: int = Field(primary_key=True)
+
+
 class UnresolvedSymbol(SQLModel, table=True):
     """A cited symbol Lineage has no text for, with how many documents cite it and how often."""
 

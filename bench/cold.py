@@ -227,8 +227,11 @@ def admin_cookie(base: str) -> str:
     import httpx
 
     with httpx.Client(base_url=base, timeout=30) as c:
-        c.get("/login")
-        token = c.cookies.get("csrftoken")
+        from bs4 import BeautifulSoup
+
+        # the form's token belongs to the session the login page started (app/web/csrf.py)
+        field = BeautifulSoup(c.get("/login").text, "html.parser").select_one("input[name=csrftoken]")
+        token = field["value"] if field else None
         r = c.post("/login", data={"username": ADMIN[0], "password": ADMIN[1], "csrftoken": token, "next": "/admin"})
         if r.status_code != 303:
             raise RuntimeError(f"bench admin login: {r.status_code}")

@@ -27,6 +27,7 @@ from app.models import (
     ChainAnomaly,
     ChainMember,
     ChainSummary,
+    CitedByOrganization,
     CitedCount,
     Document,
     UnresolvedCiter,
@@ -95,6 +96,8 @@ def derived_rows(session: Session) -> dict[str, list]:
         "summaries": rows(ChainSummary, ChainSummary.organization_id),
         "anomalies": rows(ChainAnomaly, ChainAnomaly.organization_id, ChainAnomaly.seq, skip=("id",)),
         "counts": rows(CitedCount, CitedCount.document_id),
+        "citing organizations": rows(CitedByOrganization, CitedByOrganization.document_id,
+                                     CitedByOrganization.organization_id),
         "unresolved": rows(UnresolvedSymbol, UnresolvedSymbol.symbol),
         "citers": rows(UnresolvedCiter, UnresolvedCiter.symbol, UnresolvedCiter.citing_id),
         "dates": [tuple(r) for r in session.execute(
@@ -220,6 +223,7 @@ def test_rebuild_corrects_rows_written_behind_the_writers_back(seeded):
     kept = derived_rows(seeded)
     seeded.execute(ChainMember.__table__.delete())
     seeded.execute(UnresolvedSymbol.__table__.delete())
+    seeded.execute(CitedByOrganization.__table__.delete())
     seeded.commit()
     readmodel.rebuild(seeded)
     seeded.commit()

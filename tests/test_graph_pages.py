@@ -179,3 +179,27 @@ def test_awkward_titles_and_keys_do_not_break_the_svg(seeded, client):
         assert a.get("href") == "/documents/odd-key%26%3C1%3E"
         assert 'Quotes "and"' in a.get(f"{XLINK}title") or '引号"与' in a.get(f"{XLINK}title")
     assert client.get("/documents/odd-key%26%3C1%3E").status_code == 200
+
+
+def test_a_new_text_of_another_organization_makes_a_document_cross_organization(seeded, client):
+    """The graph reads which organizations cite a document from the read model: a CIS text that
+    now cites 61/210 (cited by two SCO texts only) makes it cross-organization on SCO's graph as
+    soon as the text is saved, and deleting the text undoes it."""
+    from app.citations import Citation as Found
+    from app.documents import audit
+    from app.documents.store import DocumentIn, ingest_document
+
+    def cross_org() -> bool:
+        return "cross-org" in _classes(_nodes(_svg(client, urls.graph_svg("SCO")))["A/RES/61/210"])
+
+    assert not cross_org()
+    paragraph = "回顾其关于联合国同独立国家联合体的合作的第61/210号决议，"
+    found = Found(symbol="A/RES/61/210", raw="61/210", start=0, end=6, verb="回顾", verb_class="recall",
+                  date=None, location="preamble", paragraph=paragraph, paragraph_index=0, footnote=None,
+                  called_from=None, link=None)
+    result = ingest_document(seeded, DocumentIn(symbol="A/80/L.99", kind="draft_resolution", text=paragraph,
+                                                organization="CIS", session=80), citations=[found])
+    seeded.commit()
+    assert cross_org()
+    audit.delete(seeded, result.document, "tester", result.document.version)
+    assert not cross_org()

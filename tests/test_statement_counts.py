@@ -16,9 +16,12 @@ from sqlalchemy import event, text
 from sqlmodel import Session, SQLModel
 
 from app.config import PROJECT_ROOT
+from app.chains.queries import organization
 from app.db import get_session, make_engine
 from app.documents.store import seed
+from app.graph import drawings
 from app.main import create_app
+from app.web import urls as u
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
 # Small enough for the suite, large enough that every list holds more than the seed's few rows.
@@ -71,7 +74,30 @@ def _urls(engine) -> dict[str, str]:
         "api document": f"/api/documents/{doc}",
         "api search": "/api/search?q=" + quote("合作"),
         "api symbols": "/api/symbols?q=" + quote(cited),
+        "organization graph": u.graph(acronym),
+        "organization graph svg": u.graph_svg(acronym),
+        "graph sessions": u.graph(sessions=_sessions(engine)),
+        "graph sessions svg": u.graph_svg(sessions=_sessions(engine)),
+        "graph lanes": u.graph(sessions=_sessions(engine), page=2),
     }
+
+
+def _sessions(engine) -> tuple[int, int]:
+    """The overall graph's last six sessions: a summary in both records (a range is asked for)."""
+    with engine.connect() as conn:
+        last = conn.execute(text("SELECT max(session) FROM document")).scalar_one()
+    return last - 5, last
+
+
+def _draw(engine, urls: dict[str, str]) -> None:
+    """Lay the graphs out first, as `lineage draw-graphs` does: a page then reads its drawing,
+    and no layout runs in the background while its statements are counted."""
+    acronym = urls["chain"].rsplit("/", 1)[1]
+    with Session(engine) as s:
+        for org, kw in ((organization(s, acronym), {}), (None, {"sessions": _sessions(engine)}),
+                        (None, {"sessions": _sessions(engine), "page": 2})):
+            g = drawings.prepare(s, org, "zh", url=u.document, **kw)
+            assert drawings.draw(g, engine).svg, g.scope_key
 
 
 def _counts(engine) -> dict[str, int]:
@@ -87,6 +113,7 @@ def _counts(engine) -> dict[str, int]:
     def count(conn, cursor, statement, *args):
         statements.append(statement)
 
+    _draw(engine, _urls(engine))
     event.listen(engine, "before_cursor_execute", count)
     counts = {}
     try:

@@ -4,7 +4,8 @@ Stored rows (app/models.py): each organization's chain members in order, with wh
 recalls of the chain and which earlier resolutions it leaves out (`chain_member`); a summary per
 chain (`chain_summary`); its anomalies (`chain_anomaly`); cited-by counts (`cited_count`);
 unresolved symbols with their counts and their citers in date order (`unresolved_symbol`,
-`unresolved_citer`); and the citation-given dates of documents whose own text gives none
+`unresolved_citer`); the organizations whose own texts cite each document
+(`cited_by_organization`); and the citation-given dates of documents whose own text gives none
 (`document.date`).
 
 The writer (app/documents/store.py) calls `touch` with the documents a change concerns, and the
@@ -34,6 +35,7 @@ from app.models import (
     ChainMember,
     ChainSummary,
     Citation,
+    CitedByOrganization,
     CitedCount,
     Document,
     Organization,
@@ -232,6 +234,49 @@ def _write_counts(session: Session, doc_ids: list[int] | None) -> None:
         session.execute(insert(table).from_select(["document_id", "citers", "citations"], counts(chunk)))
 
 
+# --- the organizations whose texts cite a document ------------------------------------------
+
+
+def _citing_organizations(chunk, org_ids: list[int] | None = None):
+    """(cited document, organization) for every citation of a document of `chunk` made by an
+    organization's own text (a document of the organization, or the resolution that granted
+    it observer status); only those of `org_ids` when given.
+
+    The citing texts are found from the organization's side (its few texts, off the
+    organization_id index) when `org_ids` is given: from the cited side, a much-cited
+    document's every citer would be read, and a citer's row is read past its text."""
+    citer = aliased(Document)
+    # `+ 0`: the organizations' texts lead (SQLite otherwise starts from the cited side's index)
+    cited = Citation.cited_id if org_ids is None else Citation.cited_id + 0
+    own = (select(Citation.cited_id, citer.organization_id)
+           .select_from(citer).join(Citation, Citation.citing_id == citer.id)
+           .where(Citation.cited_id.is_not(None), citer.organization_id.is_not(None),
+                  _in(citer.organization_id, org_ids), _in(cited, chunk)))
+    observer = (select(Citation.cited_id, Organization.id)
+                .select_from(Organization).join(citer, citer.symbol == Organization.observer_symbol)
+                .join(Citation, Citation.citing_id == citer.id)
+                .where(Citation.cited_id.is_not(None), _in(Organization.id, org_ids), _in(Citation.cited_id, chunk)))
+    return own.union(observer)
+
+
+def write_citing_organizations(session: Session, doc_ids: Iterable[int] | None,
+                               org_ids: Iterable[int] | None = None) -> None:
+    """Recompute the `cited_by_organization` rows of `doc_ids` (None: every document), only
+    those naming `org_ids` when given (the organizations whose texts changed)."""
+    table = CitedByOrganization.__table__
+    columns = ["document_id", "organization_id"]
+    if doc_ids is None:
+        session.execute(delete(table))
+        session.execute(insert(table).from_select(columns, _citing_organizations(None)))
+        return
+    orgs = None if org_ids is None else sorted(set(org_ids) - {None})
+    if orgs == []:
+        return
+    for chunk in _chunks(doc_ids):
+        session.execute(delete(table).where(table.c.document_id.in_(chunk), _in(table.c.organization_id, orgs)))
+        session.execute(insert(table).from_select(columns, _citing_organizations(chunk, orgs)))
+
+
 # --- unresolved symbols -----------------------------------------------------------------------
 
 
@@ -427,6 +472,19 @@ def apply_pending(session: Session) -> None:
     counted.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).where(
         cite.c.citing_id.in_(c), cite.c.cited_id.is_not(None)), docs))
     _write_counts(session, sorted(counted))
+    # An organization whose observer resolution changed: what it cited before and what it cites now.
+    if p.organizations:
+        cbo = CitedByOrganization.__table__
+        counted.update(r[0] for r in _rows(session, lambda c: select(cbo.c.document_id).where(
+            cbo.c.organization_id.in_(c)), p.organizations))
+        counted.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).join(
+            doc, doc.c.id == cite.c.citing_id).join(Organization, Organization.observer_symbol == doc.c.symbol).where(
+            Organization.id.in_(c), cite.c.cited_id.is_not(None)), p.organizations))
+        counted.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).join(
+            doc, doc.c.id == cite.c.citing_id).where(doc.c.organization_id.in_(c), cite.c.cited_id.is_not(None)),
+            p.organizations))
+    # Only an organization whose texts (or chain) a change reached gains or loses a cited document.
+    write_citing_organizations(session, counted, orgs | p.organizations)
 
     uc, us = UnresolvedCiter.__table__, UnresolvedSymbol.__table__
     # Symbols whose cited document may have gained or lost its text: all their citers change.
@@ -442,14 +500,17 @@ def apply_pending(session: Session) -> None:
     session.flush()
 
 
-def rebuild(session: Session) -> dict[str, int]:
-    """Recompute every derived row from documents, citations and organizations."""
+def rebuild(session: Session, *, citing_organizations: bool = True) -> dict[str, int]:
+    """Recompute every derived row from documents, citations and organizations
+    (`citing_organizations=False`: all but those, for a database whose table is still to come)."""
     session.info.pop("readmodel", None)
     session.flush()
     redated = _refresh_dates(session, None)
     chains = compute_chains(session, None)
     _write_chains(session, None, chains)
     _write_counts(session, None)
+    if citing_organizations:
+        write_citing_organizations(session, None)
     _write_unresolved(session, None)
     session.flush()
     return {"organizations": len(chains), "redated": len(redated)}

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from app.chains.queries import organizations
 from app.config import get_settings
 from app.documents import labels
 from app.graph import layout as graph
@@ -44,7 +43,7 @@ def prepare(session, org, lang: str, *, url: Callable[[object], str], sessions: 
         scope = graph_scope.for_organization(session, org)
     else:
         scope = graph_scope.for_everything(session, sessions=sessions, page=page)
-    orgs = {o.acronym: o for o in organizations(session)}
+    orgs = scope.all_organizations
 
     def lane_label(lane: str) -> str:
         if lane == graph.SHARED:

@@ -1,4 +1,7 @@
-"""What a timeline graph draws, read in a bounded number of statements whatever the record's size.
+"""What a timeline graph draws, read from the read model's stored rows (app/chains/readmodel.py)
+in a fixed number of statements whatever the record's size: chain members (`chain_member`),
+cited-by counts (`cited_count`), the organizations citing each document
+(`cited_by_organization`), the documents' light rows and the citations of the chains' texts.
 
 - One organization: its chain, what the chain's texts cite, and what a letter or draft of it
   became. Past `max_nodes` documents, the chain stays whole and what it cites is cut to the most
@@ -18,18 +21,19 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import NamedTuple
 
-from sqlalchemy import case, func, select, tuple_
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from app.calendar import session_of, sort_date
-from app.chains.membership import chain_members
-from app.chains.queries import organizations
-from app.models import Citation, Document, Organization
+from app.models import ChainMember, Citation, CitedByOrganization, CitedCount, Document, Organization
 
 D = Document.__table__.c
 C = Citation.__table__.c
 O = Organization.__table__.c
+M = ChainMember.__table__.c
 
 MAX_NODES = 120  # documents one drawing holds at most: more are neither readable nor quick to read
 SHARED_MAX = 15  # most-cited documents the shared lane of a summary holds
@@ -38,10 +42,18 @@ DEFAULT_SESSIONS = 8  # sessions a summary shows when no range is asked for
 MAX_SESSIONS = 12  # the widest range a summary draws
 
 
+class OrgRow(NamedTuple):
+    id: int
+    acronym: str
+    name_zh: str
+    name_en: str
+    observer_symbol: str
+
+
 @dataclass
 class GraphScope:
-    organization: Organization | None
-    organizations: list
+    organization: OrgRow | None
+    organizations: list[OrgRow]  # in lane order: a summary's page of lanes, else by acronym
     documents: list
     citations: list
     doc_orgs: dict[int, set[str]]
@@ -55,147 +67,114 @@ class GraphScope:
     lanes_pages: int = 1
     session_bounds: tuple[int, int] | None = None
     chains: dict[str, list[int]] = field(default_factory=dict)
+    # the organizations the drawing names, by acronym (its lanes' labels)
+    all_organizations: dict[str, OrgRow] = field(default_factory=dict)
 
 
-def document_count(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(Document.__table__)).scalar_one()
+_ORG_COLUMNS = (O.id, O.acronym, O.name_zh, O.name_en, O.observer_symbol)
 
 
-def for_organization(session: Session, org: Organization, *, max_nodes: int | None = None) -> GraphScope:
+def for_organization(session: Session, org, *, max_nodes: int | None = None) -> GraphScope:
+    """`org`'s chain (stored in order), what its texts cite, what a letter or draft of it became."""
     max_nodes = max_nodes or MAX_NODES
-    orgs = organizations(session)
-    members = [d.id for d in chain_members(session, org)]
-    return _scope(session, org, orgs, members, max_nodes=max_nodes, chains={org.acronym: members})
+    this = OrgRow(org.id, org.acronym, org.name_zh, org.name_en, org.observer_symbol)
+    members = [r[0] for r in session.execute(
+        select(M.document_id).where(M.organization_id == org.id).order_by(M.position))]
+    return _scope(session, this, members, max_nodes=max_nodes, chains={this.acronym: members})
 
 
 def for_everything(session: Session, *, sessions: tuple[int, int] | None = None, page: int = 1,
                    max_nodes: int | None = None) -> GraphScope:
     """Every document of a small record; a summary (sessions, a page of lanes) of a large one."""
     max_nodes = max_nodes or MAX_NODES
-    orgs = organizations(session)
-    if sessions is None and document_count(session) <= max_nodes:
+    org_count = select(func.count()).select_from(Organization.__table__).scalar_subquery()
+    count, lo_all, hi_all, orgs = session.execute(
+        select(func.count(), func.min(D.session), func.max(D.session), org_count).select_from(Document.__table__)
+    ).one()
+    lo_all, hi_all = (lo_all or 1), (hi_all or 1)
+    if sessions is None and count <= max_nodes:
         ids = [r[0] for r in session.execute(select(D.id))]
-        return _scope(session, None, orgs, ids, max_nodes=max_nodes)
-    bounds = session.execute(select(func.min(D.session), func.max(D.session))).one()
-    lo_all, hi_all = (bounds[0] or 1), (bounds[1] or 1)
+        return _scope(session, None, ids, max_nodes=max_nodes)
     if sessions is None:
         sessions = (max(lo_all, hi_all - DEFAULT_SESSIONS + 1), hi_all)
-    pages = max(1, -(-len(orgs) // LANES_PER_PAGE))
+    pages = max(1, -(-orgs // LANES_PER_PAGE))
     page = min(max(1, page), pages)
-    lane_orgs = orgs[(page - 1) * LANES_PER_PAGE: page * LANES_PER_PAGE]
+    lane_orgs = [OrgRow(*r) for r in session.execute(
+        select(*_ORG_COLUMNS).order_by(O.acronym).offset((page - 1) * LANES_PER_PAGE).limit(LANES_PER_PAGE))]
     lo, hi = sessions
-    chains: dict[str, list[int]] = {}
-    members: list[int] = []
-    for o in lane_orgs:
-        ids = [d.id for d in chain_members(session, o) if _in_window(d, lo, hi)]
-        chains[o.acronym] = ids
-        members += [i for i in ids if i not in members]
-    out = _scope(session, None, lane_orgs, members, max_nodes=max_nodes, shared_max=SHARED_MAX,
-                 chains=chains)
+    chains: dict[str, list[int]] = {o.acronym: [] for o in lane_orgs}
+    acronym = {o.id: o.acronym for o in lane_orgs}
+    members: dict[int, None] = {}
+    for org_id, doc_id, doc_session, date in session.execute(
+        select(M.organization_id, M.document_id, D.session, D.date).join(Document.__table__, D.id == M.document_id)
+        .where(M.organization_id.in_(list(acronym))).order_by(M.organization_id, M.position)
+    ):
+        s = session_of(SimpleNamespace(session=doc_session, date=date))
+        if s is not None and lo <= s <= hi:
+            chains[acronym[org_id]].append(doc_id)
+    for o in lane_orgs:  # in lane order, each document once
+        members.update(dict.fromkeys(chains[o.acronym]))
+    out = _scope(session, None, list(members), max_nodes=max_nodes, shared_max=SHARED_MAX, chains=chains)
     out.summary, out.sessions, out.lanes_page, out.lanes_pages = True, (lo, hi), page, pages
     out.session_bounds = (lo_all, hi_all)
     out.organizations = lane_orgs
+    out.all_organizations.update({o.acronym: o for o in lane_orgs})
     return out
 
 
-def _in_window(doc, lo: int, hi: int) -> bool:
-    s = session_of(doc)
-    return s is not None and lo <= s <= hi
-
-
-def _scope(session: Session, org, orgs, member_ids: list[int], *, max_nodes: int,
+def _scope(session: Session, org: OrgRow | None, member_ids: list[int], *, max_nodes: int,
            shared_max: int | None = None, chains: dict | None = None) -> GraphScope:
     members = list(dict.fromkeys(member_ids))
     member_set = set(members)
-    cites = []
-    for chunk in _chunks(members):
-        cites += session.execute(
-            select(C.citing_id, C.cited_id, C.position, C.verb, C.verb_class)
-            .where(C.citing_id.in_(chunk)).order_by(C.citing_id, C.position)).all()
+    cites = session.execute(
+        select(C.citing_id, C.cited_id, C.position, C.verb, C.verb_class)
+        .where(C.citing_id.in_(members)).order_by(C.citing_id, C.position)).all()
     cited = Counter(c.cited_id for c in cites if c.cited_id is not None and c.cited_id not in member_set)
     room = max(0, max_nodes - len(members))
     if shared_max is not None:
         room = min(room, shared_max)
     keep = [i for i, _ in sorted(cited.items(), key=lambda kv: (-kv[1], kv[0]))[:room]]
     left_out = len(cited) - len(keep)
-    ids = member_set | set(keep)
-    became = set()
-    for chunk in _chunks(sorted(ids)):
-        became.update(r[0] for r in session.execute(
-            select(D.became_id).where(D.id.in_(chunk), D.became_id.is_not(None))))
-    ids |= became
-    docs = _documents(session, sorted(ids))
-    acronyms = {o.id: o.acronym for o in organizations(session)}
-    observers: dict[str, set[str]] = {}
-    for o in organizations(session):
-        if o.observer_symbol:
-            observers.setdefault(o.observer_symbol, set()).add(o.acronym)
-    doc_orgs, citing_orgs, citers = _organizations_of(session, docs, acronyms, observers)
+    docs = _documents(session, members + keep)
+    ids = {d.id for d in docs}
+    # Only the organizations the drawing names are read: its lanes are among them.
+    orgs: dict[str, OrgRow] = {org.acronym: org} if org is not None else {}
+    doc_orgs: dict[int, set[str]] = {}
+    citing_orgs: dict[int, set[str]] = {}
+    cbo = CitedByOrganization.__table__.c
+    # The chains a document stands in are the organizations it belongs to.
+    for found, doc_column, org_column, table in ((doc_orgs, M.document_id, M.organization_id, ChainMember),
+                                                  (citing_orgs, cbo.document_id, cbo.organization_id,
+                                                   CitedByOrganization)):
+        for doc_id, *row in session.execute(
+            select(doc_column, *_ORG_COLUMNS).select_from(table.__table__)
+            .join(Organization.__table__, O.id == org_column).where(doc_column.in_(ids))
+        ):
+            o = orgs.setdefault(row[1], OrgRow(*row))
+            found.setdefault(doc_id, set()).add(o.acronym)
+    cc = CitedCount.__table__.c
+    citers = dict(session.execute(select(cc.document_id, cc.citers).where(cc.document_id.in_(ids))).all())
     cites = [c for c in cites if c.cited_id in ids]
     docs.sort(key=lambda d: (sort_date(d), d.key))
-    return GraphScope(organization=org, organizations=list(orgs), documents=docs, citations=cites,
+    named = sorted(orgs.values(), key=lambda o: o.acronym)
+    return GraphScope(organization=org, organizations=named, documents=docs, citations=cites,
                       doc_orgs=doc_orgs, citing_orgs=citing_orgs, citers=citers, left_out=left_out,
-                      chains=chains or {})
-
-
-def _chunks(values: list, size: int = 500):
-    for i in range(0, len(values), size):
-        yield values[i: i + size]
+                      chains=chains or {}, all_organizations=dict(orgs))
 
 
 def _documents(session: Session, ids: list[int]) -> list:
-    """Light rows (no text): what a node shows and where it stands."""
+    """Light rows (no text) of `ids` and of what each became: what a node shows and where it stands."""
+    became = aliased(Document)
     out = []
-    for chunk in _chunks(ids):
-        for r in session.execute(
-            select(D.id, D.key, D.symbol, D.kind, D.session, D.date, D.title, D.title_en,
-                   D.organization_id, D.text.is_not(None).label("has_text"),
-                   case((D.symbol.is_(None), D.provenance)).label("provenance"))
-            .where(D.id.in_(chunk))
-        ):
-            date = r.date if r.date is None or isinstance(r.date, dt.date) else dt.date.fromisoformat(str(r.date)[:10])
-            out.append(SimpleNamespace(
-                id=r.id, key=r.key, symbol=r.symbol, kind=r.kind, session=r.session, date=date,
-                title=r.title, title_en=r.title_en, organization_id=r.organization_id,
-                has_text=bool(r.has_text), provenance=r.provenance or {}))
+    for r in session.execute(
+        select(D.id, D.key, D.symbol, D.kind, D.session, D.date, D.title, D.title_en,
+               D.organization_id, D.text.is_not(None).label("has_text"),
+               case((D.symbol.is_(None), D.provenance)).label("provenance"))
+        .where(or_(D.id.in_(ids), D.id.in_(select(became.became_id).where(became.id.in_(ids)))))
+    ):
+        date = r.date if r.date is None or isinstance(r.date, dt.date) else dt.date.fromisoformat(str(r.date)[:10])
+        out.append(SimpleNamespace(
+            id=r.id, key=r.key, symbol=r.symbol, kind=r.kind, session=r.session, date=date,
+            title=r.title, title_en=r.title_en, organization_id=r.organization_id,
+            has_text=bool(r.has_text), provenance=r.provenance or {}))
     return out
-
-
-def _organizations_of(session: Session, docs: list, acronyms: dict, observers: dict):
-    """For each document: the organizations it belongs to (its own, and the chains it stands in:
-    as an observer-status resolution, or cited in a series paragraph of an organization's text),
-    the organizations whose texts cite it, and how many documents cite it.
-
-    Every read goes through an index: the citing ids come from the covering (cited_id,
-    citing_id) index, the organization of each from the (organization_id) index, and only the
-    citations made by an organization's texts are read for their `in_series` flag.
-    """
-    org_of = dict(session.execute(select(D.id, D.organization_id).where(D.organization_id.is_not(None))).all())
-    observer_ids = {}
-    if observers:
-        observer_ids = dict(session.execute(select(D.id, D.symbol).where(D.symbol.in_(list(observers)))).all())
-    doc_orgs: dict[int, set[str]] = {}
-    for d in docs:
-        owners = set(observers.get(d.symbol, set()))
-        if d.organization_id is not None:
-            owners.add(acronyms[d.organization_id])
-        if owners:
-            doc_orgs[d.id] = owners
-    citing_orgs: dict[int, set[str]] = {}
-    citers: dict[int, set[int]] = {}
-    by_org_texts: list[tuple[int, int]] = []
-    for chunk in _chunks([d.id for d in docs]):
-        for cited_id, citing_id in session.execute(select(C.cited_id, C.citing_id).where(C.cited_id.in_(chunk))):
-            citers.setdefault(cited_id, set()).add(citing_id)
-            found = set(observers.get(observer_ids.get(citing_id), ()))
-            if citing_id in org_of:
-                found.add(acronyms[org_of[citing_id]])
-                by_org_texts.append((cited_id, citing_id))
-            if found:
-                citing_orgs.setdefault(cited_id, set()).update(found)
-    for chunk in _chunks(sorted(set(by_org_texts))):
-        for cited_id, citing_id in session.execute(
-            select(C.cited_id, C.citing_id).where(tuple_(C.cited_id, C.citing_id).in_(chunk), C.in_series)
-        ):
-            doc_orgs.setdefault(cited_id, set()).add(acronyms[org_of[citing_id]])
-    return doc_orgs, citing_orgs, {k: len(v) for k, v in citers.items()}

@@ -93,7 +93,8 @@ def upgrade() -> None:
     from app.chains import readmodel
 
     with Session(bind=op.get_bind()) as session:
-        readmodel.rebuild(session)
+        # migration 0011 fills the table it adds
+        readmodel.rebuild(session, citing_organizations=False)
         session.flush()
 
 
