@@ -53,6 +53,7 @@ def test_paging(client, session):
     keys = {r["url"] for p in (1, 2, 3)
             for r in client.get("/api/search", params={"q": "合作备忘录", "per_page": 10, "page": p}).json()["results"]}
     assert len(keys) == 25
+    assert queries.full_text(session, "合作备忘录", page=4, per_page=10) == ([], 25)  # past the end: still the total
     page = soup(client.get("/search", params={"q": "合作备忘录"}))
     assert page.select_one("nav.pager a[rel=next]")["href"] == "/search?q=%E5%90%88%E4%BD%9C%E5%A4%87%E5%BF%98%E5%BD%95&page=2"
 

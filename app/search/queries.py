@@ -61,7 +61,7 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
 
     SQLite answers queries of three characters or more from the FTS5 trigram index; shorter
     ones (the many 1- and 2-character Chinese words, which trigram cannot index) by a scan, so
-    they are still correct. PostgreSQL uses ILIKE, which its pg_trgm indexes serve.
+    they are still correct. PostgreSQL uses LIKE or ILIKE, which its pg_trgm indexes serve.
     """
     q = q.strip()
     if not q:
@@ -80,6 +80,7 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
         # in page order and stops after the page, instead of sorting every match (a common word
         # is in most documents).
         page_ids = select(Document.id).where((Document.id + 0).in_(select(matched.c.id)))
+        ids = session.exec(page_ids.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
     else:
         pattern = _like(q)
         # A word without case (Chinese) is matched by LIKE, which compares bytes, rather than
@@ -91,9 +92,18 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
             select(Document.id.label("id")).where(getattr(Document.text, like)(pattern, escape="\\")),
             select(Paragraph.document_id.label("id")).where(getattr(Paragraph.text, like)(pattern, escape="\\")),
         ).subquery()
-        total = session.exec(select(func.count()).select_from(matched)).one()
-        page_ids = select(Document.id).where(Document.id.in_(select(matched.c.id)))
-    ids = session.exec(page_ids.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
+        # The page and the total from one statement: a common word is in most texts, and each
+        # statement that finds the matches reads them all. A page past the end has no row to
+        # carry the total, so only then is it counted apart.
+        rows = session.exec(
+            select(Document.id, func.count().over()).where(Document.id.in_(select(matched.c.id)))
+            .order_by(*order).offset((page - 1) * per_page).limit(per_page)
+        ).all()
+        ids = [r[0] for r in rows]
+        if rows:
+            total = rows[0][1]
+        else:
+            total = 0 if page == 1 else session.exec(select(func.count()).select_from(matched)).one()
     by_id = {d.id: d for d in session.exec(select(Document).where(Document.id.in_(ids))).all()} if ids else {}
     docs = [by_id[i] for i in ids]
     hits = []
