@@ -19,6 +19,13 @@ does after an import (--no-draw to skip it; its time is reported).
    first byte, total time, bytes. The worker's peak RSS (VmHWM) is read after the sweep, and the
    peak RSS of everything the server started (its children: `dot`) is sampled throughout.
 
+On PostgreSQL (`--database-url`, as `PG=1 COLD=1 bench/run.sh` does with a throwaway cluster,
+the file's rows copied in by `generate.py --database-url`) Lineage reads the database at that URL
+while Datasette still reads the file; `--workers 2` serves it as that deployment would, and
+`--beside cold-….json` prints another run's figures (SQLite, same workers) in the same tables.
+CPU ms per request in the throughput section: Lineage's processes (all workers), plus with
+`--db-server-pid` the PostgreSQL server's (the postmaster and its backends), over the requests.
+
 Every request has a time limit (--timeout, --export-timeout); a request over it counts as an
 error, and Lineage is then restarted (its whole process group killed), so that a layout left
 running by the old code cannot slow the rest of the run. Everything started here is stopped on
@@ -29,8 +36,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -41,7 +50,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import OUT, ROOT, VENV, WORDS, free_port, rss_mb, sample, save, stop, user_forms, wait_up  # noqa: E402
+from load import OUT, ROOT, VENV, WORDS, cpu_seconds, free_port, rss_mb, sample, save, stop, user_forms, wait_up  # noqa: E402
 
 RATIO_TARGETS = {"chain": 2.0, "document": 1.5, "fulltext": 1.5}
 P99_TARGET_MS = {1: 100.0, 10: 250.0}
@@ -106,8 +115,10 @@ def pct(values: list[float], p: float) -> float:
     return v[k]
 
 
-def throughput(base: str, paths: list[str], concurrency: int, timeout: float) -> dict:
-    """Each path once, shared out to `concurrency` connections; req/s over the wall time."""
+def throughput(base: str, paths: list[str], concurrency: int, timeout: float, cpu=None) -> dict:
+    """Each path once, shared out to `concurrency` connections; req/s over the wall time.
+    `cpu`: a function giving the server's CPU seconds so far, read before and after."""
+    cpu0 = cpu() if cpu else None
     todo = list(paths)
     lock = threading.Lock()
     results: list[dict] = []
@@ -133,19 +144,53 @@ def throughput(base: str, paths: list[str], concurrency: int, timeout: float) ->
     wall = time.perf_counter() - t0
     ok = [r for r in results if 200 <= r["status"] < 400]
     ms = [r["ms"] for r in ok]
-    return {"requests": len(results), "errors": len(results) - len(ok), "seconds": wall,
-            "rps": len(ok) / wall if wall else 0.0, "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99),
-            "statuses": sorted({r["status"] for r in results})}
+    out = {"requests": len(results), "errors": len(results) - len(ok), "seconds": wall,
+           "rps": len(ok) / wall if wall else 0.0, "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99),
+           "statuses": sorted({r["status"] for r in results})}
+    if cpu:
+        out["cpu_ms_per_request"] = 1000 * (cpu() - cpu0) / max(1, len(results))
+    return out
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds of these processes, including their children that have ended and been waited
+    for (a PostgreSQL backend whose connection closed, a `dot` that finished)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                f = fh.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in f[11:15]) / tick
+        except OSError:
+            continue
+    return total
+
+
+def children_of(ppid: int) -> list[int]:
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == ppid:
+                        out.append(int(d))
+            except OSError:
+                continue
+    return out
 
 
 # --- servers ---------------------------------------------------------------------------------------
 
 
 class Lineage:
-    """`lineage serve --workers 1` with the page cache off, in its own process group."""
+    """`lineage serve --workers N` with the page cache off, in its own process group."""
 
-    def __init__(self, db: Path, port: int, cmd: str | None, log: Path):
+    def __init__(self, db: Path, port: int, cmd: str | None, log: Path, database_url: str | None = None,
+                 workers: int = 1):
         self.db, self.port, self.cmd, self.log = db, port, cmd, log
+        self.database_url = database_url or f"sqlite:///{db}"
+        self.workers = workers
         self.proc: subprocess.Popen | None = None
         self.restarts = 0
         self.children_peak_mb = 0.0
@@ -157,32 +202,54 @@ class Lineage:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        env = dict(os.environ, LINEAGE_DATABASE_URL=f"sqlite:///{self.db}", PORT=str(self.port),
+        env = dict(os.environ, LINEAGE_DATABASE_URL=self.database_url, PORT=str(self.port),
                    LINEAGE_PAGE_CACHE_MB="0", LINEAGE_SECRET_KEY="bench-only-secret-key-0123456789abcdef")
         cmd = (["bash", "-c", self.cmd] if self.cmd else
-               [str(VENV / "lineage"), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"])
+               [str(VENV / "lineage"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", str(self.workers)])
         self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=open(self.log, "a"),
                                      stderr=subprocess.STDOUT, start_new_session=True)
         wait_up(self.base + "/healthz", self.proc)
         self._stop_sampling = threading.Event()
         threading.Thread(target=self._sample_children, daemon=True).start()
 
+    def worker_pids(self) -> list[int]:
+        """The processes that answer: the server itself, or with --workers > 1 the Python
+        processes uvicorn started (not its supervisor, nor a `dot`)."""
+        if self.workers <= 1:
+            return [self.proc.pid]
+        out = []
+        for pid in _group(self.proc.pid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    argv = fh.read().split(b"\0")
+            except OSError:
+                continue
+            if pid != self.proc.pid and b"python" in argv[0] and b"multiprocessing.resource_tracker" not in b" ".join(argv):
+                out.append(pid)
+        return out
+
+    def cpu(self) -> float:
+        return tree_cpu_seconds(_group(self.proc.pid))
+
     def _sample_children(self):
         while not self._stop_sampling.wait(0.2):
             try:
                 total = 0.0
+                workers = set(self.worker_pids())
                 for pid in _group(self.proc.pid):
-                    if pid != self.proc.pid:
+                    if pid != self.proc.pid and pid not in workers:
                         total += rss_mb(pid)[0]
                 self.children_peak_mb = max(self.children_peak_mb, total)
             except (OSError, AttributeError):
                 pass
 
     def hwm(self) -> float:
-        try:
-            self.worker_hwm_mb = max(self.worker_hwm_mb, rss_mb(self.proc.pid)[1])
-        except OSError:
-            pass
+        for pid in self.worker_pids():
+            try:
+                self.worker_hwm_mb = max(self.worker_hwm_mb, rss_mb(pid)[1])
+            except OSError:
+                pass
         return self.worker_hwm_mb
 
     def stop(self):
@@ -227,19 +294,16 @@ def admin_cookie(base: str) -> str:
     import httpx
 
     with httpx.Client(base_url=base, timeout=30) as c:
-        from bs4 import BeautifulSoup
-
-        # the form's token belongs to the session the login page started (app/web/csrf.py)
-        field = BeautifulSoup(c.get("/login").text, "html.parser").select_one("input[name=csrftoken]")
-        token = field["value"] if field else None
+        # the form's token belongs to the session (app/web/csrf.py): read it from the form
+        token = re.search(r'name="csrftoken" value="([^"]+)"', c.get("/login").text).group(1)
         r = c.post("/login", data={"username": ADMIN[0], "password": ADMIN[1], "csrftoken": token, "next": "/admin"})
         if r.status_code != 303:
             raise RuntimeError(f"bench admin login: {r.status_code}")
         return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
 
 
-def ensure_admin(db: Path) -> None:
-    env = dict(os.environ, LINEAGE_DATABASE_URL=f"sqlite:///{db}", LINEAGE_ADMIN_PASSWORD=ADMIN[1])
+def ensure_admin(url: str) -> None:
+    env = dict(os.environ, LINEAGE_DATABASE_URL=url, LINEAGE_ADMIN_PASSWORD=ADMIN[1])
     lineage = str(VENV / "lineage")
     r = subprocess.run([lineage, "create-admin", ADMIN[0]], env=env, cwd=ROOT, capture_output=True, text=True)
     if r.returncode != 0:
@@ -317,15 +381,22 @@ def main(argv: list[str] | None = None) -> int:
                     help="which parts to run (default all three)")
     ap.add_argument("--no-draw", action="store_true",
                     help="do not run `lineage draw-graphs` first (as after an import, before readers come)")
+    ap.add_argument("--database-url", help="Lineage reads this database (PostgreSQL holding the file's rows: "
+                    "generate.py --database-url) instead of the file; Datasette reads the file")
+    ap.add_argument("--workers", type=int, default=1, help="lineage serve --workers (default 1)")
+    ap.add_argument("--db-server-pid", type=int,
+                    help="the PostgreSQL postmaster's pid: its CPU and its backends' count in CPU ms per request")
+    ap.add_argument("--beside", help="another run's results JSON (e.g. SQLite, same workers), printed alongside")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
+    lineage_url = args.database_url or None
 
     db = Path(args.db) if args.db else OUT / f"lineage-{args.scale}.db"
     if not db.exists():
         print(f"{db} is missing: run bench/generate.py --scale {args.scale}", file=sys.stderr)
         return 2
     OUT.mkdir(exist_ok=True)
-    ensure_admin(db)
+    ensure_admin(lineage_url or f"sqlite:///{db}")
     t0 = time.perf_counter()
     with open(db, "rb") as fh:  # into the OS cache, for both servers alike
         while fh.read(1 << 24):
@@ -335,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     res_draw = None
     if not args.no_draw:
         t0 = time.perf_counter()
-        env = dict(os.environ, LINEAGE_DATABASE_URL=f"sqlite:///{db}")
+        env = dict(os.environ, LINEAGE_DATABASE_URL=lineage_url or f"sqlite:///{db}")
         r = subprocess.run([str(VENV / "lineage"), "draw-graphs", "--lang", "zh", "--quiet"], env=env, cwd=ROOT,
                            capture_output=True, text=True)
         res_draw = {"seconds": time.perf_counter() - t0, "said": r.stdout.strip().splitlines()[-1:] or r.stderr.strip().splitlines()[-1:]}
@@ -345,7 +416,15 @@ def main(argv: list[str] | None = None) -> int:
     latency_kinds = {k: v for k, v in kinds(db, args.latency_urls, args.seed).items()
                      if k not in args.skip.split(",")}
 
-    lin = Lineage(db, free_port(args.port), args.lineage_cmd, OUT / f"cold-lineage-{args.scale}.log")
+    backend = "postgresql" if lineage_url and lineage_url.startswith("postgres") else "sqlite"
+    lin = Lineage(db, free_port(args.port), args.lineage_cmd, OUT / f"cold-lineage-{args.scale}.log",
+                  database_url=lineage_url, workers=args.workers)
+
+    def lineage_cpu() -> float:
+        total = lin.cpu()
+        if args.db_server_pid:
+            total += tree_cpu_seconds([args.db_server_pid] + children_of(args.db_server_pid))
+        return total
     ds_proc: subprocess.Popen | None = None
 
     def stop_all(*_):
@@ -360,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     res: dict = {"scale": args.scale, "db_mb": db.stat().st_size / 1e6, "concurrency": args.concurrency,
+                 "backend": backend, "workers": args.workers, "db_server_cpu": bool(args.db_server_pid),
                  "cpus": os.cpu_count(), "throughput": {}, "latency": {}, "exports": {}, "errors": [],
                  "draw_graphs": res_draw}
     try:
@@ -382,14 +462,16 @@ def main(argv: list[str] | None = None) -> int:
             order = ("datasette", "lineage") if i % 2 == 0 else ("lineage", "datasette")
             for name in order:
                 if name == "lineage":
-                    r = throughput(lin.base, [lp for lp, _ in pairs], args.concurrency, args.timeout)
+                    r = throughput(lin.base, [lp for lp, _ in pairs], args.concurrency, args.timeout, lineage_cpu)
                     if r["errors"]:
                         lin.restart()
                 else:
-                    r = throughput(dbase, [f"/{db.stem}/{dq}" for _, dq in pairs], args.concurrency, args.timeout)
+                    r = throughput(dbase, [f"/{db.stem}/{dq}" for _, dq in pairs], args.concurrency, args.timeout,
+                                   lambda: cpu_seconds(ds_proc.pid))
                 res["throughput"][f"{page}/{name}"] = r
                 print(f"throughput {page:9} {name:9} {r['rps']:7.1f} req/s  p50 {r['p50_ms']:7.1f}  "
-                      f"p99 {r['p99_ms']:7.1f} ms  {r['requests']} URLs  errors {r['errors']}", flush=True)
+                      f"p99 {r['p99_ms']:7.1f} ms  cpu {r['cpu_ms_per_request']:5.1f} ms/req  "
+                      f"{r['requests']} URLs  errors {r['errors']}", flush=True)
         ds_proc.terminate()
         ds_proc.wait(10)
 
@@ -402,7 +484,9 @@ def main(argv: list[str] | None = None) -> int:
             for p in paths:
                 if timeouts >= 2 or time.perf_counter() - started > args.kind_budget:
                     break  # the kind's figures stand on the URLs asked so far (n below)
+                cpu0 = lineage_cpu()
                 r = conn.get(p)
+                r["cpu_ms"] = 1000 * (lineage_cpu() - cpu0)
                 r["path"] = p
                 rows.append(r)
                 if r["status"] == 0 or r["status"] >= 500:
@@ -417,12 +501,15 @@ def main(argv: list[str] | None = None) -> int:
             if not rows:
                 continue
             ms = [r["ms"] for r in rows]
+            cpu = [r["cpu_ms"] for r in rows]
             entry = {"n": len(rows), "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99), "max_ms": max(ms),
+                     "cpu_p50_ms": pct(cpu, 50), "cpu_p99_ms": pct(cpu, 99),
                      "max_bytes": max(r["bytes"] for r in rows),
                      "statuses": sorted({r["status"] for r in rows}),
                      "slowest": max(rows, key=lambda r: r["ms"])["path"]}
             res["latency"][kind] = entry
             print(f"latency {kind:18} n={entry['n']:3}  p50 {entry['p50_ms']:8.1f}  p99 {entry['p99_ms']:8.1f} ms  "
+                  f"cpu p50 {entry['cpu_p50_ms']:6.1f}  p99 {entry['cpu_p99_ms']:6.1f} ms  "
                   f"max {entry['max_bytes'] / 1e3:8.0f} kB  status {entry['statuses']}", flush=True)
 
         res["pages_hwm_mb"] = lin.hwm()
@@ -451,33 +538,57 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_all()
 
-    save(res, table(res), args.json_out or OUT / f"cold-{args.scale}.json")
+    beside = json.loads(Path(args.beside).read_text()) if args.beside else None
+    default_out = OUT / (f"cold-{args.scale}.json" if backend == "sqlite" and args.workers == 1 else
+                         f"cold-{args.scale}-{backend}-w{args.workers}.json")
+    save(res, table(res, beside), args.json_out or default_out)
     return 0
 
 
-def table(res: dict) -> str:
+def _label(res: dict) -> str:
+    return f"{'PostgreSQL' if res.get('backend') == 'postgresql' else 'SQLite'}, {res.get('workers', 1)} worker(s)"
+
+
+def table(res: dict, beside: dict | None = None) -> str:
+    """The run's tables; with `beside` (another run at the same scale), its figures in the same rows."""
     scale = res["scale"]
+    runs = [res] + ([beside] if beside else [])
+    cpu_note = " (with the PostgreSQL server's)" if res.get("db_server_cpu") else ""
     lines = [f"Cold, scale {scale} ({res['db_mb']:.0f} MB file), page cache off, each URL asked once; "
-             f"throughput with {res['concurrency']} connections, {res['cpus']} CPUs shared by client and servers.",
-             "", "| page | Lineage req/s | p50 ms | p99 ms | Datasette req/s | p50 ms | p99 ms | ratio | target |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             f"throughput with {res['concurrency']} connections, {res['cpus']} CPUs shared by client and servers. "
+             f"Lineage: {' / '.join(_label(r) for r in runs)}; CPU = the servers' CPU ms per request{cpu_note}.",
+             "", "| page | Lineage | req/s | p50 ms | p99 ms | CPU ms | Datasette req/s | p50 ms | p99 ms | CPU ms "
+             "| ratio | target |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+
+    def cpu(r):
+        return f"{r['cpu_ms_per_request']:.1f}" if "cpu_ms_per_request" in r else "—"
+
     for page, target in RATIO_TARGETS.items():
-        L, D = res["throughput"].get(f"{page}/lineage"), res["throughput"].get(f"{page}/datasette")
-        if not L or not D:
-            continue
-        ratio = L["rps"] / D["rps"] if D["rps"] else float("nan")
-        err = f" ({L['errors']} errors)" if L["errors"] else ""
-        lines.append(f"| {page} | {L['rps']:.1f}{err} | {L['p50_ms']:.0f} | {L['p99_ms']:.0f} | {D['rps']:.1f} | "
-                     f"{D['p50_ms']:.0f} | {D['p99_ms']:.0f} | {ratio:.2f}× | ≥{target}× "
-                     f"{'met' if ratio >= target else 'MISSED'} |")
-    p99_target = P99_TARGET_MS.get(scale, 250.0)
-    lines += ["", f"One request at a time (Lineage, cache off): target p99 ≤ {p99_target:.0f} ms for HTML pages.", "",
-              "| page kind | URLs | p50 ms | p99 ms | largest response kB | statuses | target |",
-              "| --- | ---: | ---: | ---: | ---: | --- | --- |"]
+        for run in runs:
+            L, D = run["throughput"].get(f"{page}/lineage"), run["throughput"].get(f"{page}/datasette")
+            if not L or not D:
+                continue
+            ratio = L["rps"] / D["rps"] if D["rps"] else float("nan")
+            err = f" ({L['errors']} errors)" if L["errors"] else ""
+            lines.append(f"| {page} | {_label(run)} | {L['rps']:.1f}{err} | {L['p50_ms']:.0f} | {L['p99_ms']:.0f} | "
+                         f"{cpu(L)} | {D['rps']:.1f} | {D['p50_ms']:.0f} | {D['p99_ms']:.0f} | {cpu(D)} | {ratio:.2f}× | "
+                         f"≥{target}× {'met' if ratio >= target else 'MISSED'} |")
+    p99_target = 250.0 if res.get("backend") == "postgresql" else P99_TARGET_MS.get(scale, 250.0)
+    head = " | ".join(f"{_label(r)}: URLs | p50 ms | p99 ms | CPU p50 | CPU p99" for r in runs)
+    lines += ["", f"One request at a time (Lineage, cache off): target p99 ≤ {p99_target:.0f} ms for HTML pages "
+              f"({_label(res)}). CPU: the servers' CPU ms for the request{cpu_note}.", "",
+              f"| page kind | {head} | largest response kB | statuses | target |",
+              "| --- |" + " ---: | ---: | ---: | ---: | ---: |" * len(runs) + " ---: | --- | --- |"]
     for kind, e in res["latency"].items():
         bad = [s for s in e["statuses"] if s == 0 or s >= 500]
         met = e["p99_ms"] <= p99_target and not bad
-        lines.append(f"| {kind} | {e['n']} | {e['p50_ms']:.0f} | {e['p99_ms']:.0f} | {e['max_bytes'] / 1e3:.0f} | "
+        cells = []
+        for run in runs:
+            o = run["latency"].get(kind)
+            cells.append(f"{o['n']} | {o['p50_ms']:.0f} | {o['p99_ms']:.0f} | {o.get('cpu_p50_ms', float('nan')):.0f} | "
+                         f"{o.get('cpu_p99_ms', float('nan')):.0f}" if o else "— | — | — | — | —")
+        lines.append(f"| {kind} | {' | '.join(cells)} | {e['max_bytes'] / 1e3:.0f} | "
                      f"{', '.join(str(s) if s else 'timeout' for s in e['statuses'])} | {'met' if met else 'MISSED'} |")
     lines += ["", "| export | status | first byte ms | total ms | MB | file name |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     for name, r in res["exports"].items():

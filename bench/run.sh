@@ -7,6 +7,9 @@
 #   SCALES="1 10" bench/run.sh        # also 10x (generated once, ~5 min, ~1.7 GB)
 #   bench/run.sh --duration 30 --api  # any bench/load.py option
 #   COLD=1 bench/run.sh               # the cold mode instead: bench/cold.py (options go to it)
+#   PG=1 COLD=1 bench/run.sh          # the cold mode on PostgreSQL too: a throwaway cluster (scripts/pg.sh,
+#                                     # on PG_PORT) holding the file's rows, `lineage serve --workers 2`
+#                                     # (WORKERS), beside SQLite served the same way in the same run
 #
 # Each scale is loaded twice: both servers as shipped (Lineage's page cache on, so after the
 # warm-up every sampled URL is a hit), then Lineage alone with the cache off, which is what a
@@ -24,9 +27,18 @@ if [ -z "${COLD:-}" ] && ! command -v wrk >/dev/null; then
 fi
 
 child=""
-cleanup() { if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then kill -TERM "$child"; wait "$child" || true; fi; }
+cleanup() {
+  if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then kill -TERM "$child"; wait "$child" || true; fi
+  if declare -F pg_stop >/dev/null; then pg_stop; fi
+}
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
+
+if [ -n "${PG:-}" ]; then
+  [ -n "${COLD:-}" ] || { echo "PG=1 goes with COLD=1 (the cold mode)" >&2; exit 2; }
+  source scripts/pg.sh
+  pg_start
+fi
 
 for scale in $SCALES; do
   if [ ! -f "bench/out/lineage-$scale.db" ]; then
@@ -35,6 +47,21 @@ for scale in $SCALES; do
   fi
   # the corpus files from before migration 0004 get its index (Datasette is given it too)
   LINEAGE_DATABASE_URL="sqlite:///bench/out/lineage-$scale.db" .venv/bin/lineage migrate
+  if [ -n "${PG:-}" ]; then
+    # the same rows in PostgreSQL, one database per scale; Lineage served alike on both
+    "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "lineage_$scale"
+    pg_url="postgresql://postgres@127.0.0.1:$PG_PORT/lineage_$scale"
+    "$PY" bench/generate.py --scale "$scale" --database-url "$pg_url" &
+    child=$!; wait "$child"; child=""
+    workers="${WORKERS:-2}"
+    sqlite_json="bench/out/cold-$scale-sqlite-w$workers.json"
+    "$PY" bench/cold.py --scale "$scale" --workers "$workers" --json-out "$sqlite_json" "$@" &
+    child=$!; wait "$child"; child=""
+    "$PY" bench/cold.py --scale "$scale" --workers "$workers" --database-url "$pg_url" \
+      --db-server-pid "$(head -n 1 "$PG_DIR/data/postmaster.pid")" --beside "$sqlite_json" "$@" &
+    child=$!; wait "$child"; child=""
+    continue
+  fi
   if [ -n "${COLD:-}" ]; then
     # every sampled URL once, no warm-up, page cache off, Datasette in the same run
     "$PY" bench/cold.py --scale "$scale" "$@" &

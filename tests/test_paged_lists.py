@@ -95,3 +95,13 @@ def test_api_organizations_pages_with_total_and_links(many):
     assert set(everything[0]) >= {"acronym", "name_zh", "name_en", "observer_symbol", "url", "chain_length",
                                   "first", "latest"}
     assert many.get("/api/organizations?per_page=501").status_code == 422
+
+
+def test_unresolved_citers_are_the_first_by_date_up_to_the_limit(many, session):
+    from app.chains.reads import unresolved_page
+
+    rows = {r.symbol: r for r in unresolved_page(session, citers=1).rows}
+    assert [d.symbol for d in rows["A/RES/40/1"].citers] == ["A/RES/60/1"]  # the earlier of two
+    assert [d.symbol for d in rows["A/RES/40/13"].citers] == ["A/RES/60/1"]
+    rows = {r.symbol: r for r in unresolved_page(session, citers=10).rows}
+    assert [d.symbol for d in rows["A/RES/40/1"].citers] == ["A/RES/60/1", "A/RES/61/1"]

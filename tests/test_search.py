@@ -53,6 +53,7 @@ def test_paging(client, session):
     keys = {r["url"] for p in (1, 2, 3)
             for r in client.get("/api/search", params={"q": "合作备忘录", "per_page": 10, "page": p}).json()["results"]}
     assert len(keys) == 25
+    assert queries.full_text(session, "合作备忘录", page=4, per_page=10) == ([], 25)  # past the end: still the total
     page = soup(client.get("/search", params={"q": "合作备忘录"}))
     assert page.select_one("nav.pager a[rel=next]")["href"] == "/search?q=%E5%90%88%E4%BD%9C%E5%A4%87%E5%BF%98%E5%BD%95&page=2"
 
@@ -72,3 +73,18 @@ def test_search_finds_a_word_in_a_cited_paragraph_only(session):
     ingest_document(session, DocumentIn(key="no-text", kind="other"), citations=[cit])
     hits, _ = queries.full_text(session, "独一无二")
     assert [(h.document.key, h.where) for h in hits] == [("no-text", "paragraph")]
+
+
+def test_full_text_ignores_latin_case_and_counts_a_document_once(session):
+    from app.citations import Citation as Found
+
+    paragraph = "回顾UNCTAD的报告第59/48号决议"
+    cit = Found(symbol="A/RES/59/48", raw="59/48", start=paragraph.index("59/48"), end=paragraph.index("59/48") + 5,
+                verb="回顾", verb_class="recall", date=None, location="preamble", paragraph=paragraph,
+                paragraph_index=0, footnote=None, called_from=None, link=None)
+    ingest_document(session, DocumentIn(key="both", kind="other", text=paragraph + "\n又提及Unctad秘书处"),
+                    citations=[cit])
+    for q in ("unctad", "UNCTAD", "Unctad秘书处"):
+        hits, total = queries.full_text(session, q)
+        assert total == 1, q  # in its text and in a paragraph it quotes: one document
+        assert [(h.document.key, h.where) for h in hits] == [("both", "text")]

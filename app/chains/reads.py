@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from app.chains.queries import mark_sources
@@ -203,6 +203,19 @@ class UnresolvedRow(NamedTuple):
         return self.citers_count - len(self.citers)
 
 
+def _first_citers_lateral(symbols: list[str], citers: int, citing):
+    """The same rows as `unresolved_page`'s IN (first citers), for PostgreSQL: it runs that
+    correlated subquery once per citer of the page's symbols (every citer of the most cited
+    ones), where a LATERAL join runs it once per symbol. SQLite has no LATERAL."""
+    u, first = UnresolvedSymbol, aliased(UnresolvedCiter)
+    firsts = (select(first.citing_id, first.sort_date, first.citing_key).where(first.symbol == u.symbol)
+              .order_by(first.sort_date, first.citing_key).limit(citers).lateral("firsts"))
+    return (select(u.symbol, *_label_columns(citing)).select_from(u)
+            .join(firsts, true()).join(citing, citing.id == firsts.c.citing_id)
+            .where(u.symbol.in_(symbols))
+            .order_by(u.symbol, firsts.c.sort_date, firsts.c.citing_key))
+
+
 def unresolved_page(session: Session, page: int = 1, per_page: int = 50, citers: int = 10) -> Page[UnresolvedRow]:
     """Cited symbols Lineage has no text for, most cited first (citing documents, then mentions,
     then symbol), each with its first `citers` citing documents by date."""
@@ -224,11 +237,12 @@ def unresolved_page(session: Session, page: int = 1, per_page: int = 50, citers:
         # much-cited symbol costs no more than another.
         firsts = (select(first.citing_id).where(first.symbol == c.symbol)
                   .order_by(first.sort_date, first.citing_key).limit(citers).correlate(c))
-        for r in session.execute(
-            select(c.symbol, *_label_columns(citing)).join(citing, citing.id == c.citing_id)
-            .where(c.symbol.in_(list(by_symbol)), c.citing_id.in_(firsts))
-            .order_by(c.symbol, c.sort_date, c.citing_key)
-        ):
+        stmt = (select(c.symbol, *_label_columns(citing)).join(citing, citing.id == c.citing_id)
+                .where(c.symbol.in_(list(by_symbol)), c.citing_id.in_(firsts))
+                .order_by(c.symbol, c.sort_date, c.citing_key))
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = _first_citers_lateral(list(by_symbol), citers, citing)
+        for r in session.execute(stmt):
             by_symbol[r[0]].append(_label(r, 1))
     total = session.execute(select(func.count()).select_from(u)).scalar_one()
     rows = [UnresolvedRow(s, d, n, m, by_symbol[s]) for s, d, n, m in entries]
