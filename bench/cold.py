@@ -31,6 +31,7 @@ import argparse
 import http.client
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -227,8 +228,8 @@ def admin_cookie(base: str) -> str:
     import httpx
 
     with httpx.Client(base_url=base, timeout=30) as c:
-        c.get("/login")
-        token = c.cookies.get("csrftoken")
+        # the form's token belongs to the session (app/web/csrf.py): read it from the form
+        token = re.search(r'name="csrftoken" value="([^"]+)"', c.get("/login").text).group(1)
         r = c.post("/login", data={"username": ADMIN[0], "password": ADMIN[1], "csrftoken": token, "next": "/admin"})
         if r.status_code != 303:
             raise RuntimeError(f"bench admin login: {r.status_code}")

@@ -4,16 +4,21 @@ statements each, whatever the size of the record, into small typed records.
 Every list is a page: `Page` carries its rows, its number, its size and the total, and the
 pages are in a stable order that an index gives (organizations by acronym, anomalies by
 organization then chain order, unresolved symbols most cited first).
+
+The statements are SQLAlchemy Core over the tables, built once per process with bound
+parameters: building a select of a few dozen labelled columns over aliases cost more than
+running it (bench/README.md), and a Core statement skips the ORM's compile step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import Session
 
 from app.chains.queries import mark_sources
 from app.documents.queries import source_facts_of
@@ -75,13 +80,19 @@ class DocLabel(NamedTuple):
     votes_abstain: int | None = None
 
 
+def _doc():
+    """A fresh alias of the document table (a statement joins it once per role)."""
+    return Document.__table__.alias()
+
+
 def _label_columns(doc) -> list:
     # `text IS NOT NULL` and the provenance only where it names the document: SQLite never reads
     # through a text (bench/README.md).
-    return [doc.id, doc.key, doc.symbol, doc.kind, doc.session, doc.date, doc.date_source,
-            doc.text.is_not(None), case((doc.symbol.is_(None), doc.provenance)),
-            doc.organization_id, doc.public_facts, doc.outcome, doc.outcome_date, doc.vote,
-            doc.votes_yes, doc.votes_no, doc.votes_abstain]
+    d = doc.c
+    return [d.id, d.key, d.symbol, d.kind, d.session, d.date, d.date_source,
+            d.text.is_not(None), case((d.symbol.is_(None), d.provenance)),
+            d.organization_id, d.public_facts, d.outcome, d.outcome_date, d.vote,
+            d.votes_yes, d.votes_no, d.votes_abstain]
 
 
 _LABEL_WIDTH = len(DocLabel._fields)
@@ -107,41 +118,49 @@ class OrganizationRow(NamedTuple):
     latest: DocLabel | None
 
 
+_ORG_WIDTH = 7  # the organization's own columns, before its first and latest documents
+
+
+def _organizations_select():
+    o, s = Organization.__table__.c, ChainSummary.__table__
+    first, latest = _doc(), _doc()
+    return (
+        select(o.id, o.acronym, o.name_zh, o.name_en, o.observer_symbol, func.coalesce(s.c.length, 0),
+               func.coalesce(s.c.anomalies, 0), *_label_columns(first), *_label_columns(latest))
+        .select_from(Organization.__table__)
+        .join(s, s.c.organization_id == o.id, isouter=True)
+        .join(first, first.c.id == s.c.first_id, isouter=True)
+        .join(latest, latest.c.id == s.c.latest_id, isouter=True)
+    )
+
+
+@cache
+def _organizations_stmts():
+    page = (_organizations_select().order_by(Organization.__table__.c.acronym)
+            .offset(bindparam("offset")).limit(bindparam("limit")))
+    one = _organizations_select().where(Organization.__table__.c.id == bindparam("org_id"))
+    total = select(func.count()).select_from(Organization.__table__)
+    return page, one, total
+
+
+def _organization_row(r) -> OrganizationRow:
+    n = _ORG_WIDTH
+    return OrganizationRow(*r[:n], _label(r, n), _label(r, n + _LABEL_WIDTH))
+
+
 def organizations_page(session: Session, page: int = 1, per_page: int = 50) -> Page[OrganizationRow]:
     """Organizations by acronym, each with its chain's length, first and latest document."""
-    first, latest = aliased(Document), aliased(Document)
-    org_columns = [Organization.id, Organization.acronym, Organization.name_zh, Organization.name_en,
-                   Organization.observer_symbol, func.coalesce(ChainSummary.length, 0),
-                   func.coalesce(ChainSummary.anomalies, 0)]
-    stmt = (
-        select(*org_columns, *_label_columns(first), *_label_columns(latest))
-        .select_from(Organization)
-        .join(ChainSummary, ChainSummary.organization_id == Organization.id, isouter=True)
-        .join(first, first.id == ChainSummary.first_id, isouter=True)
-        .join(latest, latest.id == ChainSummary.latest_id, isouter=True)
-        .order_by(Organization.acronym).offset((page - 1) * per_page).limit(per_page)
-    )
-    n = len(org_columns)
-    rows = [OrganizationRow(*r[:n], _label(r, n), _label(r, n + _LABEL_WIDTH)) for r in session.execute(stmt)]
-    total = session.execute(select(func.count()).select_from(Organization)).scalar_one()
+    stmt, _, total_stmt = _organizations_stmts()
+    rows = [_organization_row(r) for r in
+            session.execute(stmt, {"offset": (page - 1) * per_page, "limit": per_page})]
+    total = session.execute(total_stmt).scalar_one()
     return Page(rows, page, per_page, total)
 
 
 def organization_summary(session: Session, org_id: int) -> OrganizationRow | None:
     """One organization's row of `organizations_page`."""
-    first, latest = aliased(Document), aliased(Document)
-    stmt = (
-        select(Organization.id, Organization.acronym, Organization.name_zh, Organization.name_en,
-               Organization.observer_symbol, func.coalesce(ChainSummary.length, 0),
-               func.coalesce(ChainSummary.anomalies, 0), *_label_columns(first), *_label_columns(latest))
-        .select_from(Organization)
-        .join(ChainSummary, ChainSummary.organization_id == Organization.id, isouter=True)
-        .join(first, first.id == ChainSummary.first_id, isouter=True)
-        .join(latest, latest.id == ChainSummary.latest_id, isouter=True)
-        .where(Organization.id == org_id)
-    )
-    r = session.execute(stmt).first()
-    return None if r is None else OrganizationRow(*r[:7], _label(r, 7), _label(r, 7 + _LABEL_WIDTH))
+    r = session.execute(_organizations_stmts()[1], {"org_id": org_id}).first()
+    return None if r is None else _organization_row(r)
 
 
 # --- anomalies ------------------------------------------------------------------------------
@@ -158,22 +177,30 @@ class AnomalyRow(NamedTuple):
     citing_date: dt.date | None
 
 
+_ANOMALY_HEAD = 7
+
+
+@cache
+def _anomalies_stmt():
+    doc, other = _doc(), _doc()
+    a = ChainAnomaly.__table__.c
+    return (
+        select(a.organization_id, a.rule, a.symbol, a.sessions, a.cadence, a.cited_date, a.citing_date,
+               *_label_columns(doc), *_label_columns(other))
+        .select_from(ChainAnomaly.__table__)
+        .join(doc, doc.c.id == a.document_id)
+        .join(other, other.c.id == a.other_id, isouter=True)
+        .where(a.organization_id.in_(bindparam("org_ids", expanding=True)))
+        .order_by(a.organization_id, a.seq)
+    )
+
+
 def _anomaly_rows(session: Session, org_ids: list[int]) -> dict[int, list[AnomalyRow]]:
     out: dict[int, list[AnomalyRow]] = {i: [] for i in org_ids}
     if not org_ids:
         return out
-    doc, other = aliased(Document), aliased(Document)
-    a = ChainAnomaly
-    head = [a.organization_id, a.rule, a.symbol, a.sessions, a.cadence, a.cited_date, a.citing_date]
-    stmt = (
-        select(*head, *_label_columns(doc), *_label_columns(other))
-        .join(doc, doc.id == a.document_id)
-        .join(other, other.id == a.other_id, isouter=True)
-        .where(a.organization_id.in_(org_ids))
-        .order_by(a.organization_id, a.seq)
-    )
-    n = len(head)
-    for r in session.execute(stmt):
+    n = _ANOMALY_HEAD
+    for r in session.execute(_anomalies_stmt(), {"org_ids": list(org_ids)}):
         out[r[0]].append(AnomalyRow(r[1], _label(r, n), _label(r, n + _LABEL_WIDTH), r[2], list(r[3] or []),
                                     r[4], r[5], r[6]))
     return out
@@ -184,8 +211,13 @@ def anomalies_page(session: Session, page: int = 1, per_page: int = 20) -> tuple
     how many anomalies there are in all."""
     orgs = organizations_page(session, page, per_page)
     found = _anomaly_rows(session, [o.id for o in orgs.rows])
-    total = session.execute(select(func.coalesce(func.sum(ChainSummary.anomalies), 0))).scalar_one()
+    total = session.execute(_anomaly_total_stmt()).scalar_one()
     return Page([(o, found[o.id]) for o in orgs.rows], page, per_page, orgs.total), total
+
+
+@cache
+def _anomaly_total_stmt():
+    return select(func.coalesce(func.sum(ChainSummary.__table__.c.anomalies), 0))
 
 
 def chain_anomalies(session: Session, org_id: int) -> list[AnomalyRow]:
@@ -208,34 +240,44 @@ class UnresolvedRow(NamedTuple):
         return self.citers_count - len(self.citers)
 
 
+@cache
+def _unresolved_stmts():
+    u = UnresolvedSymbol.__table__
+    doc = _doc()
+    page = (
+        select(u.c.symbol, u.c.citers, u.c.mentions, *_label_columns(doc))
+        .select_from(u)
+        .join(doc, doc.c.id == u.c.document_id, isouter=True)
+        .order_by(u.c.citers.desc(), u.c.mentions.desc(), u.c.symbol)
+        .offset(bindparam("offset")).limit(bindparam("limit"))
+    )
+    citing = _doc()
+    c, first = UnresolvedCiter.__table__, UnresolvedCiter.__table__.alias()
+    # Each symbol's first citers, read off the (symbol, sort_date, citing_key) index: a
+    # much-cited symbol costs no more than another.
+    firsts = (select(first.c.citing_id).where(first.c.symbol == c.c.symbol)
+              .order_by(first.c.sort_date, first.c.citing_key).limit(bindparam("citers")).correlate(c))
+    citers = (
+        select(c.c.symbol, *_label_columns(citing)).select_from(c)
+        .join(citing, citing.c.id == c.c.citing_id)
+        .where(c.c.symbol.in_(bindparam("symbols", expanding=True)), c.c.citing_id.in_(firsts))
+        .order_by(c.c.symbol, c.c.sort_date, c.c.citing_key)
+    )
+    total = select(func.count()).select_from(u)
+    return page, citers, total
+
+
 def unresolved_page(session: Session, page: int = 1, per_page: int = 50, citers: int = 10) -> Page[UnresolvedRow]:
     """Cited symbols Lineage has no text for, most cited first (citing documents, then mentions,
     then symbol), each with its first `citers` citing documents by date."""
-    u = UnresolvedSymbol
-    doc = aliased(Document)
-    head = [u.symbol, u.citers, u.mentions]
-    stmt = (
-        select(*head, *_label_columns(doc))
-        .join(doc, doc.id == u.document_id, isouter=True)
-        .order_by(u.citers.desc(), u.mentions.desc(), u.symbol)
-        .offset((page - 1) * per_page).limit(per_page)
-    )
-    entries = [(r[0], _label(r, 3), r[1], r[2]) for r in session.execute(stmt)]
+    page_stmt, citers_stmt, total_stmt = _unresolved_stmts()
+    entries = [(r[0], _label(r, 3), r[1], r[2])
+               for r in session.execute(page_stmt, {"offset": (page - 1) * per_page, "limit": per_page})]
     by_symbol: dict[str, list[DocLabel]] = {e[0]: [] for e in entries}
     if entries:
-        citing = aliased(Document)
-        c, first = UnresolvedCiter, aliased(UnresolvedCiter)
-        # Each symbol's first citers, read off the (symbol, sort_date, citing_key) index: a
-        # much-cited symbol costs no more than another.
-        firsts = (select(first.citing_id).where(first.symbol == c.symbol)
-                  .order_by(first.sort_date, first.citing_key).limit(citers).correlate(c))
-        for r in session.execute(
-            select(c.symbol, *_label_columns(citing)).join(citing, citing.id == c.citing_id)
-            .where(c.symbol.in_(list(by_symbol)), c.citing_id.in_(firsts))
-            .order_by(c.symbol, c.sort_date, c.citing_key)
-        ):
+        for r in session.execute(citers_stmt, {"symbols": list(by_symbol), "citers": citers}):
             by_symbol[r[0]].append(_label(r, 1))
-    total = session.execute(select(func.count()).select_from(u)).scalar_one()
+    total = session.execute(total_stmt).scalar_one()
     rows = [UnresolvedRow(s, d, n, m, by_symbol[s]) for s, d, n, m in entries]
     return Page(rows, page, per_page, total)
 
@@ -258,17 +300,23 @@ class StoredLink:
     sources_begin: bool = False
 
 
+@cache
+def _chain_stmt():
+    doc, became = _doc(), _doc()
+    m = ChainMember.__table__.c
+    return (
+        select(m.has_text, m.recalls, m.leaves_out, *_label_columns(doc), *_label_columns(became))
+        .select_from(ChainMember.__table__)
+        .join(doc, doc.c.id == m.document_id)
+        .join(became, became.c.id == doc.c.became_id, isouter=True)
+        .where(m.organization_id == bindparam("org_id")).order_by(m.position)
+    )
+
+
 def chain(session: Session, org_id: int) -> list[StoredLink]:
     """An organization's chain in order, each link with what it recalls and leaves out, and its
     facts from public sources: two statements, whatever the chain's length."""
-    doc, became = aliased(Document), aliased(Document)
-    m = ChainMember
-    rows = session.execute(
-        select(m.has_text, m.recalls, m.leaves_out, *_label_columns(doc), *_label_columns(became))
-        .join(doc, doc.id == m.document_id)
-        .join(became, became.id == doc.became_id, isouter=True)
-        .where(m.organization_id == org_id).order_by(m.position)
-    ).all()
+    rows = session.execute(_chain_stmt(), {"org_id": org_id}).all()
     by_id = {r[3]: _label(r, 3) for r in rows}
     links = [
         StoredLink(_label(r, 3), _label(r, 3 + _LABEL_WIDTH), r[0],
