@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from markupsafe import Markup
 
 from app.chains import anomalies as anomaly_rules
 from app.chains import reads
 from app.chains.queries import chain
 from app.chains.timepoint import BadAsOf, parse_as_of
 from app.db import SessionDep
+from app.documents import labels
 from app.documents.queries import documents_by_ids
+from app.i18n import request_lang
+from app.web import urls
 from app.web.errors import organization_or_404, page_or_404
 from app.web.render import render
 
@@ -44,6 +48,27 @@ def previous_texts(links) -> dict[int, object]:
     return previous
 
 
+def doc_links(lang: str):
+    """`links(docs)`: the documents as the chain shows what a link recalls or leaves out, each a
+    link to its page named by its short symbol (else its label), separated by commas.
+
+    Every link lists the chain's earlier resolutions, so a chain of n links prints about n²/2 of
+    them: each document's link is made once per page and then only joined."""
+    made: dict[int, Markup] = {}
+
+    def links(docs) -> Markup:
+        out = []
+        for d in docs:
+            a = made.get(d.id)
+            if a is None:
+                name = labels.short_symbol(d.symbol) if d.symbol else labels.document_label(d, lang)
+                a = made[d.id] = Markup('<a href="{}">{}</a>').format(urls.document(d), name)
+            out.append(a)
+        return Markup(", ").join(out)
+
+    return links
+
+
 # Lists bounded whatever the record holds: the home page's organizations by the fifty, the
 # anomalies by twenty organizations (a chain's anomalies are bounded by its length).
 ORGS_PER_PAGE = 50
@@ -74,7 +99,8 @@ def organization(
         links = chain(session, org, as_of=point.date)
         context = chain_context(session, org, links)
     return render(
-        request, "organization.html", {"org": org, "links": links, "as_of": point, **context},
+        request, "organization.html",
+        {"org": org, "links": links, "as_of": point, "doc_links": doc_links(request_lang(request)), **context},
         fragment="_chain.html",
     )
 
