@@ -64,7 +64,7 @@ def doc_links(lang: str):
                 name = labels.short_symbol(d.symbol) if d.symbol else labels.document_label(d, lang)
                 a = made[d.id] = Markup('<a href="{}">{}</a>').format(urls.document(d), name)
             out.append(a)
-        return Markup(", ").join(out)
+        return Markup(", ".join(out))  # every item is already markup: joined as it is
 
     return links
 
