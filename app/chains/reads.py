@@ -20,7 +20,8 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from app.chains.queries import mark_sources
+from app.calendar import sort_date
+from app.chains.queries import CHAIN_CITATION_COLUMNS, mark_sources
 from app.documents.queries import source_facts_of
 from app.models import (
     ChainAnomaly,
@@ -78,6 +79,7 @@ class DocLabel(NamedTuple):
     votes_yes: int | None = None
     votes_no: int | None = None
     votes_abstain: int | None = None
+    became_id: int | None = None  # the resolution a draft became (the anomaly rules ask)
 
 
 def _doc():
@@ -92,7 +94,7 @@ def _label_columns(doc) -> list:
     return [d.id, d.key, d.symbol, d.kind, d.session, d.date, d.date_source,
             d.text.is_not(None), case((d.symbol.is_(None), d.provenance)),
             d.organization_id, d.public_facts, d.outcome, d.outcome_date, d.vote,
-            d.votes_yes, d.votes_no, d.votes_abstain]
+            d.votes_yes, d.votes_no, d.votes_abstain, d.became_id]
 
 
 _LABEL_WIDTH = len(DocLabel._fields)
@@ -104,6 +106,18 @@ def _label(row, start: int) -> DocLabel | None:
 
 
 # --- organizations --------------------------------------------------------------------------
+
+
+@cache
+def _organization_stmt():
+    o = Organization.__table__
+    return select(o).where(func.upper(o.c.acronym) == bindparam("acronym"))
+
+
+def organization(session: Session, acronym: str):
+    """An organization by its acronym, whatever its case, as a row of its columns."""
+    return session.execute(_organization_stmt(), {"acronym": acronym.upper()}).first()
+
 
 
 class OrganizationRow(NamedTuple):
@@ -298,6 +312,7 @@ class StoredLink:
     facts: list = field(default_factory=list)
     from_source: bool = False
     sources_begin: bool = False
+    cites: list = field(default_factory=list)  # only for `chain_as_of`: what the anomaly rules read
 
 
 @cache
@@ -316,6 +331,34 @@ def _chain_stmt():
 def chain(session: Session, org_id: int) -> list[StoredLink]:
     """An organization's chain in order, each link with what it recalls and leaves out, and its
     facts from public sources: two statements, whatever the chain's length."""
+    links, facts = _stored_links(session, org_id)
+    mark_sources(links, facts)
+    return links
+
+
+def chain_as_of(session: Session, org_id: int, cutoff: dt.date) -> list[StoredLink]:
+    """The chain as it stood on `cutoff`: the stored links placed on or before it (`sort_date`),
+    each with its citations (as rows of CHAIN_CITATION_COLUMNS) for the anomaly rules, which run
+    again on the fewer links. A link's earlier resolutions all stand before it, so what it
+    recalls and leaves out is as stored. Four statements, whatever the chain's length."""
+    links, facts = _stored_links(session, org_id)
+    links = [link for link in links if sort_date(link.document) <= cutoff]
+    mark_sources(links, facts)
+    by_id = {link.document.id: link for link in links}
+    if by_id:
+        for c in session.execute(_chain_cites_stmt(), {"ids": list(by_id)}):
+            by_id[c.citing_id].cites.append(c)
+    return links
+
+
+@cache
+def _chain_cites_stmt():
+    c = Citation.__table__.c
+    return (select(*(c[col.key] for col in CHAIN_CITATION_COLUMNS))
+            .where(c.citing_id.in_(bindparam("ids", expanding=True))).order_by(c.citing_id, c.position))
+
+
+def _stored_links(session: Session, org_id: int) -> tuple[list[StoredLink], dict[int, list]]:
     rows = session.execute(_chain_stmt(), {"org_id": org_id}).all()
     by_id = {r[3]: _label(r, 3) for r in rows}
     links = [
@@ -324,8 +367,7 @@ def chain(session: Session, org_id: int) -> list[StoredLink]:
         for r in rows
     ]
     # every member's facts, not only those flagged, so that the page's statements stay fixed
-    mark_sources(links, source_facts_of(session, [link.document for link in links]))
-    return links
+    return links, source_facts_of(session, [link.document for link in links])
 
 
 def chain_cites(session: Session, doc_ids: list[int]) -> dict[int, list[str]]:

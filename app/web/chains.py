@@ -7,14 +7,13 @@ from markupsafe import Markup
 
 from app.chains import anomalies as anomaly_rules
 from app.chains import reads
-from app.chains.queries import chain
 from app.chains.timepoint import BadAsOf, parse_as_of
 from app.db import SessionDep
 from app.documents import labels
 from app.documents.queries import documents_by_ids
 from app.i18n import request_lang
 from app.web import urls
-from app.web.errors import organization_or_404, page_or_404
+from app.web.errors import NotFound, page_or_404
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +84,9 @@ def home(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10
 def organization(
     request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
 ):
-    org = organization_or_404(session, acronym)
+    org = reads.organization(session, acronym)
+    if org is None:
+        raise NotFound(f"No organization {acronym!r} in Lineage.")
     point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
     if point is None:
         # The chain as it stands: stored rows, as the writer keeps them.
@@ -96,7 +97,7 @@ def organization(
         context = {"chain_anomalies": flags, "previous_text": previous_texts(links)}
     else:
         # As it stood then: fewer links can mean another cadence, so the rules run again.
-        links = chain(session, org, as_of=point.date)
+        links = reads.chain_as_of(session, org.id, point.date)
         context = chain_context(session, org, links)
     return render(
         request, "organization.html",
