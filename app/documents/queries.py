@@ -40,17 +40,17 @@ _DOCUMENT, _CITATION, _PARAGRAPH = Document.__table__, Citation.__table__, Parag
 @cache
 def _row_stmts():
     d = _DOCUMENT.c
+    # by its symbol, else by its key: one statement either way
+    by_ref = (select(_DOCUMENT).where(or_(d.symbol == bindparam("ref"), d.key == bindparam("ref")))
+              .order_by(case((d.symbol == bindparam("ref"), 0), else_=1)).limit(1))
     by_symbol = select(_DOCUMENT).where(d.symbol == bindparam("ref"))
-    by_key = select(_DOCUMENT).where(d.key == bindparam("ref"))
-    return by_symbol, by_key
+    return by_ref, by_symbol
 
 
 def document_row(session: Session, ref: str):
     """`by_ref` as a row of the document's columns (attributes named as Document's)."""
-    by_symbol_stmt, by_key_stmt = _row_stmts()
-    row = session.execute(by_symbol_stmt, {"ref": ref}).first()
-    if row is None:
-        row = session.execute(by_key_stmt, {"ref": ref}).first()
+    by_ref_stmt, by_symbol_stmt = _row_stmts()
+    row = session.execute(by_ref_stmt, {"ref": ref}).first()
     if row is None:
         norm = normalize(ref)
         if norm.symbol and norm.symbol != ref:
