@@ -10,7 +10,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.config import PROJECT_ROOT, get_settings
 from app.web.cache import PageCache, version_probe
 from app.web.limits import BodyLimit
-from app.web import admin, api, chains, docs, documents, errors, exports, graph, login, search, security
+from app.web import admin, api, chains, docs, documents, errors, exports, graph, login, render, search, security
 
 
 @asynccontextmanager
@@ -21,6 +21,7 @@ async def lifespan(_app: FastAPI):
     settings = get_settings()
     sqlite = settings.sqlalchemy_url.startswith("sqlite")
     to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads or (4 if sqlite else 40)
+    await to_thread.run_sync(render.compile_templates)
     yield
 
 

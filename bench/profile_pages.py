@@ -30,6 +30,8 @@ def main(argv=None) -> int:
     ap.add_argument("--api", action="store_true", help="the JSON API instead of the page")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--top", type=int, default=45)
+    ap.add_argument("--gil", action="store_true",
+                    help="only the thread holding the GIL: CPU spent, not time waiting for the GIL")
     ap.add_argument("--lineage-cmd", help="command that serves Lineage on $PORT")
     ap.add_argument("--db", help="database file (default bench/out/lineage-<scale>.db)")
     args = ap.parse_args(argv)
@@ -52,7 +54,7 @@ def main(argv=None) -> int:
         t = threading.Thread(target=lambda: res.update(load.wrk(base, paths, 2, 16, args.seconds + 2, 200_000)))
         t.start()
         subprocess.run([str(VENV / "py-spy"), "record", "--pid", str(proc.pid), "--duration", str(args.seconds),
-                        "--rate", "200", "--format", "raw", "--output", str(stacks), "--nonblocking"],
+                        "--rate", "200", "--format", "raw", "--output", str(stacks), "--nonblocking", *(["--gil"] if args.gil else [])],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.seconds + 60)
         t.join()
         print(f"{args.page}: {res.get('rps', 0):.1f} req/s under py-spy (sampling slows it a little)")

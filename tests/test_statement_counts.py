@@ -56,12 +56,20 @@ def _urls(engine) -> dict[str, str]:
             WHERE d.symbol IS NOT NULL AND d.text IS NULL GROUP BY d.id ORDER BY count(*) DESC, d.id LIMIT 1""")
         a, b = [r[0] for r in conn.execute(text("""SELECT key FROM document WHERE text IS NOT NULL
             AND symbol IS NULL ORDER BY id LIMIT 2"""))]
+        # a text that cites and that nothing cites yet (as every seed text), with no draft behind
+        # it and no facts from sources
+        a_text = one("""SELECT coalesce(d.symbol, d.key) FROM document d WHERE d.text IS NOT NULL
+            AND d.became_id IS NULL AND NOT d.public_facts
+            AND EXISTS (SELECT 1 FROM citation c WHERE c.citing_id = d.id)
+            AND NOT EXISTS (SELECT 1 FROM citation c WHERE c.cited_id = d.id) ORDER BY d.id LIMIT 1""")
     doc = quote(cited, safe="/()")
     return {
         "home": "/",
         "chain": f"/organizations/{acronym}",
         "chain as of": f"/organizations/{acronym}?as_of=70",
+        "chain as of a date": f"/organizations/{acronym}?as_of=2015-01-01",
         "document": f"/documents/{doc}",
+        "document with a text": f"/documents/{quote(a_text, safe='/()')}",
         "search text": "/search?q=" + quote("合作"),
         "search symbol": "/search?q=" + quote("第99999/1号"),
         "anomalies": "/anomalies",

@@ -4,9 +4,10 @@ without a document, and what the admin asks of a document before changing it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
@@ -28,6 +29,45 @@ def by_ref(session: Session, ref: str) -> Document | None:
         norm = normalize(ref)
         doc = by_symbol(session, norm.symbol) if norm.symbol and norm.symbol != ref else None
     return doc
+
+
+# --- the document page's reads: SQLAlchemy Core statements built once per process, into rows ---
+# (loading ORM entities, and building a statement per request, cost more than running them)
+
+_DOCUMENT, _CITATION, _PARAGRAPH = Document.__table__, Citation.__table__, Paragraph.__table__
+
+
+@cache
+def _row_stmts():
+    d = _DOCUMENT.c
+    # by its symbol, else by its key: one statement either way
+    by_ref = (select(_DOCUMENT).where(or_(d.symbol == bindparam("ref"), d.key == bindparam("ref")))
+              .order_by(case((d.symbol == bindparam("ref"), 0), else_=1)).limit(1))
+    by_symbol = select(_DOCUMENT).where(d.symbol == bindparam("ref"))
+    return by_ref, by_symbol
+
+
+def document_row(session: Session, ref: str):
+    """`by_ref` as a row of the document's columns (attributes named as Document's)."""
+    by_ref_stmt, by_symbol_stmt = _row_stmts()
+    row = session.execute(by_ref_stmt, {"ref": ref}).first()
+    if row is None:
+        norm = normalize(ref)
+        if norm.symbol and norm.symbol != ref:
+            row = session.execute(by_symbol_stmt, {"ref": norm.symbol}).first()
+    return row
+
+
+@cache
+def _quoted_stmts():
+    c, p = _CITATION.c, _PARAGRAPH.c
+    base = (select(*_CITATION.c, func.coalesce(p.text, "").label("paragraph"))
+            .select_from(_CITATION)
+            .join(_PARAGRAPH, and_(p.document_id == c.citing_id, p.idx == c.paragraph_index), isouter=True))
+    of_citing = base.where(c.citing_id == bindparam("doc_id")).order_by(c.position)
+    by_ids = base.where(c.id.in_(bindparam("ids", expanding=True))).order_by(c.citing_id, c.position)
+    citers = select(c.id, c.citing_id, c.position).where(c.cited_id == bindparam("doc_id"))
+    return of_citing, by_ids, citers
 
 
 @dataclass(frozen=True)
@@ -58,7 +98,7 @@ def quoted(session: Session, where) -> list[Quoted]:
 def cites(session: Session, doc: Document) -> list[tuple[Quoted, Any]]:
     """What `doc` cites, in order, each with the cited document as a row of `documents_by_ids`
     (None when Lineage does not know the symbol)."""
-    found = quoted(session, Citation.citing_id == doc.id)
+    found = session.execute(_quoted_stmts()[0], {"doc_id": doc.id}).all()
     docs = documents_by_ids(session, (c.cited_id for c in found))
     return [(c, docs.get(c.cited_id)) for c in found]
 
@@ -77,9 +117,8 @@ def cited_by_page(
     A much-cited resolution has hundreds of citers (1,919 for the most cited at whole-UN scale):
     they are ordered by their dates, which only Python knows how to complete (`sort_date`), so the
     order is taken over light rows and only the page's citations are loaded with paragraphs."""
-    refs = session.exec(
-        select(Citation.id, Citation.citing_id, Citation.position).where(Citation.cited_id == doc.id)
-    ).all()
+    _, by_ids, citers = _quoted_stmts()
+    refs = session.execute(citers, {"doc_id": doc.id}).all()
     docs = documents_by_ids(session, (r.citing_id for r in refs), times=times)
     refs = sorted(refs, key=lambda r: (sort_date(docs[r.citing_id]), docs[r.citing_id].key, r.position))
     if per_page is not None:
@@ -87,7 +126,7 @@ def cited_by_page(
     else:
         refs_page = refs
     ids = [r.id for r in refs_page]
-    found = {c.id: c for c in quoted(session, Citation.id.in_(ids))} if ids else {}
+    found = {c.id: c for c in session.execute(by_ids, {"ids": ids})} if ids else {}
     return [(found[r.id], docs[r.citing_id]) for r in refs_page], len(refs)
 
 
@@ -103,13 +142,17 @@ def documents_by_ids(session: Session, ids, *, times: bool = False) -> dict[int,
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    columns = [Document.id, Document.key, Document.symbol, Document.kind, Document.session, Document.date,
-               Document.date_source, Document.title, Document.title_en,
-               Document.text.is_not(None).label("has_text"),
-               case((Document.symbol.is_(None), Document.provenance)).label("provenance")]
+    return {d.id: d for d in session.execute(_documents_by_ids_stmt(times), {"ids": list(ids)})}
+
+
+@cache
+def _documents_by_ids_stmt(times: bool):
+    d = _DOCUMENT.c
+    columns = [d.id, d.key, d.symbol, d.kind, d.session, d.date, d.date_source, d.title, d.title_en,
+               d.text.is_not(None).label("has_text"), case((d.symbol.is_(None), d.provenance)).label("provenance")]
     if times:
-        columns += [Document.created_at, Document.updated_at]
-    return {d.id: d for d in session.exec(select(*columns).where(Document.id.in_(ids))).all()}
+        columns += [d.created_at, d.updated_at]
+    return select(*columns).where(d.id.in_(bindparam("ids", expanding=True)))
 
 
 def stored_citations(session: Session, doc: Document) -> list[Citation]:
@@ -173,9 +216,13 @@ def source_facts_of(session: Session, docs: list[Document]) -> dict[int, list[So
     ids = [d.id for d in docs]
     out: dict[int, list[SourceFact]] = {i: [] for i in ids}
     if ids:
-        for f in session.exec(
-            select(SourceFact).where(SourceFact.document_id.in_(ids))
-            .order_by(SourceFact.document_id, SourceFact.position)
-        ).all():
+        for f in session.execute(_source_facts_stmt(), {"ids": ids}):
             out[f.document_id].append(f)
     return out
+
+
+@cache
+def _source_facts_stmt():
+    f = SourceFact.__table__
+    return (select(f).where(f.c.document_id.in_(bindparam("ids", expanding=True)))
+            .order_by(f.c.document_id, f.c.position))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import column as text_column
 from sqlalchemy import func, literal_column, union
 from sqlalchemy import table as table_fts
@@ -36,7 +39,7 @@ MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use marks: escaped text, t
 
 @dataclass
 class TextHit:
-    document: Document
+    document: Any  # a row of the document's columns (attributes named as Document's)
     snippet: str  # plain text with MARK_OPEN/MARK_CLOSE around the matches
     where: str  # "text" or "paragraph"
 
@@ -56,6 +59,42 @@ def _like(q: str) -> str:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+_ORDER = (Document.__table__.c.date.desc().nulls_last(), Document.__table__.c.session.desc().nulls_last(),
+          Document.__table__.c.key)
+
+
+@cache
+def _fts_stmts():
+    """The SQLite full-text reads, built once: the total, a page of ids (by `:phrase`)."""
+    d = Document.__table__.c
+    phrase = bindparam("phrase")
+    in_text = select(text_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
+        text_column("document_fts").op("MATCH")(phrase))
+    # paragraph_fts's rowids are (document id, paragraph index) folded into one (app/search/fts.py).
+    in_paragraph = select(literal_column(f"rowid / {PARAGRAPH_STRIDE}").label("id")).select_from(
+        table_fts("paragraph_fts")).where(text_column("paragraph_fts").op("MATCH")(phrase))
+    matched = union(in_text, in_paragraph).subquery()
+    total = select(func.count()).select_from(matched)
+    # `id + 0` keeps SQLite from looking each match up by rowid: it walks ix_document_recent
+    # in page order and stops after the page, instead of sorting every match (a common word
+    # is in most documents).
+    page_ids = (select(d.id).where((d.id + 0).in_(select(matched.c.id))).order_by(*_ORDER)
+                .offset(bindparam("offset")).limit(bindparam("limit")))
+    return total, page_ids
+
+
+@cache
+def _hit_stmts():
+    """The page's documents, and the first paragraph of each that holds the words."""
+    d, p = Document.__table__, Paragraph.__table__
+    docs = select(d).where(d.c.id.in_(bindparam("ids", expanding=True)))
+    paragraphs = (select(p.c.document_id, p.c.text)
+                  .where(p.c.document_id.in_(bindparam("ids", expanding=True)),
+                         p.c.text.ilike(bindparam("pattern"), escape="\\"))
+                  .order_by(p.c.document_id, p.c.idx))
+    return docs, paragraphs
+
+
 def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tuple[list[TextHit], int]:
     """Documents whose text, or a paragraph they cite from, contains `q`; newest first.
 
@@ -66,21 +105,12 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
     q = q.strip()
     if not q:
         return [], 0
-    order = (Document.date.desc().nulls_last(), Document.session.desc().nulls_last(), Document.key)
+    window = {"offset": (page - 1) * per_page, "limit": per_page}
     if session.get_bind().dialect.name == "sqlite" and len(q) >= 3:
-        phrase = '"' + q.replace('"', '""') + '"'
-        in_text = select(text_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
-            text_column("document_fts").op("MATCH")(phrase))
-        # paragraph_fts's rowids are (document id, paragraph index) folded into one (app/search/fts.py).
-        in_paragraph = select(literal_column(f"rowid / {PARAGRAPH_STRIDE}").label("id")).select_from(
-            table_fts("paragraph_fts")).where(text_column("paragraph_fts").op("MATCH")(phrase))
-        matched = union(in_text, in_paragraph).subquery()
-        total = session.exec(select(func.count()).select_from(matched)).one()
-        # `id + 0` keeps SQLite from looking each match up by rowid: it walks ix_document_recent
-        # in page order and stops after the page, instead of sorting every match (a common word
-        # is in most documents).
-        page_ids = select(Document.id).where((Document.id + 0).in_(select(matched.c.id)))
-        ids = session.exec(page_ids.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
+        total_stmt, page_stmt = _fts_stmts()
+        phrase = {"phrase": '"' + q.replace('"', '""') + '"'}
+        total = session.execute(total_stmt, phrase).scalar_one()
+        ids = session.execute(page_stmt, {**phrase, **window}).scalars().all()
     else:
         pattern = _like(q)
         # A word without case (Chinese) is matched by LIKE, which compares bytes, rather than
@@ -97,22 +127,25 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
         # carry the total, so only then is it counted apart.
         rows = session.exec(
             select(Document.id, func.count().over()).where(Document.id.in_(select(matched.c.id)))
-            .order_by(*order).offset((page - 1) * per_page).limit(per_page)
+            .order_by(*_ORDER).offset(window["offset"]).limit(window["limit"])
         ).all()
         ids = [r[0] for r in rows]
         if rows:
             total = rows[0][1]
         else:
             total = 0 if page == 1 else session.exec(select(func.count()).select_from(matched)).one()
-    by_id = {d.id: d for d in session.exec(select(Document).where(Document.id.in_(ids))).all()} if ids else {}
+    if not ids:
+        return [], total
+    docs_stmt, paragraphs_stmt = _hit_stmts()
+    by_id = {d.id: d for d in session.execute(docs_stmt, {"ids": list(ids)})}
     docs = [by_id[i] for i in ids]
-    hits = []
-    for doc in docs:
-        if doc.text and q.lower() in doc.text.lower():
-            hits.append(TextHit(doc, _snippet(doc.text, q), "text"))
-            continue
-        para = session.exec(
-            select(Paragraph.text).where(Paragraph.document_id == doc.id, Paragraph.text.ilike(_like(q), escape="\\"))
-        ).first()
-        hits.append(TextHit(doc, _snippet(para or "", q), "paragraph"))
-    return hits, total
+    in_text = {doc.id for doc in docs if doc.text and q.lower() in doc.text.lower()}
+    # the documents found by a cited paragraph only: their first such paragraph, all in one read
+    first_paragraph: dict[int, str] = {}
+    if len(in_text) < len(docs):
+        for doc_id, text in session.execute(
+                paragraphs_stmt, {"ids": [d.id for d in docs if d.id not in in_text], "pattern": _like(q)}):
+            first_paragraph.setdefault(doc_id, text)
+    return [TextHit(doc, _snippet(doc.text, q), "text") if doc.id in in_text
+            else TextHit(doc, _snippet(first_paragraph.get(doc.id) or "", q), "paragraph")
+            for doc in docs], total

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from markupsafe import Markup
 
 from app.chains import anomalies as anomaly_rules
 from app.chains import reads
-from app.chains.queries import chain
 from app.chains.timepoint import BadAsOf, parse_as_of
 from app.db import SessionDep
+from app.documents import labels
 from app.documents.queries import documents_by_ids
-from app.web.errors import organization_or_404, page_or_404
+from app.i18n import request_lang
+from app.web import urls
+from app.web.errors import NotFound, page_or_404
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -44,6 +47,27 @@ def previous_texts(links) -> dict[int, object]:
     return previous
 
 
+def doc_links(lang: str):
+    """`links(docs)`: the documents as the chain shows what a link recalls or leaves out, each a
+    link to its page named by its short symbol (else its label), separated by commas.
+
+    Every link lists the chain's earlier resolutions, so a chain of n links prints about n²/2 of
+    them: each document's link is made once per page and then only joined."""
+    made: dict[int, Markup] = {}
+
+    def links(docs) -> Markup:
+        out = []
+        for d in docs:
+            a = made.get(d.id)
+            if a is None:
+                name = labels.short_symbol(d.symbol) if d.symbol else labels.document_label(d, lang)
+                a = made[d.id] = Markup('<a href="{}">{}</a>').format(urls.document(d), name)
+            out.append(a)
+        return Markup(", ".join(out))  # every item is already markup: joined as it is
+
+    return links
+
+
 # Lists bounded whatever the record holds: the home page's organizations by the fifty, the
 # anomalies by twenty organizations (a chain's anomalies are bounded by its length).
 ORGS_PER_PAGE = 50
@@ -60,7 +84,9 @@ def home(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10
 def organization(
     request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
 ):
-    org = organization_or_404(session, acronym)
+    org = reads.organization(session, acronym)
+    if org is None:
+        raise NotFound(f"No organization {acronym!r} in Lineage.")
     point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
     if point is None:
         # The chain as it stands: stored rows, as the writer keeps them.
@@ -71,10 +97,11 @@ def organization(
         context = {"chain_anomalies": flags, "previous_text": previous_texts(links)}
     else:
         # As it stood then: fewer links can mean another cadence, so the rules run again.
-        links = chain(session, org, as_of=point.date)
+        links = reads.chain_as_of(session, org.id, point.date)
         context = chain_context(session, org, links)
     return render(
-        request, "organization.html", {"org": org, "links": links, "as_of": point, **context},
+        request, "organization.html",
+        {"org": org, "links": links, "as_of": point, "doc_links": doc_links(request_lang(request)), **context},
         fragment="_chain.html",
     )
 

@@ -24,6 +24,13 @@ templates.env.globals["u"] = urls
 templates.env.auto_reload = False
 
 
+def compile_templates() -> None:
+    """Compile every template once, when the worker starts: the first reader of each page kind
+    would otherwise wait for it (a chain or document page's templates: about 40 ms of CPU)."""
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)
+
+
 def highlight(snippet: str) -> Markup:
     """Escape a search snippet, then turn its private-use match marks into <mark>."""
     return Markup(
