@@ -190,6 +190,11 @@ _DOC_COLUMNS = ("id", "key", "symbol", "kind", "session", "date", "date_source",
                 "text", "source", "organization_id", "became_id", "provenance", "version")
 
 
+# The columns the read model reads of a document (app.chains.readmodel.Facts, the unresolved
+# citers' dates and keys), the text by whether there is one.
+_FACT_FIELDS = frozenset({"key", "symbol", "kind", "session", "date", "date_source", "organization_id", "became_id"})
+
+
 def document_row(session: Session, where) -> Any:
     """One stored document as a plain row of `_DOC_COLUMNS` (no ORM object: a bulk import reads
     one per line), or None."""
@@ -363,7 +368,12 @@ def ingest_document(
         # The derived rows this reaches (chains, counts, unresolved symbols, the cited documents'
         # dates) are recomputed before the transaction commits.
         after = {r["cited_id"] for r in rows}
-        readmodel.touch(session, {doc_id, became_id, old_became} | before | after, facts=[doc_id])
+        # Its title, language, source or provenance, and its own citations, are no fact the chains
+        # that cite it read: a save that changes only those leaves them alone (a much-cited
+        # resolution is cited from most chains).
+        facts_changed = created or not _FACT_FIELDS.isdisjoint(changes) or (doc.text is None) != (data.text is None)
+        readmodel.touch(session, {doc_id, became_id, old_became} | before | after,
+                        facts=[doc_id] if facts_changed else [], cites=[doc_id] if cites_changed else [])
     if not created and (changed or cites_changed):
         stamp: dict[str, Any] = {"updated_at": utcnow()}
         if expected_version is None:
