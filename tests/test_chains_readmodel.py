@@ -238,3 +238,34 @@ def test_the_records_of_a_document_share_one_list_of_its_naming_fields():
     assert readmodel.Facts._fields[:len(names)] == DocLabel._fields[:len(names)] == names
     assert [c.key for c in readmodel._FACT_COLUMNS[:len(names)]] == list(names)
     assert [c.key for c in _label_columns(Document.__table__.alias())[:len(names)]] == list(names)
+def test_a_save_that_changes_no_fact_leaves_the_chains_citing_the_document_alone(seeded, monkeypatch):
+    """A new title for a resolution that a chain cites but does not hold recomputes its own
+    rows, not that chain; a new date (a fact the chain reads) reaches it. The rows equal a
+    rebuild either way."""
+    cited = ingest_document(seeded, DocumentIn(
+        symbol="A/RES/70/5", kind="ga_resolution", session=70, date=dt.date(2015, 12, 7), title="有关问题",
+        text="大会，\n注意到有关问题，\n")).document
+    ingest_document(seeded, DocumentIn(
+        symbol="A/RES/71/9", kind="ga_resolution", organization="SCO", session=71, date=dt.date(2016, 11, 21),
+        text="大会，\n回顾其2015年12月7日第70/5号决议，\n"))
+    sco = seeded.execute(select(ChainMember.organization_id).join(Document, Document.id == ChainMember.document_id)
+                         .where(Document.symbol == "A/RES/71/9")).scalar_one()
+    assert seeded.execute(select(ChainMember).where(ChainMember.document_id == cited.id)).first() is None
+
+    recomputed: list[set[int]] = []
+    compute = readmodel.compute_chains
+    monkeypatch.setattr(readmodel, "compute_chains",
+                        lambda s, ids: recomputed.append(set(ids or ())) or compute(s, ids))
+    data, cits = audit.from_snapshot(audit.snapshot(seeded, cited))
+    data.title = "新的标题"
+    result = ingest_document(seeded, data, citations=cits, document_id=cited.id, expected_version=cited.version)
+    assert result.changed and result.document.title == "新的标题"
+    assert sco not in set().union(*recomputed)
+    assert_matches_rebuild(seeded)
+
+    recomputed.clear()
+    data.date = dt.date(2015, 12, 8)
+    ingest_document(seeded, data, citations=cits, document_id=cited.id,
+                    expected_version=seeded.get(Document, cited.id).version)
+    assert sco in set().union(*recomputed)
+    assert_matches_rebuild(seeded)

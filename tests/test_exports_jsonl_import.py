@@ -39,6 +39,7 @@ BAD_LINES = {
     "self-citation": _line({"symbol": "A/RES/65/124", "kind": "ga_resolution",
                             "citations": [{"symbol": "A/RES/65/124", "verb": "回顾"}]}),
     "lone surrogate": b'{"symbol": "A/RES/65/124", "title": "\\ud800"}',
+    "NUL deep in a value": b'{"symbol": "A/RES/65/124", "provenance": {"a": ["x\\u0000"]}}',
     "date in the future": _line({"symbol": "A/RES/65/124", "date": "2999-01-01"}),
     "session that does not fit the symbol": _line({"symbol": "A/RES/65/124", "kind": "ga_resolution", "session": 12}),
     "unknown organization": _line({"symbol": "A/RES/65/124", "organization": "NOPE"}),
@@ -129,3 +130,17 @@ def test_the_command_commits_per_batch_reports_file_line_reasons_and_a_summary(t
         assert s.exec(select(func.count()).select_from(Document).where(Document.text.is_not(None))).one() == 5
         assert s.exec(select(func.count()).select_from(Citation)).one() == 5
     engine.dispose()
+
+
+def test_a_nul_or_a_lone_surrogate_is_found_wherever_the_line_holds_it(session):
+    """Most lines skip the walk over every value; one that may hold a NUL or a lone surrogate
+    (an escape, or text given as str) is walked, and the reason says where."""
+    lines = io.StringIO("\n".join([
+        json.dumps({"symbol": "A/RES/65/124", "provenance": {"a": ["x\x00"]}}),
+        '{"symbol": "A/RES/65/124", "title": "\ud800"}',
+        json.dumps({**GOOD, "title": "没有转义"}, ensure_ascii=False),
+    ]) + "\n")
+    report = import_jsonl(session, lines)
+    assert report.errors == [(1, "provenance.a[0] contains a NUL character"),
+                             (2, "title contains a lone surrogate, which is not Unicode text")]
+    assert report.added == 1

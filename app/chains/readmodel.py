@@ -392,6 +392,7 @@ def derived_date(session: Session, doc_id: int | None) -> tuple[dt.date | None, 
 class Pending:
     documents: set[int] = field(default_factory=set)  # their rows or citations changed
     facts: set[int] = field(default_factory=set)  # their date, session, kind, text or symbol may have
+    cites: set[int] = field(default_factory=set)  # their own citations changed
     organizations: set[int] = field(default_factory=set)
 
 
@@ -413,18 +414,20 @@ def writer_lock(session: Session) -> None:
 
 
 def touch(session: Session, doc_ids: Iterable[int | None] = (), *, facts: Iterable[int | None] = (),
-          organizations: Iterable[int | None] = ()) -> None:
+          cites: Iterable[int | None] = (), organizations: Iterable[int | None] = ()) -> None:
     """Note what a write changed; the derived rows it reaches are recomputed before the commit.
 
     `doc_ids`: every document whose row, or whose citations in or out, changed (the document
     itself, what it cited before and after, the resolution it became). `facts`: those whose own
     facts (date, session, kind, text, symbol, became) may have changed; their citers' chains are
-    checked again. `organizations`: organizations created or changed.
+    checked again. `cites`: those whose own citations changed (their facts did not, or they
+    would be in `facts`). `organizations`: organizations created or changed.
     """
     p = _pending(session)
     p.documents.update(i for i in doc_ids if i is not None)
     p.facts.update(i for i in facts if i is not None)
-    p.documents |= p.facts
+    p.cites.update(i for i in cites if i is not None)
+    p.documents |= p.facts | p.cites
     p.organizations.update(i for i in organizations if i is not None)
 
 
@@ -493,10 +496,16 @@ def apply_pending(session: Session) -> None:
     touched = set(whole)
     touched.update(r[0] for r in _rows(session, lambda c: select(uc.c.symbol).where(uc.c.citing_id.in_(c)), docs))
     touched.update(r[0] for r in _rows(session, lambda c: select(us.c.symbol).where(us.c.document_id.in_(c)), docs))
+    # The symbols a document cites change only with its own citations, and its citer rows only
+    # with its citations, date or key: every writer names such a document in `facts` or `cites`.
+    # A document only cited by the change (in `docs`) keeps both, unless its text came or went
+    # (`whole`): recomputing them for every document a batch cites made a bulk import slow down
+    # as it went.
+    own = facts | p.cites
     touched.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_symbol).where(
-        or_(cite.c.citing_id.in_(c), cite.c.cited_id.in_(c))), docs))
+        cite.c.citing_id.in_(c)), own))
     if touched:
-        _write_unresolved(session, touched, whole, docs)
+        _write_unresolved(session, touched, whole, own)
     session.flush()
 
 

@@ -9,7 +9,9 @@ for a command's output).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session
 
@@ -55,10 +57,18 @@ def check_document(
     session: Session, *, symbol: str | None, kind: str, organization_acronym: str | None,
     session_number: str | int | None, date: str | None, text: str | None, doc: Document | None,
     became: str | None = None, require_text: bool = False, today: dt.date | None = None,
+    find_symbol: Callable[[str], Any] | None = None, find_organization: Callable[[str], Any] | None = None,
 ) -> CheckedDocument:
     """Check a document's fields. `doc` is the stored document they are for (None for a new one):
     a symbol another document with a text holds is refused, one a text-less document holds is
-    taken over (`fills`, for a new document)."""
+    taken over (`fills`, for a new document).
+
+    `find_symbol(symbol)` and `find_organization(acronym)` look up the stored document that
+    holds a symbol (with `id` and `text`) and an organization (with `acronym`); by default
+    `by_symbol` and `organization`. A bulk import passes lookups that answer from what it
+    already read."""
+    find_symbol = find_symbol or (lambda s: by_symbol(session, s))
+    find_organization = find_organization or (lambda a: organization(session, a))
     today = today or dt.date.today()
     out = CheckedDocument()
     errors = out.errors
@@ -77,7 +87,7 @@ def check_document(
             errors["symbol"] = Msg("err_symbol_invalid", {"reason": norm.error})
         else:
             out.symbol = norm.symbol
-            holder = by_symbol(session, norm.symbol)
+            holder = find_symbol(norm.symbol)
             if holder is not None and (doc is None or holder.id != doc.id):
                 if holder.text is not None:
                     errors["symbol"] = Msg("err_symbol_taken", {"symbol": norm.symbol})
@@ -88,7 +98,7 @@ def check_document(
         errors["kind"] = Msg("err_kind")
 
     if organization_acronym:
-        org = organization(session, organization_acronym)
+        org = find_organization(organization_acronym)
         if org is None or org.acronym != organization_acronym:
             errors["organization"] = Msg("err_organization", {"value": organization_acronym})
         else:

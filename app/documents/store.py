@@ -13,10 +13,12 @@ import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, or_, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from app.chains import readmodel
@@ -50,10 +52,16 @@ class DocumentIn:
 
 @dataclass
 class IngestResult:
-    document: Document
+    session: Session
+    document_id: int
     created: bool
     changed: bool
     citations: int
+
+    @cached_property
+    def document(self) -> Document:
+        """The stored document, loaded when first asked for (a bulk import seldom asks)."""
+        return self.session.get(Document, self.document_id)
 
 
 def document_key(symbol: str | None, key: str | None) -> str:
@@ -108,7 +116,7 @@ def _set(obj: Any, **values: Any) -> bool:
 
 
 def _rows_for(
-    session: Session, doc: Document, found: Sequence[Found], series_titles: Iterable[str]
+    session: Session, found: Sequence[Found], series_titles: Iterable[str]
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """The citation rows and the paragraphs they are in (index -> text), each paragraph once.
 
@@ -135,25 +143,31 @@ _COMPARED = ("position", "cited_id", "in_series", *CITATION_COLUMNS.values())
 
 
 def _replace_citations(
-    session: Session, doc: Document, rows: list[dict[str, Any]], paragraphs: dict[int, str]
+    session: Session, doc_id: int, rows: list[dict[str, Any]], paragraphs: dict[int, str], *, created: bool = False
 ) -> bool:
-    # Plain rows and statements: building an ORM object per citation was most of a bulk
-    # import's time.
+    """Replace the citations and paragraphs of `doc_id` with these, unless they are the same
+    (a document just `created` has none to read)."""
     table, ptable = Citation.__table__, Paragraph.__table__
+    if created:
+        if paragraphs:
+            session.execute(insert(ptable), [{"document_id": doc_id, "idx": i, "text": t} for i, t in paragraphs.items()])
+        if rows:
+            session.execute(insert(table), [{"citing_id": doc_id, **r} for r in rows])
+        return bool(rows or paragraphs)
     existing = session.execute(
-        select(*(table.c[k] for k in _COMPARED)).where(table.c.citing_id == doc.id).order_by(table.c.position)
+        select(*(table.c[k] for k in _COMPARED)).where(table.c.citing_id == doc_id).order_by(table.c.position)
     ).all()
-    stored = dict(session.execute(select(ptable.c.idx, ptable.c.text).where(ptable.c.document_id == doc.id)).all())
+    stored = dict(session.execute(select(ptable.c.idx, ptable.c.text).where(ptable.c.document_id == doc_id)).all())
     if stored == paragraphs and [tuple(c) for c in existing] == [tuple(r[k] for k in _COMPARED) for r in rows]:
         return False
     if existing:
-        session.execute(delete(table).where(table.c.citing_id == doc.id))
+        session.execute(delete(table).where(table.c.citing_id == doc_id))
     if stored:
-        session.execute(delete(ptable).where(ptable.c.document_id == doc.id))
+        session.execute(delete(ptable).where(ptable.c.document_id == doc_id))
     if paragraphs:
-        session.execute(insert(ptable), [{"document_id": doc.id, "idx": i, "text": t} for i, t in paragraphs.items()])
+        session.execute(insert(ptable), [{"document_id": doc_id, "idx": i, "text": t} for i, t in paragraphs.items()])
     if rows:
-        session.execute(insert(table), [{"citing_id": doc.id, **r} for r in rows])
+        session.execute(insert(table), [{"citing_id": doc_id, **r} for r in rows])
     return True
 
 
@@ -170,38 +184,74 @@ def new_key() -> str:
     return f"doc-{secrets.token_hex(6)}"
 
 
-def _claim(session: Session, doc: Document, expected_version: int) -> None:
+_DOC = Document.__table__
+# What the writer compares of a stored document before it writes.
+_DOC_COLUMNS = ("id", "key", "symbol", "kind", "session", "date", "date_source", "title", "title_en", "language",
+                "text", "source", "organization_id", "became_id", "provenance", "version")
+
+
+# The columns the read model reads of a document (app.chains.readmodel.Facts, the unresolved
+# citers' dates and keys), the text by whether there is one.
+_FACT_FIELDS = frozenset({"key", "symbol", "kind", "session", "date", "date_source", "organization_id", "became_id"})
+
+
+def document_row(session: Session, where) -> Any:
+    """One stored document as a plain row of `_DOC_COLUMNS` (no ORM object: a bulk import reads
+    one per line), or None."""
+    return session.execute(select(*(_DOC.c[c] for c in _DOC_COLUMNS)).where(where).limit(1)).first()
+
+
+def by_key_or_symbol(session: Session, key: str | None, symbol: str | None) -> tuple[Any, Any]:
+    """The stored document whose key is `key` (else the one whose symbol is `symbol`, if any),
+    and the one whose symbol is `symbol`, as `document_row`s, in one statement."""
+    if not key and not symbol:
+        return None, None
+    conditions = [c for c in (_DOC.c.key == key if key else None, _DOC.c.symbol == symbol if symbol else None)
+                  if c is not None]
+    rows = session.execute(select(*(_DOC.c[c] for c in _DOC_COLUMNS)).where(or_(*conditions))).all()
+    by_key = next((r for r in rows if key and r.key == key), None)
+    holder = next((r for r in rows if symbol and r.symbol == symbol), None)
+    return by_key or holder, holder
+
+
+def _expire(session: Session, doc_id: int) -> None:
+    """A Document of this id the session holds would still show what it was before a plain
+    UPDATE: its attributes are read again when next used."""
+    obj = session.identity_map.get(identity_key(Document, doc_id))
+    if obj is not None:
+        session.expire(obj)
+
+
+def _claim(session: Session, doc_id: int, expected_version: int) -> None:
     """Bump the version only if it is still `expected_version`; else raise StaleDocument.
 
     One conditional UPDATE: of two admins saving the same version at once, the second finds the
     row changed (SQLite serializes the writes, PostgreSQL's row lock makes it wait), whatever
     either read before.
     """
-    bumped = session.exec(
-        update(Document)
-        .where(Document.id == doc.id, Document.version == expected_version)
-        .values(version=Document.version + 1)
-        .execution_options(synchronize_session=False)
+    bumped = session.execute(
+        update(_DOC).where(_DOC.c.id == doc_id, _DOC.c.version == expected_version)
+        .values(version=_DOC.c.version + 1)
     ).rowcount
-    session.expire(doc, ["version"])
+    _expire(session, doc_id)
     if bumped != 1:
-        raise StaleDocument(doc.version)
+        raise StaleDocument(session.execute(select(_DOC.c.version).where(_DOC.c.id == doc_id)).scalar())
 
 
-def _absorb(session: Session, doc: Document, symbol: str) -> None:
-    """Give `symbol` to `doc` when a text-less document (known only from its citers) holds it:
-    its citers and the drafts that became it now point to `doc`, and it goes."""
+def _absorb(session: Session, doc_id: int, symbol: str) -> None:
+    """Give `symbol` to the document `doc_id` when a text-less document (known only from its
+    citers) holds it: its citers and the drafts that became it now point to `doc_id`, and it goes."""
     other = by_symbol(session, symbol)
-    if other is None or other.id == doc.id:
+    if other is None or other.id == doc_id:
         return
     if other.text is not None:
         raise ValueError(f"{symbol} already belongs to another document")
     session.exec(
-        update(Citation).where(Citation.cited_id == other.id).values(cited_id=doc.id)
+        update(Citation).where(Citation.cited_id == other.id).values(cited_id=doc_id)
         .execution_options(synchronize_session=False)
     )
     session.exec(
-        update(Document).where(Document.became_id == other.id).values(became_id=doc.id)
+        update(Document).where(Document.became_id == other.id).values(became_id=doc_id)
         .execution_options(synchronize_session=False)
     )
     readmodel.touch(session, [other.id], facts=[other.id])
@@ -223,6 +273,10 @@ def ingest_document(
     that was its symbol follows it), and `expected_version`, the version its form was opened at:
     StaleDocument is raised when the document has changed since. A symbol held by a text-less
     document is taken over from it.
+
+    The rows are read and written as plain rows and statements, not ORM objects (an object per
+    line was most of a bulk import's time); a Document of this id the session holds is expired,
+    and `IngestResult.document` loads it when asked for.
     """
     for name in ("key", "symbol", "text", "title", "title_en", "source"):
         value = getattr(data, name)
@@ -230,6 +284,7 @@ def ingest_document(
             # PostgreSQL cannot store NUL, and no UN text contains one.
             raise ValueError(f"{name} contains a NUL byte")
     readmodel.writer_lock(session)
+    session.flush()  # what the caller added as objects, before the plain statements below
     symbol = data.symbol
     if symbol:
         norm = normalize(symbol)
@@ -237,7 +292,7 @@ def ingest_document(
             raise ValueError(f"invalid symbol {symbol!r}: {norm.error}")
         symbol = norm.symbol
     if document_id is not None:
-        target = session.get(Document, document_id)
+        target = document_row(session, _DOC.c.id == document_id)
         if target is None:
             raise StaleDocument(None)
         key = (symbol or new_key()) if target.key == target.symbol else target.key
@@ -247,35 +302,24 @@ def ingest_document(
 
     org = None
     if data.organization:
-        org = session.exec(
-            select(Organization).where(Organization.acronym == data.organization)
+        org = session.execute(
+            select(Organization.__table__.c.id, Organization.__table__.c.series_titles)
+            .where(Organization.__table__.c.acronym == data.organization)
         ).first()
         if org is None:
             raise ValueError(f"unknown organization {data.organization!r}")
 
-    doc = target or session.exec(select(Document).where(Document.key == key)).first()
-    if doc is None and symbol:
-        doc = by_symbol(session, symbol)
+    doc = target or by_key_or_symbol(session, key, symbol)[0]
     created = doc is None
     if not created and expected_version is not None:
-        _claim(session, doc, expected_version)
-    if doc is None:
-        doc = Document(key=key, kind=data.kind)
-        session.add(doc)
-    elif symbol and doc.symbol != symbol:
-        _absorb(session, doc, symbol)
-    key_changed = target is not None and _set(doc, key=key)
-    old_became = doc.became_id
+        _claim(session, doc.id, expected_version)
+    if not created and symbol and doc.symbol != symbol:
+        _absorb(session, doc.id, symbol)
+    old_became = None if created else doc.became_id
 
-    became_id = None
-    if data.became:
-        became = normalize(data.became)
-        if not became.symbol:
-            raise ValueError(f"invalid symbol {data.became!r}: {became.error}")
-        became_id = _placeholder(session, became.symbol).id
-    date, date_source = (data.date, "text") if data.date else readmodel.derived_date(session, doc.id)
-    changed = _set(
-        doc,
+    date, date_source = (data.date, "text") if data.date else (
+        (None, None) if created else readmodel.derived_date(session, doc.id))
+    values = dict(
         symbol=symbol,
         kind=data.kind,
         session=data.session if data.session is not None else (parse(symbol).session if symbol else None),
@@ -287,29 +331,62 @@ def ingest_document(
         text=data.text,
         source=data.source,
         organization_id=org.id if org else None,
-        became_id=became_id,
         provenance=data.provenance,
     )
-    session.flush()
+    # The row is written before the symbols it names are looked up (the resolution it became,
+    # what it cites): a symbol it has just taken is then its own, not a new text-less document's.
+    if created:
+        now = utcnow()
+        doc_id = session.execute(insert(_DOC).returning(_DOC.c.id), [
+            dict(key=key, **values, created_at=now, updated_at=now, version=1)]).scalar_one()
+        changes: dict[str, Any] = {}
+    else:
+        doc_id = doc.id
+        changes = {name: value for name, value in {"key": key, **values}.items() if getattr(doc, name) != value}
+        if target is None:
+            changes.pop("key", None)  # found by its key or its symbol: the key stays
+        if changes:
+            session.execute(update(_DOC).where(_DOC.c.id == doc_id).values(**changes))
 
-    before = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
+    became_id = None
+    if data.became:
+        became = normalize(data.became)
+        if not became.symbol:
+            raise ValueError(f"invalid symbol {data.became!r}: {became.error}")
+        became_id = _placeholders(session, [became.symbol])[became.symbol]
+    if became_id != old_became:
+        session.execute(update(_DOC).where(_DOC.c.id == doc_id).values(became_id=became_id))
+        changes["became_id"] = became_id
+
+    before = set() if created else set(
+        session.execute(select(Citation.__table__.c.cited_id).where(Citation.__table__.c.citing_id == doc_id)).scalars())
     found = citations if citations is not None else (extract(data.text) if data.text else [])
-    rows, paragraphs = _rows_for(session, doc, found, org.series_titles if org else [])
-    cites_changed = _replace_citations(session, doc, rows, paragraphs)
-    changed = changed or key_changed
-    if changed or cites_changed or created:
+    rows, paragraphs = _rows_for(session, found, org.series_titles if org else [])
+    cites_changed = _replace_citations(session, doc_id, rows, paragraphs, created=created)
+    changed = bool(changes) or created
+    if changed or cites_changed:
         # The derived rows this reaches (chains, counts, unresolved symbols, the cited documents'
         # dates) are recomputed before the transaction commits.
         after = {r["cited_id"] for r in rows}
-        readmodel.touch(session, {doc.id, became_id, old_became} | before | after, facts=[doc.id])
-    if changed or cites_changed:
-        doc.updated_at = utcnow()
-        if not created and expected_version is None:
-            doc.version = (doc.version or 1) + 1
+        # Its title, language, source or provenance, and its own citations, are no fact the chains
+        # that cite it read: a save that changes only those leaves them alone (a much-cited
+        # resolution is cited from most chains).
+        facts_changed = created or not _FACT_FIELDS.isdisjoint(changes) or (doc.text is None) != (data.text is None)
+        readmodel.touch(session, {doc_id, became_id, old_became} | before | after,
+                        facts=[doc_id] if facts_changed else [], cites=[doc_id] if cites_changed else [])
+    if not created and (changed or cites_changed):
+        stamp: dict[str, Any] = {"updated_at": utcnow()}
+        if expected_version is None:
+            stamp["version"] = (doc.version or 1) + 1
+        session.execute(update(_DOC).where(_DOC.c.id == doc_id).values(**stamp))
+    if not created:
+        _expire(session, doc_id)
+    result = IngestResult(session=session, document_id=doc_id, created=created,
+                          changed=changed or cites_changed, citations=len(rows))
     if commit:
         session.commit()
-        session.refresh(doc)
-    return IngestResult(document=doc, created=created, changed=changed or cites_changed, citations=len(rows))
+        result.document  # loaded while the caller's session is surely open
+    return result
 
 
 def delete_document(
@@ -323,7 +400,7 @@ def delete_document(
     """
     readmodel.writer_lock(session)
     if expected_version is not None:
-        _claim(session, doc, expected_version)
+        _claim(session, doc.id, expected_version)
     cited = set(session.exec(select(Citation.cited_id).where(Citation.citing_id == doc.id)).all())
     cited |= {doc.became_id}
     for c in stored_citations(session, doc):

@@ -19,6 +19,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import IO, Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,8 +30,8 @@ from app.db import begin_batch
 from app.citations.models import LOCATIONS, VERB_CLASSES
 from app.citations import Citation as Found
 from app.documents import public_facts
-from app.documents.store import DocumentIn, ingest_document, upsert_organization
-from app.documents.queries import by_symbol, quoted
+from app.documents.store import DocumentIn, by_key_or_symbol, document_row, ingest_document, upsert_organization
+from app.documents.queries import quoted
 from app.documents.rules import check_citation, check_document
 from app.models import Citation, Document, Organization, SourceFact, citation_record_of
 from app.symbols import KINDS, normalize
@@ -155,15 +156,51 @@ def _paragraphs(obj: dict) -> dict[int, str]:
     return out
 
 
-def parse_line(session: Session, obj: Any) -> tuple[DocumentIn, list[Found] | None]:
+def _may_hold_bad_strings(line: str) -> bool:
+    """Whether a line's JSON may decode to a NUL or a lone surrogate: only through a `\\u`
+    escape, or a surrogate already in the text. Most lines have neither, and need no walk over
+    every value (`_check_strings`, which says where)."""
+    if "\\u" in line or "\x00" in line:
+        return True
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class _Organizations:
+    """The organizations a line names, looked up once per import (found ones only: an
+    organization line further on may add one)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.found: dict[str, Any] = {}
+
+    def __call__(self, acronym: str) -> Any:
+        if acronym not in self.found:
+            org = organization(self.session, acronym)
+            if org is None:
+                return None
+            self.found[acronym] = SimpleNamespace(id=org.id, acronym=org.acronym)
+        return self.found[acronym]
+
+
+def parse_line(
+    session: Session, obj: Any, *, strings_checked: bool = False, organizations: Callable[[str], Any] | None = None,
+) -> tuple[DocumentIn, list[Found] | None]:
     """A document line as the writer takes it, after the admin form's checks
-    (`app.documents.rules`) and the bounds of the columns; LineError says what is wrong."""
+    (`app.documents.rules`) and the bounds of the columns; LineError says what is wrong.
+
+    `strings_checked`: the caller knows no value holds a NUL or a lone surrogate
+    (`_may_hold_bad_strings`). `organizations`: a lookup by acronym kept across lines."""
     if not isinstance(obj, dict):
         raise LineError("a line must be a JSON object")
     unknown = set(obj) - set(DOCUMENT_FIELDS) - {"citations", "paragraphs", "type", "has_text", "public_facts"}
     if unknown:
         raise LineError(f"unknown field(s): {', '.join(sorted(unknown))}")
-    _check_strings(obj, "")
+    if not strings_checked:
+        _check_strings(obj, "")
     for name, limit in _LENGTHS.items():
         _string(obj, name, limit)
     if obj.get("provenance") is not None and not isinstance(obj["provenance"], dict):
@@ -174,9 +211,11 @@ def parse_line(session: Session, obj: Any) -> tuple[DocumentIn, list[Found] | No
 
     # Which stored document the line is about: the one its key names, else its symbol's. A line
     # whose key and symbol name two different documents would merge them: refused.
-    target = session.exec(select(Document).where(Document.key == obj["key"])).first() if obj.get("key") else None
+    # Plain rows, in one statement, read once: the rules below ask for the holder again.
     norm = normalize(obj["symbol"]) if obj.get("symbol") else None
-    holder = by_symbol(session, norm.symbol) if norm is not None and norm.symbol else None
+    target, holder = by_key_or_symbol(session, obj.get("key"), norm.symbol if norm is not None else None)
+    if target is not None and target.key != obj.get("key"):
+        target = None  # found by its symbol: `holder`
     if target is not None and holder is not None and holder.id != target.id:
         raise LineError(f"key {target.key} and symbol {holder.symbol} are two different documents;"
                         " a line cannot merge them")
@@ -184,6 +223,8 @@ def parse_line(session: Session, obj: Any) -> tuple[DocumentIn, list[Found] | No
         session, symbol=obj.get("symbol"), kind=kind, organization_acronym=obj.get("organization"),
         session_number=obj.get("session"), date=obj.get("date"), text=obj.get("text"),
         doc=target or holder, became=obj.get("became"),
+        find_symbol=lambda s: holder if s == norm.symbol else document_row(session, Document.symbol == s),
+        find_organization=organizations,
     )
     if checked.errors:
         name, msg = next(iter(checked.errors.items()))
@@ -271,6 +312,7 @@ def import_jsonl(
     """
     report = ImportReport()
     pending = 0
+    organizations = _Organizations(session)
     for number, raw in enumerate(lines, start=1):
         if progress:
             progress(len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass")))
@@ -294,7 +336,8 @@ def import_jsonl(
                 if isinstance(obj, dict) and obj.get("type") == "organization":
                     added, changed = _organization(session, obj)
                 else:
-                    data, citations = parse_line(session, obj)
+                    data, citations = parse_line(session, obj, strings_checked=not _may_hold_bad_strings(line),
+                                                 organizations=organizations)
                     facts = _public_facts(obj)
                     result = ingest_document(session, data, citations=citations, commit=False)
                     added, changed = result.created, result.changed and not result.created
