@@ -1,4 +1,4 @@
-"""The chain, document and cited-by queries use indexes on SQLite: no full table scan."""
+"""The chain, document, cited-by and admin list queries use indexes on SQLite: no full table scan."""
 
 import re
 from contextlib import contextmanager
@@ -41,7 +41,7 @@ def full_scans(session, statements):
     return scans
 
 
-@pytest.mark.parametrize("what", ["chain", "document", "cited_by"])
+@pytest.mark.parametrize("what", ["chain", "document", "cited_by", "admin_list"])
 def test_page_queries_use_indexes(read_session, read_engine, what):
     org = chains.organization(read_session, "SCO")
     doc = queries.by_symbol(read_session, "A/RES/59/48")
@@ -52,8 +52,11 @@ def test_page_queries_use_indexes(read_session, read_engine, what):
         elif what == "document":
             queries.by_ref(read_session, "A/77/L.107")
             queries.cites(read_session, doc)
-        else:
+        elif what == "cited_by":
             queries.cited_by(read_session, doc)
+        else:  # the admin's list of texts and its count, where each row of the table holds its text
+            rows, total = queries.texts_page(read_session, queries.AdminFilter(), page=2, per_page=2)
+            assert rows and total > 2
     assert statements
     assert full_scans(read_session, statements) == []
 
