@@ -13,7 +13,7 @@ from app.documents import labels
 from app.documents.queries import documents_by_ids
 from app.i18n import request_lang
 from app.web import urls
-from app.web.errors import NotFound, page_or_404
+from app.web.errors import organization_or_404, page_or_404
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -84,9 +84,7 @@ def home(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10
 def organization(
     request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
 ):
-    org = reads.organization(session, acronym)
-    if org is None:
-        raise NotFound(f"No organization {acronym!r} in Lineage.")
+    org = organization_or_404(session, acronym)
     point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
     if point is None:
         # The chain as it stands: stored rows, as the writer keeps them.

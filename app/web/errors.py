@@ -5,7 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.chains.queries import organization
+from app.chains.reads import organization
 from app.documents.queries import by_ref
 from app.web.render import render
 from app.web.security import private_path, with_security_headers
@@ -25,6 +25,8 @@ def document_or_404(session, ref: str):
 
 
 def organization_or_404(session, acronym: str):
+    """The organization a URL names, as a row of its columns (`app.chains.reads.organization`),
+    or a 404 that says so."""
     org = organization(session, acronym)
     if org is None:
         raise NotFound(f"No organization {acronym!r} in Lineage.")
