@@ -56,8 +56,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from app.citations.excerpt import bounded_json
 
     # newline="" keeps the file's own line endings, so offsets point into the file as given.
-    with open(args.file, encoding="utf-8", newline="") as fh:
-        text = fh.read()
+    try:
+        with open(args.file, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{args.file} is not UTF-8 text (byte {exc.start}): convert it first, "
+                           "or give a PDF or Word file to `lineage ingest`") from None
     found = extract(text, lang=None if args.lang == "auto" else args.lang)
     if args.json or args.paragraphs:
         # Each citation's paragraph is its excerpt: a full copy with every citation would make the

@@ -103,3 +103,11 @@ def test_extract_paragraphs_lists_each_paragraph_once(capsys):
         paragraph = by_index[c["paragraph_index"]]
         assert "".join(paragraph.split()) in "".join(text.split())  # the paragraph, joined up
         assert c["paragraph"].strip("…") in paragraph
+
+
+def test_extract_of_a_file_that_is_not_utf8_says_so_in_one_line(tmp_path, capsys):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Résolution 59/48".encode("latin-1"))
+    assert main(["extract", str(path), "--json"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("lineage extract:") and "not UTF-8" in err and "\n" not in err
