@@ -3,11 +3,12 @@ without a document, and what the admin asks of a document before changing it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, cast, extract, func, or_
+from sqlalchemy import and_, bindparam, case, func, literal, or_
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
@@ -31,31 +32,10 @@ def by_ref(session: Session, ref: str) -> Document | None:
     return doc
 
 
-# --- the document page's reads: SQLAlchemy Core statements built once per process, into rows ---
+# --- what a document cites and what cites it, for the API and the feeds: SQLAlchemy Core ---
 # (loading ORM entities, and building a statement per request, cost more than running them)
 
 _DOCUMENT, _CITATION, _PARAGRAPH = Document.__table__, Citation.__table__, Paragraph.__table__
-
-
-@cache
-def _row_stmts():
-    d = _DOCUMENT.c
-    # by its symbol, else by its key: one statement either way
-    by_ref = (select(_DOCUMENT).where(or_(d.symbol == bindparam("ref"), d.key == bindparam("ref")))
-              .order_by(case((d.symbol == bindparam("ref"), 0), else_=1)).limit(1))
-    by_symbol = select(_DOCUMENT).where(d.symbol == bindparam("ref"))
-    return by_ref, by_symbol
-
-
-def document_row(session: Session, ref: str):
-    """`by_ref` as a row of the document's columns (attributes named as Document's)."""
-    by_ref_stmt, by_symbol_stmt = _row_stmts()
-    row = session.execute(by_ref_stmt, {"ref": ref}).first()
-    if row is None:
-        norm = normalize(ref)
-        if norm.symbol and norm.symbol != ref:
-            row = session.execute(by_symbol_stmt, {"ref": norm.symbol}).first()
-    return row
 
 
 @cache
@@ -108,14 +88,15 @@ def cites(session: Session, doc: Document) -> list[tuple[Quoted, Any]]:
 
 def time_order(dialect: str) -> tuple:
     """`sort_date` as SQL, then the key: the date, else the opening of the session (1 September
-    of 1945 + N), else last; as a yyyymmdd number so that both engines compare it alike, and the
-    key ordered by code point as Python orders strings (PostgreSQL's default collation would
-    order it by locale)."""
+    of 1945 + N), else last; and the key ordered by code point, as Python orders strings
+    (PostgreSQL's default collation would order it by locale). SQLite stores a date as its ISO
+    text, which orders as the date does."""
     d = _DOCUMENT.c
-    by_date = extract("year", d.date) * 10000 + extract("month", d.date) * 100 + extract("day", d.date)
-    by_session = (d.session + 1945) * 10000 + 901
-    key = d.key.collate("C") if dialect == "postgresql" else d.key
-    return cast(func.coalesce(by_date, by_session, 99991231), Integer), key
+    if dialect == "postgresql":
+        opening = func.make_date(d.session + 1945, 9, 1)
+        return func.coalesce(d.date, opening, literal(dt.date.max)), d.key.collate("C")
+    opening = func.printf("%04d-09-01", d.session + 1945)
+    return func.coalesce(d.date, opening, dt.date.max.isoformat()), d.key
 
 
 # What a page needs to name a document and link to it (labels.document_label, urls.document):
@@ -139,6 +120,8 @@ class Named:
     provenance: dict | None
 
 
+# The page runs them on the session's connection: Session.execute's ORM layer (events, options,
+# a compile state per call) costs about as much as SQLite's answer, for rows it would not change.
 @cache
 def _page_stmts(dialect: str):
     d, c, p = _DOCUMENT.c, _CITATION.c, _PARAGRAPH.c
@@ -186,12 +169,13 @@ def page_document(session: Session, ref: str):
     """The document the page at `ref` shows (`by_ref`), as a row of the document's columns
     (attributes named as Document's) and `became_…`, the resolution it became; None if there is
     none."""
-    by_ref_stmt, by_symbol_stmt, *_ = _page_stmts(session.get_bind().dialect.name)
-    row = session.execute(by_ref_stmt, {"ref": ref}).first()
+    conn = session.connection()
+    by_ref_stmt, by_symbol_stmt, *_ = _page_stmts(conn.dialect.name)
+    row = conn.execute(by_ref_stmt, {"ref": ref}).first()
     if row is None:
         norm = normalize(ref)
         if norm.symbol and norm.symbol != ref:
-            row = session.execute(by_symbol_stmt, {"ref": norm.symbol}).first()
+            row = conn.execute(by_symbol_stmt, {"ref": norm.symbol}).first()
     return row
 
 
@@ -206,7 +190,8 @@ def became_of(row) -> Named | None:
 def page_cites(session: Session, doc_id: int) -> list:
     """What the document cites, in order: rows of the citation's shown columns, `paragraph` and
     `cited_ref` (the cited document's identifier in URLs; None when Lineage does not know it)."""
-    return session.execute(_page_stmts(session.get_bind().dialect.name)[2], {"doc_id": doc_id}).all()
+    conn = session.connection()
+    return conn.execute(_page_stmts(conn.dialect.name)[2], {"doc_id": doc_id}).all()
 
 
 def page_cited_by(session: Session, doc_id: int, page: int, per_page: int) -> tuple[list, int]:
@@ -214,12 +199,13 @@ def page_cited_by(session: Session, doc_id: int, page: int, per_page: int) -> tu
     how many citations there are in all. Each row holds the citation's shown columns, its
     `paragraph`, and its citer's columns under their own names (id as `citing_id`), so that it
     names and links to the citer as a document row does."""
-    stmts = _page_stmts(session.get_bind().dialect.name)
-    rows = session.execute(stmts[3], {"doc_id": doc_id, "limit": per_page, "offset": (page - 1) * per_page}).all()
+    conn = session.connection()
+    stmts = _page_stmts(conn.dialect.name)
+    rows = conn.execute(stmts[3], {"doc_id": doc_id, "limit": per_page, "offset": (page - 1) * per_page}).all()
     if rows:
         return rows, rows[0].total
     # past the last page no row carries the total: counted apart (a page that is not there)
-    return rows, 0 if page == 1 else session.execute(stmts[4], {"doc_id": doc_id}).scalar_one()
+    return rows, 0 if page == 1 else conn.execute(stmts[4], {"doc_id": doc_id}).scalar_one()
 
 
 def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
