@@ -58,8 +58,8 @@ async def get_session() -> AsyncIterator[Session]:
     """A session for one request, made and closed on the event loop, not on a worker thread.
 
     A sync dependency costs two trips to the thread pool a request (one to open, one to close)
-    besides the handler's own: a third of a cold document page's CPU under load went into waking
-    threads (bench/README.md). Making a Session does no I/O (it connects at its first
+    besides the handler's own: about a fifth of a cold document page's CPU under load
+    (bench/README.md). Making a Session does no I/O (it connects at its first
     statement, on the handler's thread); closing it ends a read transaction, which on SQLite is
     a call into the library, while on PostgreSQL it is a round trip and goes to a thread."""
     engine = get_engine()
