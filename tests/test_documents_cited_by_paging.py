@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from app.documents import queries
 from app.documents.store import DocumentIn, ingest_document
 from tests.helpers import soup
 
@@ -78,3 +79,28 @@ def test_another_way_of_writing_the_symbol_keeps_the_page(much_cited):
     response = much_cited.get("/documents/59/48?cited_by_page=2", follow_redirects=False)
     assert response.status_code == 301
     assert response.headers["location"] == "/documents/A/RES/59/48?cited_by_page=2"
+
+
+def test_citers_are_in_time_order_where_only_a_session_dates_one(session, client):
+    """The page orders its citers in SQL as `sort_date` does in Python: by date, else by the
+    opening of the session (1 September), then by key, a citer's citations in their order."""
+    citers = [  # (symbol, session, date), not in time order
+        ("A/RES/61/5", 61, None),  # stands on 2006-09-01, the 61st session's opening
+        ("A/RES/60/2", 60, dt.date(2006, 9, 1)),  # the same day: A/RES/60/2 < A/RES/61/5
+        ("A/RES/62/1", 62, dt.date(2006, 8, 31)),
+        ("A/RES/60/1", 60, dt.date(2005, 1, 1)),
+        ("A/RES/90/1", 90, dt.date(2035, 1, 1)),
+    ]
+    for symbol, n, date in citers:
+        twice = "又回顾其第59/48号决议，\n" if symbol == "A/RES/62/1" else ""
+        ingest_document(session, DocumentIn(symbol=symbol, kind="ga_resolution", session=n, date=date,
+                                            text=f"大会，\n回顾其2004年12月2日第59/48号决议，\n{twice}第1段。\n"))
+    page = soup(client.get("/documents/A/RES/59/48"))
+    shown = _citers(page)
+    assert shown == ["A/RES/60/1", "A/RES/62/1", "A/RES/62/1", "A/RES/60/2", "A/RES/61/5", "A/RES/90/1"]
+    # the same order as the API's and the feed's (queries.cited_by, sorted in Python)
+    doc = queries.by_symbol(session, "A/RES/59/48")
+    assert shown == [d.symbol for _, d in queries.cited_by(session, doc)]
+    # the first of A/RES/62/1's two paragraphs is quoted under its first citation, the second under its second
+    quotes = [li.select_one("blockquote") for li in page.select("#cited-by li.citation")]
+    assert "回顾其2004年12月2日" in quotes[1].get_text() and "又回顾" in quotes[2].get_text()

@@ -41,7 +41,7 @@ def full_scans(session, statements):
     return scans
 
 
-@pytest.mark.parametrize("what", ["chain", "document", "cited_by", "admin_list"])
+@pytest.mark.parametrize("what", ["chain", "document", "cited_by", "document_page", "cited_by_page", "admin_list"])
 def test_page_queries_use_indexes(read_session, read_engine, what):
     org = chains.organization(read_session, "SCO")
     doc = queries.by_symbol(read_session, "A/RES/59/48")
@@ -54,6 +54,13 @@ def test_page_queries_use_indexes(read_session, read_engine, what):
             queries.cites(read_session, doc)
         elif what == "cited_by":
             queries.cited_by(read_session, doc)
+        elif what == "document_page":  # the page's own reads: the row, by a symbol written otherwise too
+            assert queries.page_document(read_session, "59/48").id == doc.id
+            queries.page_cites(read_session, doc.id)
+        elif what == "cited_by_page":  # and past its last page, where the total is counted apart
+            rows, total = queries.page_cited_by(read_session, doc.id, 1, 1)
+            assert len(rows) == 1 and total > 1
+            assert queries.page_cited_by(read_session, doc.id, 1000, 1) == ([], total)
         else:  # the admin's list of texts and its count, where each row of the table holds its text
             rows, total = queries.texts_page(read_session, queries.AdminFilter(), page=2, per_page=2)
             assert rows and total > 2

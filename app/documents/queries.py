@@ -3,11 +3,12 @@ without a document, and what the admin asks of a document before changing it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_
+from sqlalchemy import and_, bindparam, case, func, literal, or_
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
@@ -31,31 +32,10 @@ def by_ref(session: Session, ref: str) -> Document | None:
     return doc
 
 
-# --- the document page's reads: SQLAlchemy Core statements built once per process, into rows ---
+# --- what a document cites and what cites it, for the API and the feeds: SQLAlchemy Core ---
 # (loading ORM entities, and building a statement per request, cost more than running them)
 
 _DOCUMENT, _CITATION, _PARAGRAPH = Document.__table__, Citation.__table__, Paragraph.__table__
-
-
-@cache
-def _row_stmts():
-    d = _DOCUMENT.c
-    # by its symbol, else by its key: one statement either way
-    by_ref = (select(_DOCUMENT).where(or_(d.symbol == bindparam("ref"), d.key == bindparam("ref")))
-              .order_by(case((d.symbol == bindparam("ref"), 0), else_=1)).limit(1))
-    by_symbol = select(_DOCUMENT).where(d.symbol == bindparam("ref"))
-    return by_ref, by_symbol
-
-
-def document_row(session: Session, ref: str):
-    """`by_ref` as a row of the document's columns (attributes named as Document's)."""
-    by_ref_stmt, by_symbol_stmt = _row_stmts()
-    row = session.execute(by_ref_stmt, {"ref": ref}).first()
-    if row is None:
-        norm = normalize(ref)
-        if norm.symbol and norm.symbol != ref:
-            row = session.execute(by_symbol_stmt, {"ref": norm.symbol}).first()
-    return row
 
 
 @cache
@@ -101,6 +81,131 @@ def cites(session: Session, doc: Document) -> list[tuple[Quoted, Any]]:
     found = session.execute(_quoted_stmts()[0], {"doc_id": doc.id}).all()
     docs = documents_by_ids(session, (c.cited_id for c in found))
     return [(c, docs.get(c.cited_id)) for c in found]
+
+
+# --- the document page's reads: three statements, rows the page prints as they come ----------
+
+
+def time_order(dialect: str) -> tuple:
+    """`sort_date` as SQL, then the key: the date, else the opening of the session (1 September
+    of 1945 + N), else last; and the key ordered by code point, as Python orders strings
+    (PostgreSQL's default collation would order it by locale). SQLite stores a date as its ISO
+    text, which orders as the date does."""
+    d = _DOCUMENT.c
+    if dialect == "postgresql":
+        opening = func.make_date(d.session + 1945, 9, 1)
+        return func.coalesce(d.date, opening, literal(dt.date.max)), d.key.collate("C")
+    opening = func.printf("%04d-09-01", d.session + 1945)
+    return func.coalesce(d.date, opening, dt.date.max.isoformat()), d.key
+
+
+# What a page needs to name a document and link to it (labels.document_label, urls.document):
+# the columns stored before `text`, and its provenance only when it has no symbol (read through
+# its text otherwise, see documents_by_ids).
+_BECAME_COLUMNS = ("key", "symbol", "kind", "session", "date", "title", "title_en")
+
+
+@dataclass(frozen=True)
+class Named:
+    """A document as a page names it and links to it: the resolution a draft became."""
+
+    id: int
+    key: str
+    symbol: str | None
+    kind: str
+    session: int | None
+    date: Any
+    title: str | None
+    title_en: str | None
+    provenance: dict | None
+
+
+# The page runs them on the session's connection: Session.execute's ORM layer (events, options,
+# a compile state per call) costs about as much as SQLite's answer, for rows it would not change.
+@cache
+def _page_stmts(dialect: str):
+    d, c, p = _DOCUMENT.c, _CITATION.c, _PARAGRAPH.c
+    became = _DOCUMENT.alias("became")
+    b = became.c
+    # the document by its symbol, else by its key, with the resolution it became beside it
+    by_ref = (select(_DOCUMENT, *(b[name].label("became_" + name) for name in _BECAME_COLUMNS),
+                     case((b.symbol.is_(None), b.provenance)).label("became_provenance"))
+              .select_from(_DOCUMENT.outerjoin(became, b.id == d.became_id))
+              .where(or_(d.symbol == bindparam("ref"), d.key == bindparam("ref")))
+              .order_by(case((d.symbol == bindparam("ref"), 0), else_=1)).limit(1))
+    by_symbol = (select(*by_ref.selected_columns).select_from(_DOCUMENT.outerjoin(became, b.id == d.became_id))
+                 .where(d.symbol == bindparam("ref")))
+    cited = _DOCUMENT.alias("cited")
+    # what it cites, with the paragraph and the cited document's identifier in URLs
+    cites_rows = (select(c.cited_symbol, c.verb, c.verb_class, c.cited_date, c.location, c.paragraph_index,
+                         func.coalesce(p.text, "").label("paragraph"),
+                         func.coalesce(cited.c.symbol, cited.c.key).label("cited_ref"))
+                  .select_from(_CITATION)
+                  .join(_PARAGRAPH, and_(p.document_id == c.citing_id, p.idx == c.paragraph_index), isouter=True)
+                  .join(cited, cited.c.id == c.cited_id, isouter=True)
+                  .where(c.citing_id == bindparam("doc_id")).order_by(c.position))
+    # A page of what cites it, in time order: the order is taken over the citations and their
+    # citers' dates alone (a much-cited resolution has hundreds of citers), then only the page's
+    # rows are joined to their paragraphs. `total` counts every citation, before the page is cut.
+    order, key = time_order(dialect)
+    page = (select(c.id, order.label("sort_date"), key.label("sort_key"), c.position,
+                   func.count().over().label("total"))
+            .select_from(_CITATION).join(_DOCUMENT, d.id == c.citing_id)
+            .where(c.cited_id == bindparam("doc_id"))
+            .order_by(order, key, c.position).limit(bindparam("limit")).offset(bindparam("offset"))
+            .subquery("page"))
+    cited_by_rows = (select(c.citing_id, c.verb, c.verb_class, c.location, c.paragraph_index,
+                            func.coalesce(p.text, "").label("paragraph"),
+                            d.key, d.symbol, d.kind, d.session, d.date,
+                            case((d.symbol.is_(None), d.provenance)).label("provenance"), page.c.total)
+                     .select_from(page).join(_CITATION, c.id == page.c.id).join(_DOCUMENT, d.id == c.citing_id)
+                     .join(_PARAGRAPH, and_(p.document_id == c.citing_id, p.idx == c.paragraph_index), isouter=True)
+                     .order_by(page.c.sort_date, page.c.sort_key, page.c.position))
+    cited_by_total = select(func.count()).select_from(_CITATION).where(c.cited_id == bindparam("doc_id"))
+    return by_ref, by_symbol, cites_rows, cited_by_rows, cited_by_total
+
+
+def page_document(session: Session, ref: str):
+    """The document the page at `ref` shows (`by_ref`), as a row of the document's columns
+    (attributes named as Document's) and `became_…`, the resolution it became; None if there is
+    none."""
+    conn = session.connection()
+    by_ref_stmt, by_symbol_stmt, *_ = _page_stmts(conn.dialect.name)
+    row = conn.execute(by_ref_stmt, {"ref": ref}).first()
+    if row is None:
+        norm = normalize(ref)
+        if norm.symbol and norm.symbol != ref:
+            row = conn.execute(by_symbol_stmt, {"ref": norm.symbol}).first()
+    return row
+
+
+def became_of(row) -> Named | None:
+    """The resolution a `page_document` row became, or None."""
+    if row.became_id is None:
+        return None
+    return Named(row.became_id, *(getattr(row, "became_" + name) for name in _BECAME_COLUMNS),
+                 row.became_provenance)
+
+
+def page_cites(session: Session, doc_id: int) -> list:
+    """What the document cites, in order: rows of the citation's shown columns, `paragraph` and
+    `cited_ref` (the cited document's identifier in URLs; None when Lineage does not know it)."""
+    conn = session.connection()
+    return conn.execute(_page_stmts(conn.dialect.name)[2], {"doc_id": doc_id}).all()
+
+
+def page_cited_by(session: Session, doc_id: int, page: int, per_page: int) -> tuple[list, int]:
+    """One page of what cites the document, oldest citer first (`sort_date`, key, position), and
+    how many citations there are in all. Each row holds the citation's shown columns, its
+    `paragraph`, and its citer's columns under their own names (id as `citing_id`), so that it
+    names and links to the citer as a document row does."""
+    conn = session.connection()
+    stmts = _page_stmts(conn.dialect.name)
+    rows = conn.execute(stmts[3], {"doc_id": doc_id, "limit": per_page, "offset": (page - 1) * per_page}).all()
+    if rows:
+        return rows, rows[0].total
+    # past the last page no row carries the total: counted apart (a page that is not there)
+    return rows, 0 if page == 1 else conn.execute(stmts[4], {"doc_id": doc_id}).scalar_one()
 
 
 def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import column as text_column
-from sqlalchemy import func, literal_column, union
+from sqlalchemy import case, func, literal_column, union
 from sqlalchemy import table as table_fts
 from sqlmodel import Session, select
 
@@ -16,8 +16,18 @@ from app.models import Document, Paragraph
 from app.search.fts import PARAGRAPH_STRIDE
 
 
-def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list[Document]:
-    """Documents whose symbol contains `fragment`, shortest first: the close matches of a search."""
+def _named(*extra):
+    """A document's columns a search page names it and links to it by (labels.document_label,
+    urls.document), as a row: its provenance only when it has no symbol, so that SQLite reads no
+    text it does not show."""
+    d = Document.__table__.c
+    return (d.id, d.key, d.symbol, d.kind, d.session, d.date, d.title, d.title_en, *extra,
+            case((d.symbol.is_(None), d.provenance)).label("provenance"))
+
+
+def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list:
+    """Documents whose symbol contains `fragment`, shortest first: the close matches of a search,
+    as rows of `_named`."""
     if not fragment.isascii():
         return []  # every symbol is ASCII (app/symbols.py): a Chinese word is in none of them
     pattern = f"%{fragment}%"
@@ -31,7 +41,7 @@ def symbol_matches(session: Session, fragment: str, limit: int = 20) -> list[Doc
     # The substring test cannot use an index, but it can scan the symbol index (symbol, id)
     # instead of the table with every text in it: pick the ids there, then load those rows.
     ids = select(Document.id).where(Document.symbol.is_not(None), contains).order_by(*order).limit(limit)
-    return list(session.exec(select(Document).where(Document.id.in_(ids)).order_by(*order)).all())
+    return list(session.execute(select(*_named()).where(Document.id.in_(ids)).order_by(*order)).all())
 
 
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use marks: escaped text, then <mark>
@@ -39,7 +49,7 @@ MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use marks: escaped text, t
 
 @dataclass
 class TextHit:
-    document: Any  # a row of the document's columns (attributes named as Document's)
+    document: Any  # a row of `_named` and the text (attributes named as Document's)
     snippet: str  # plain text with MARK_OPEN/MARK_CLOSE around the matches
     where: str  # "text" or "paragraph"
 
@@ -65,7 +75,8 @@ _ORDER = (Document.__table__.c.date.desc().nulls_last(), Document.__table__.c.se
 
 @cache
 def _fts_stmts():
-    """The SQLite full-text reads, built once: the total, a page of ids (by `:phrase`)."""
+    """The SQLite full-text reads, built once: a page of ids with the total beside each, and the
+    total alone (by `:phrase`)."""
     d = Document.__table__.c
     phrase = bindparam("phrase")
     in_text = select(text_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
@@ -73,21 +84,23 @@ def _fts_stmts():
     # paragraph_fts's rowids are (document id, paragraph index) folded into one (app/search/fts.py).
     in_paragraph = select(literal_column(f"rowid / {PARAGRAPH_STRIDE}").label("id")).select_from(
         table_fts("paragraph_fts")).where(text_column("paragraph_fts").op("MATCH")(phrase))
-    matched = union(in_text, in_paragraph).subquery()
-    total = select(func.count()).select_from(matched)
+    # The matches are found once (SQLite keeps a common table expression read twice as a table)
+    # for both the page and its total: the two indexes' MATCH is most of a search's time.
+    matched = union(in_text, in_paragraph).cte("matched")
+    total = select(func.count()).select_from(matched).scalar_subquery()
     # `id + 0` keeps SQLite from looking each match up by rowid: it walks ix_document_recent
     # in page order and stops after the page, instead of sorting every match (a common word
     # is in most documents).
-    page_ids = (select(d.id).where((d.id + 0).in_(select(matched.c.id))).order_by(*_ORDER)
+    page_ids = (select(d.id, total.label("total")).where((d.id + 0).in_(select(matched.c.id))).order_by(*_ORDER)
                 .offset(bindparam("offset")).limit(bindparam("limit")))
-    return total, page_ids
+    return select(func.count()).select_from(matched), page_ids
 
 
 @cache
 def _hit_stmts():
     """The page's documents, and the first paragraph of each that holds the words."""
     d, p = Document.__table__, Paragraph.__table__
-    docs = select(d).where(d.c.id.in_(bindparam("ids", expanding=True)))
+    docs = select(*_named(d.c.text)).where(d.c.id.in_(bindparam("ids", expanding=True)))
     paragraphs = (select(p.c.document_id, p.c.text)
                   .where(p.c.document_id.in_(bindparam("ids", expanding=True)),
                          p.c.text.ilike(bindparam("pattern"), escape="\\"))
@@ -109,8 +122,10 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
     if session.get_bind().dialect.name == "sqlite" and len(q) >= 3:
         total_stmt, page_stmt = _fts_stmts()
         phrase = {"phrase": '"' + q.replace('"', '""') + '"'}
-        total = session.execute(total_stmt, phrase).scalar_one()
-        ids = session.execute(page_stmt, {**phrase, **window}).scalars().all()
+        rows = session.execute(page_stmt, {**phrase, **window}).all()
+        ids = [r.id for r in rows]
+        # past the last page no row carries the total: counted apart (a page that is not there)
+        total = rows[0].total if rows else 0 if page == 1 else session.execute(total_stmt, phrase).scalar_one()
     else:
         pattern = _like(q)
         # A word without case (Chinese) is matched by LIKE, which compares bytes, rather than

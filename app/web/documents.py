@@ -10,8 +10,7 @@ from app.db import SessionDep
 from app.documents import labels
 from app.documents.diff import BadSpec, diff_texts, parse_spec
 from app.documents.extract import lookup
-from app.documents.queries import cited_by_page as read_cited_by_page
-from app.documents.queries import cites, document_row, documents_by_ids, source_facts_of
+from app.documents.queries import became_of, page_cited_by, page_cites, page_document, source_facts_of
 from app.i18n import request_lang
 from app.web import urls
 from app.web.errors import NotFound, document_or_404, page_or_404
@@ -29,21 +28,21 @@ def document(
     request: Request, session: SessionDep, ref: str,
     cited_by_page: int = Query(1, ge=1, le=100_000),
 ):
-    doc = document_row(session, ref)
+    doc = page_document(session, ref)
     if doc is None:
         raise NotFound(f"Lineage has no document {ref!r}.")
     if urls.document_ref(doc) != ref:
         # 59/48 or a/res/59/48 in the address: send the reader to the one URL of the document.
         return RedirectResponse(urls.document(doc, cited_by_page=cited_by_page), status_code=301)
-    cited_by, total = read_cited_by_page(session, doc, cited_by_page, CITED_BY_PER_PAGE)
+    cited_by, total = page_cited_by(session, doc.id, cited_by_page, CITED_BY_PER_PAGE)
     if cited_by_page > 1 and not cited_by:
         raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {cited_by_page} of them.")
     return render(
         request,
         "document.html",
-        {"doc": doc, "cites": cites(session, doc), "cited_by": cited_by, "cited_by_total": total,
+        {"doc": doc, "cites": page_cites(session, doc.id), "cited_by": cited_by, "cited_by_total": total,
          "public_facts": source_facts_of(session, [doc])[doc.id] if doc.public_facts else [],
-         "became": documents_by_ids(session, [doc.became_id]).get(doc.became_id),
+         "became": became_of(doc),
          "cited_by_page": cited_by_page, "cited_by_per_page": CITED_BY_PER_PAGE, "cited_by_pages": max(1, -(-total // CITED_BY_PER_PAGE))},
         fragment="_cited_by.html",
     )

@@ -14,6 +14,7 @@ from app.i18n import LANGS, TRANSLATIONS, Msg, request_lang, t
 from app.search.queries import MARK_CLOSE, MARK_OPEN
 from app.web import urls
 from app.web.csrf import csrf_token
+from app.web.items import cite_items, cited_by_items
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
 # `_()`, `gettext` and `{% trans %}` in templates: the callables come with each page's language.
@@ -39,6 +40,7 @@ def highlight(snippet: str) -> Markup:
 
 
 templates.env.filters["highlight"] = highlight
+templates.env.globals.update(cite_items=cite_items, cited_by_items=cited_by_items)
 
 
 def is_htmx(request: Request) -> bool:

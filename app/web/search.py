@@ -20,6 +20,7 @@ def search(
     page: int = Query(1, ge=1, le=10_000),
 ):
     q = q.strip()
+    exact = None
     ctx = {"q": q, "symbol": None, "error": None, "matches": [], "exact": None, "hits": [], "total": 0,
            "page": page, "per_page": PER_PAGE}
     if q:
@@ -33,7 +34,7 @@ def search(
             fragment = norm.symbol.removeprefix("A/RES/").removeprefix("S/RES/")
         else:
             fragment = q
-        ctx["matches"] = [d for d in symbol_matches(session, fragment) if d is not ctx["exact"]]
+        ctx["matches"] = [d for d in symbol_matches(session, fragment) if exact is None or d.id != exact.id]
         if not norm.symbol:
             ctx["hits"], ctx["total"] = full_text(session, q, page=page, per_page=PER_PAGE)
     return render(request, "search.html", ctx, fragment="_search_results.html")
