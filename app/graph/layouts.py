@@ -5,6 +5,13 @@ every node, edge, label and lane, so a change to any document a graph shows give
 and a new drawing, and an unchanged graph is never laid out twice, by any worker. The newest
 drawing of a graph replaces the older ones (`scope` and `lang` name the graph).
 
+Building that source means reading everything the graph shows, which costs a page more than
+serving the drawing. So a drawing is also stamped with the data version it was found to show
+(app/data_version.py: every change to organizations, documents or citations advances it): while
+the stamp is current, a page reads the drawing by its graph's name alone (`current`). After a
+change, the graph's first reader builds the source again: the same digest only restamps the
+drawing (`restamp`), another one lays it out anew.
+
 Layouts run in one background thread per worker (`Drawer`), never in a request: a request that
 finds no drawing asks for one and waits for it a short while without holding a thread or a
 database connection (`LINEAGE_GRAPH_WAIT_SECONDS`); past that it answers with the chain as a
@@ -23,13 +30,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.graph.dot import LayoutFailed, run_dot
-from app.models import GraphLayout, utcnow
+from app.models import DataVersion, GraphLayout, utcnow
 from app.graph import layout as graph
 
 log = logging.getLogger(__name__)
@@ -74,25 +81,67 @@ def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: i
     return Drawing(svg=None, routing="failed", message="; ".join(reasons))
 
 
-def load(session: Session, key: str) -> Drawing | None:
+def stamp(data_version: int | None) -> str | None:
+    """What a drawing is stamped with: the data version it shows, and the layout code's version
+    (a drawing of older code is never current). None: no data version, nothing is current."""
+    return None if data_version is None else f"{LAYOUT_VERSION}:{data_version}"
+
+
+@dataclass
+class Stored:
+    drawing: Drawing
+    digest: str
+    stamp: str | None
+    facts: dict | None
+
+
+def load(session: Session, key: str) -> Stored | None:
     row = session.execute(
-        select(GraphLayout.svg, GraphLayout.routing, GraphLayout.message).where(GraphLayout.digest == key)
+        select(GraphLayout.svg, GraphLayout.routing, GraphLayout.message, GraphLayout.stamp, GraphLayout.facts)
+        .where(GraphLayout.digest == key)
     ).first()
-    return Drawing(svg=row.svg, routing=row.routing, message=row.message) if row else None
+    if row is None:
+        return None
+    return Stored(Drawing(svg=row.svg, routing=row.routing, message=row.message), key, row.stamp, row.facts)
 
 
-def store(engine: Engine, *, key: str, scope: str, lang: str, drawing: Drawing, seconds: float) -> None:
+def current(session: Session, *, scope: str, lang: str) -> Stored | None:
+    """The drawing of a graph stored as showing the data as they are now (its stamp is the
+    current data version), in one statement; None when there is none or it may be out of date."""
+    version = select(DataVersion.version).where(DataVersion.id == 1).scalar_subquery()
+    row = session.execute(
+        select(GraphLayout.digest, GraphLayout.svg, GraphLayout.routing, GraphLayout.message, GraphLayout.stamp,
+               GraphLayout.facts, version.label("version"))
+        .where(GraphLayout.scope == scope, GraphLayout.lang == lang)
+    ).first()
+    if row is None or row.stamp is None or row.facts is None or row.stamp != stamp(row.version):
+        return None
+    return Stored(Drawing(svg=row.svg, routing=row.routing, message=row.message), row.digest, row.stamp, row.facts)
+
+
+def store(engine: Engine, *, key: str, scope: str, lang: str, drawing: Drawing, seconds: float,
+          stamp: str | None = None, facts: dict | None = None) -> None:
     """Keep `drawing` as the graph's current one; older drawings of the same graph go."""
     with Session(engine) as s:
         s.execute(delete(GraphLayout).where(GraphLayout.scope == scope, GraphLayout.lang == lang,
                                             GraphLayout.digest != key))
         if s.execute(select(GraphLayout.id).where(GraphLayout.digest == key)).first() is None:
             s.add(GraphLayout(digest=key, scope=scope, lang=lang, svg=drawing.svg, routing=drawing.routing,
-                              message=drawing.message, seconds=round(seconds, 3), created_at=utcnow()))
+                              message=drawing.message, seconds=round(seconds, 3), created_at=utcnow(),
+                              stamp=stamp, facts=facts))
+        else:
+            s.execute(update(GraphLayout).where(GraphLayout.digest == key).values(stamp=stamp, facts=facts))
         try:
             s.commit()
         except IntegrityError:  # another worker stored the same drawing first
             s.rollback()
+
+
+def restamp(engine: Engine, *, key: str, stamp: str | None, facts: dict) -> None:
+    """The drawing `key` was found to show the data of `stamp`: say so, without laying it out."""
+    with Session(engine) as s:
+        s.execute(update(GraphLayout).where(GraphLayout.digest == key).values(stamp=stamp, facts=facts))
+        s.commit()
 
 
 class Drawer:
