@@ -70,6 +70,7 @@ class Prepared:
     stamp: str | None = None  # the data version read before what the graph shows
     shown: Shown | None = None
     stored: layouts.Stored | None = None
+    source: str | None = None  # the Graphviz source the digest is of (its curved-edge layout's)
 
     @property
     def current(self) -> bool:
@@ -128,12 +129,13 @@ def prepare(session, org, lang: str, *, url: Callable[[object], str], sessions: 
     )
     name = f"{t('graph_of', lang)} · {org.acronym}" if org else t("graph_all", lang)
     dot_kwargs = {"undated_label": t("undated", lang)}
-    key = layouts.digest(graph.to_dot(timeline, **dot_kwargs).source, name)
+    source = graph.to_dot(timeline, **dot_kwargs).source
+    key = layouts.digest(source, name)
     scope_key = f"org:{org.acronym}" if org is not None else view.key
     stored = layouts.load(session, key)
     return Prepared(org=org, scope=scope, timeline=timeline, name=name, key=key, scope_key=scope_key,
                     lang=lang, dot_kwargs=dot_kwargs, drawing=stored.drawing if stored else None,
-                    stamp=stamp, shown=Shown.of(scope, timeline), stored=stored)
+                    stamp=stamp, shown=Shown.of(scope, timeline), stored=stored, source=source)
 
 
 def restamp(g: Prepared, engine) -> None:
@@ -144,15 +146,26 @@ def restamp(g: Prepared, engine) -> None:
         log.exception("restamping the layout of %s failed", g.scope_key)
 
 
-def draw(g: Prepared, engine) -> layouts.Drawing:
-    """Lay `g` out under the configured limits and store the drawing (or the failure)."""
+def lay_out(g: Prepared) -> tuple[layouts.Drawing, float]:
+    """Lay `g` out under the configured limits: the drawing (or the failure), and the seconds taken."""
     settings = get_settings()
     started = time.monotonic()
     drawing = layouts.lay_out(g.timeline, name=g.name, timeout=settings.graph_timeout_seconds,
-                              memory_mb=settings.graph_memory_mb, **g.dot_kwargs)
+                              memory_mb=settings.graph_memory_mb, source=g.source, **g.dot_kwargs)
+    return drawing, time.monotonic() - started
+
+
+def store(g: Prepared, engine, drawing: layouts.Drawing, seconds: float) -> None:
+    """Keep `g`'s drawing (or its failure) for every later reader."""
     try:
         layouts.store(engine, key=g.key, scope=g.scope_key, lang=g.lang, drawing=drawing,
-                      seconds=time.monotonic() - started, stamp=g.stamp, facts=g.shown.facts())
+                      seconds=seconds, stamp=g.stamp, facts=g.shown.facts())
     except Exception:  # noqa: BLE001 - the drawing is still served; the next reader stores it
         log.exception("storing the layout of %s failed", g.scope_key)
+
+
+def draw(g: Prepared, engine) -> layouts.Drawing:
+    """Lay `g` out under the configured limits and store the drawing (or the failure)."""
+    drawing, seconds = lay_out(g)
+    store(g, engine, drawing, seconds)
     return drawing

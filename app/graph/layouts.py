@@ -58,16 +58,21 @@ def digest(source: str, name: str) -> str:
     return hashlib.sha256(f"{LAYOUT_VERSION}\n{name}\n{source}".encode("utf-8")).hexdigest()
 
 
-def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: int, **dot_kwargs) -> Drawing:
+def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: int, source: str | None = None,
+            **dot_kwargs) -> Drawing:
     """Run dot on the timeline, falling back to simpler edge routing; never raises but for a
-    missing Graphviz."""
+    missing Graphviz. `source`: the timeline's Graphviz source, when already built."""
     reasons = []
     for routing in ROUTINGS:
-        g = graph.to_dot(timeline, **dot_kwargs)
-        if routing != "spline":
-            g.attr(splines=routing)
+        if routing == "spline" and source is not None:
+            text = source
+        else:
+            g = graph.to_dot(timeline, **dot_kwargs)
+            if routing != "spline":
+                g.attr(splines=routing)
+            text = g.source
         try:
-            raw = run_dot(g.source, timeout=timeout, memory_mb=memory_mb)
+            raw = run_dot(text, timeout=timeout, memory_mb=memory_mb)
         except LayoutFailed as exc:
             reasons.append(f"{routing}: {exc.reason}")
             log.warning("dot failed (%s edges): %s", routing, exc.reason)
