@@ -32,7 +32,10 @@ class Organization(SQLModel, table=True):
 
 
 class Document(SQLModel, table=True):
-    __table_args__ = (Index("ix_document_org_date", "organization_id", "date"),)
+    # ix_document_session: the first and last sessions of the record (the overall graph's
+    # range) without reading every row.
+    __table_args__ = (Index("ix_document_org_date", "organization_id", "date"),
+                      Index("ix_document_session", "session"))
 
     id: int | None = Field(default=None, primary_key=True)
     # The stable identifier in URLs: the symbol when there is one, else a generated key.

@@ -242,7 +242,7 @@ def test_any_change_is_checked_again_and_only_what_changed_is_laid_out_anew(seed
     graphs = _every_graph(seeded)
     for org, kw in graphs:
         assert client.get(_graph_url(org, kw)).status_code == 200
-    layouts.drawer._pool.submit(lambda: None).result()
+        layouts.drawer._pool.submit(lambda: None).result()
 
     def keys():
         seeded.expire_all()
@@ -261,7 +261,8 @@ def test_any_change_is_checked_again_and_only_what_changed_is_laid_out_anew(seed
     pages = {}
     for org, kw in graphs:
         pages[_graph_url(org, kw)] = client.get(_graph_url(org, kw))
-    layouts.drawer._pool.submit(lambda: None).result()
+        # the tests' one SQLite connection is shared by every thread: one writer at a time
+        layouts.drawer._pool.submit(lambda: None).result()
     after = keys()
     changed = {scope for scope in before if before[scope] != after[scope]}
     assert "org:SCO" in changed and len(changed) < len(before)

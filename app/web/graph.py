@@ -46,11 +46,16 @@ def _sessions_or_400(first: int | None, last: int | None) -> tuple[int, int] | N
 async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
     """The stored drawing; else one asked of the layout thread and waited for a short while
     (on the event loop: no thread and no connection is held meanwhile); else none yet."""
+    settings = get_settings()
     if g.drawing is not None:
         if not g.current:  # the same drawing, for data changed since: say it still shows them
-            layouts.drawer.submit(f"stamp:{g.key}:{g.stamp}", partial(drawings.restamp, g, engine))
+            done = layouts.drawer.submit(f"stamp:{g.key}:{g.stamp}", partial(drawings.restamp, g, engine))
+            if done is not None:  # a short write, waited for as a layout would be
+                try:
+                    await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(done)), settings.graph_wait_seconds)
+                except TimeoutError:
+                    pass
         return g.drawing
-    settings = get_settings()
     future = layouts.drawer.submit(g.key, partial(drawings.draw, g, engine))
     if future is None:
         return layouts.Drawing(svg=None, routing="busy")

@@ -1,6 +1,6 @@
 """data version: a number every change to organizations, documents and citations advances
 (triggers, app/data_version.py); a stored graph drawing keeps the version it was found to show,
-and what the page says beside it
+and what the page says beside it; documents indexed by session (the overall graph's range)
 
 Revision ID: 0016
 Revises: 0012
@@ -33,9 +33,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("facts", sa.JSON(), nullable=True))
     for sql in data_version.statements(op.get_bind().dialect.name):
         op.execute(sql)
+    op.create_index("ix_document_session", "document", ["session"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_document_session", table_name="document")
     drop = {"sqlite": data_version.SQLITE_DROP, "postgresql": data_version.POSTGRESQL_DROP}
     for sql in drop.get(op.get_bind().dialect.name, []):
         op.execute(sql)
