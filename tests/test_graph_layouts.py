@@ -16,7 +16,7 @@ from app.config import get_settings
 from app.graph import layouts
 from app.graph import scope as graph_scope
 from app.graph.dot import LayoutFailed, run_dot
-from app.models import Document, GraphLayout
+from app.models import Document, GraphLayout, Organization
 from tests.helpers import soup
 
 REAL_DOT = shutil.which("dot")
@@ -290,3 +290,19 @@ def test_a_change_by_any_writer_advances_the_data_version(seeded):
         seeded.commit()
         seen.append(data_version.current(seeded))
     assert seen == sorted(set(seen)) and len(seen) == 4
+
+
+def test_a_drawing_stored_by_other_code_is_checked_again(seeded, client, dot_runs, limits, monkeypatch):
+    from app.graph import drawings
+
+    assert client.get(urls.graph("SCO")).status_code == 200
+    org = graph_scope.OrgRow(*seeded.exec(select(Organization.id, Organization.acronym, Organization.name_zh,
+                                                 Organization.name_en, Organization.observer_symbol)
+                                          .where(Organization.acronym == "SCO")).one())
+    assert drawings.ready(seeded, org, "zh") is not None
+    monkeypatch.setattr(layouts, "code_version", lambda: "other code")
+    assert drawings.ready(seeded, org, "zh") is None
+    assert client.get(urls.graph("SCO")).status_code == 200
+    layouts.drawer._pool.submit(lambda: None).result()
+    assert drawings.ready(seeded, org, "zh") is not None
+    assert len(dot_runs) == 1  # the same source: restamped, not laid out again

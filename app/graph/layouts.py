@@ -23,6 +23,7 @@ and the layout is not retried until the graph changes).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -86,10 +87,33 @@ def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: i
     return Drawing(svg=None, routing="failed", message="; ".join(reasons))
 
 
+def _code_version() -> str:
+    """A digest of the code and words that make a drawing out of the data (the source's shape,
+    the labels, the links, the translations): a drawing stored by other code is not current, and
+    its first reader compares its source's digest (laid out again only if the source changed)."""
+    from app import calendar
+    from app.documents import labels
+    from app.graph import drawings, scope
+    from app.i18n import LOCALES
+    from app.web import urls
+
+    h = hashlib.sha256()
+    files = [m.__file__ for m in (graph, scope, drawings, labels, calendar, urls)]
+    for path in [*files, *sorted(str(p) for p in LOCALES.glob("*/LC_MESSAGES/messages.po"))]:
+        with open(path, "rb") as fh:
+            h.update(fh.read())
+    return h.hexdigest()[:16]
+
+
+@functools.cache
+def code_version() -> str:
+    return _code_version()
+
+
 def stamp(data_version: int | None) -> str | None:
-    """What a drawing is stamped with: the data version it shows, and the layout code's version
-    (a drawing of older code is never current). None: no data version, nothing is current."""
-    return None if data_version is None else f"{LAYOUT_VERSION}:{data_version}"
+    """What a drawing is stamped with: the data version it shows, and the version of the code that
+    drew it. None: no data version, so nothing is current."""
+    return None if data_version is None else f"{LAYOUT_VERSION}:{code_version()}:{data_version}"
 
 
 @dataclass
