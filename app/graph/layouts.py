@@ -87,21 +87,21 @@ def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: i
     return Drawing(svg=None, routing="failed", message="; ".join(reasons))
 
 
+# The code and words that make a drawing out of the data: the source's shape, what is drawn, the
+# labels, the session axis, the links, the translations. Read as files (nothing here imports the web).
+_CODE = ("app/graph/layout.py", "app/graph/scope.py", "app/graph/drawings.py", "app/documents/labels.py",
+         "app/calendar.py", "app/web/urls.py")
+
+
 def _code_version() -> str:
-    """A digest of the code and words that make a drawing out of the data (the source's shape,
-    the labels, the links, the translations): a drawing stored by other code is not current, and
-    its first reader compares its source's digest (laid out again only if the source changed)."""
-    from app import calendar
-    from app.documents import labels
-    from app.graph import drawings, scope
-    from app.i18n import LOCALES
-    from app.web import urls
+    """A digest of the code that draws (`_CODE`): a drawing stored by other code is not current,
+    and its first reader compares its source's digest (laid out again only if the source changed)."""
+    from app.config import PROJECT_ROOT
 
     h = hashlib.sha256()
-    files = [m.__file__ for m in (graph, scope, drawings, labels, calendar, urls)]
-    for path in [*files, *sorted(str(p) for p in LOCALES.glob("*/LC_MESSAGES/messages.po"))]:
-        with open(path, "rb") as fh:
-            h.update(fh.read())
+    catalogs = sorted((PROJECT_ROOT / "locales").glob("*/LC_MESSAGES/messages.po"))
+    for path in [*(PROJECT_ROOT / f for f in _CODE), *catalogs]:
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
