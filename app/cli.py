@@ -284,6 +284,8 @@ def cmd_draw_graphs(args: argparse.Namespace) -> int:
                 g = drawings.prepare(session, org, lang, url=document_url, page=page)
                 if g.drawing is not None:
                     kept += 1
+                    if not g.current:  # drawn for older data that it still shows
+                        drawings.restamp(g, engine)
                     continue
                 drawing = drawings.draw(g, engine)
                 drawn += 1

@@ -12,6 +12,7 @@ from sqlmodel import Session, create_engine
 
 import app.changes  # noqa: F401  (and so are PostgreSQL's change notifications)
 import app.search.fts  # noqa: F401  (the full-text index is created with the tables)
+import app.data_version  # noqa: F401  (and so are the data version's triggers)
 from app.config import get_settings
 
 

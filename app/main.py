@@ -1,10 +1,12 @@
 """create_app(): FastAPI with the pages, the API and the static files."""
 
+import gc
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import configure_mappers
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import PROJECT_ROOT, get_settings
@@ -22,7 +24,17 @@ async def lifespan(_app: FastAPI):
     sqlite = settings.sqlalchemy_url.startswith("sqlite")
     to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads or (4 if sqlite else 40)
     await to_thread.run_sync(render.compile_templates)
+    await to_thread.run_sync(_settle)
     yield
+
+
+def _settle() -> None:
+    """What every worker builds once (mappers, compiled templates, imported modules) is moved out
+    of the garbage collector's sight. A full collection walks every object still in sight: with
+    these, 100-160 ms of CPU inside whichever request triggers it, a page's p99 (bench/README.md)."""
+    configure_mappers()
+    gc.collect()
+    gc.freeze()
 
 
 def create_app() -> FastAPI:

@@ -32,7 +32,10 @@ class Organization(SQLModel, table=True):
 
 
 class Document(SQLModel, table=True):
-    __table_args__ = (Index("ix_document_org_date", "organization_id", "date"),)
+    # ix_document_session: the first and last sessions of the record (the overall graph's
+    # range) without reading every row.
+    __table_args__ = (Index("ix_document_org_date", "organization_id", "date"),
+                      Index("ix_document_session", "session"))
 
     id: int | None = Field(default=None, primary_key=True)
     # The stable identifier in URLs: the symbol when there is one, else a generated key.
@@ -413,6 +416,22 @@ class GraphLayout(SQLModel, table=True):
     message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     seconds: float = 0.0
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # The data version (`DataVersion`) the drawing was last found to show, with the layout code's
+    # version: while it is current, the page serves the drawing without reading what it shows.
+    stamp: str | None = Field(default=None, max_length=80)
+    # What the page says beside the drawing: counts of nodes and edges, what was left out, the
+    # summary's sessions and lanes (app.graph.drawings.Shown).
+    facts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class DataVersion(SQLModel, table=True):
+    """One row: a number that every committed change to organizations, documents or citations
+    advances (database triggers, app/data_version.py), whoever writes."""
+
+    __tablename__ = "data_version"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = 0
 
 
 # --- the read model: what the pages derive from citations, kept by the writer ---------------

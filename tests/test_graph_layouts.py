@@ -16,7 +16,7 @@ from app.config import get_settings
 from app.graph import layouts
 from app.graph import scope as graph_scope
 from app.graph.dot import LayoutFailed, run_dot
-from app.models import Document, GraphLayout
+from app.models import Document, GraphLayout, Organization
 from tests.helpers import soup
 
 REAL_DOT = shutil.which("dot")
@@ -203,3 +203,106 @@ def test_a_bad_session_range_is_a_clear_400(seeded, client, query, limits):
     r = client.get("/graph" + query)
     assert r.status_code in (400, 422)
     assert r.status_code != 500
+
+
+def _every_graph(session) -> list[tuple[object, dict]]:
+    from app.chains.queries import organizations
+
+    return [(o, {}) for o in organizations(session)] + [(None, {}), (None, {"sessions": (59, 64)})]
+
+
+def _graph_url(org, kw) -> str:
+    return urls.graph(org.acronym) if org is not None else urls.graph(**kw)
+
+
+def test_a_current_drawing_is_served_without_reading_what_the_graph_shows(seeded, client, dot_runs, limits,
+                                                                            monkeypatch):
+    first = soup(client.get(urls.graph("SCO")))
+    client.get(urls.graph_svg("SCO"))  # the same drawing: marked current by the layout thread
+    layouts.drawer._pool.submit(lambda: None).result()  # the restamp, if any, is done
+
+    def unread(*_a, **_kw):
+        raise AssertionError("the graph's documents were read")
+
+    monkeypatch.setattr(graph_scope, "for_organization", unread)
+    again = soup(client.get(urls.graph("SCO")))
+    svg = client.get(urls.graph_svg("SCO"))
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert again.select_one("figure.timeline-graph svg.timeline") is not None
+    # the page says the same beside the drawing
+    assert again.select_one("p.graph-counts").get_text() == first.select_one("p.graph-counts").get_text()
+    assert len(dot_runs) == 1
+
+
+def test_any_change_is_checked_again_and_only_what_changed_is_laid_out_anew(seeded, client, dot_runs, limits):
+    """After a change, no drawing is served as current until its graph was read again; a graph
+    whose Graphviz source is the same keeps its drawing (no layout), a changed one is redrawn."""
+    from app.graph import drawings
+
+    graphs = _every_graph(seeded)
+    for org, kw in graphs:
+        assert client.get(_graph_url(org, kw)).status_code == 200
+        layouts.drawer._pool.submit(lambda: None).result()
+
+    def keys():
+        seeded.expire_all()
+        return {g.scope_key: g.key for g in (drawings.prepare(seeded, org, "zh", url=urls.document, **kw)
+                                              for org, kw in graphs)}
+
+    before, runs = keys(), len(dot_runs)
+    assert all(drawings.ready(seeded, org, "zh", **kw) is not None for org, kw in graphs)
+
+    doc = seeded.exec(select(Document).where(Document.symbol == "A/77/L.107")).one()
+    doc.title = "联合国同上海合作组织的合作（修订）"
+    seeded.add(doc)
+    seeded.commit()
+    # nothing is current any more: none is served without its graph read again
+    assert all(drawings.ready(seeded, org, "zh", **kw) is None for org, kw in graphs)
+    pages = {}
+    for org, kw in graphs:
+        pages[_graph_url(org, kw)] = client.get(_graph_url(org, kw))
+        # the tests' one SQLite connection is shared by every thread: one writer at a time
+        layouts.drawer._pool.submit(lambda: None).result()
+    after = keys()
+    changed = {scope for scope in before if before[scope] != after[scope]}
+    assert "org:SCO" in changed and len(changed) < len(before)
+    assert len(dot_runs) - runs == len(changed)  # a layout exactly for each graph that changed
+    assert "联合国同上海合作组织的合作（修订）" in pages[urls.graph("SCO")].text
+    # each drawing now current again, and the one served is the one its source gives
+    for org, kw in graphs:
+        ready = drawings.ready(seeded, org, "zh", **kw)
+        g = drawings.prepare(seeded, org, "zh", url=urls.document, **kw)
+        assert ready is not None and ready.drawing.svg == g.drawing.svg
+        assert ready.shown == g.shown
+
+
+def test_a_change_by_any_writer_advances_the_data_version(seeded):
+    from sqlalchemy import text
+
+    from app import data_version
+
+    seen = [data_version.current(seeded)]
+    doc = seeded.exec(select(Document).where(Document.symbol == "A/77/L.107")).one()
+    for sql in ("UPDATE document SET title_en = 'x' WHERE id = :id",
+                "DELETE FROM citation WHERE citing_id = :id",
+                "UPDATE organization SET name_en = name_en || ' ' WHERE id = (SELECT min(id) FROM organization)"):
+        seeded.execute(text(sql), {"id": doc.id})
+        seeded.commit()
+        seen.append(data_version.current(seeded))
+    assert seen == sorted(set(seen)) and len(seen) == 4
+
+
+def test_a_drawing_stored_by_other_code_is_checked_again(seeded, client, dot_runs, limits, monkeypatch):
+    from app.graph import drawings
+
+    assert client.get(urls.graph("SCO")).status_code == 200
+    org = graph_scope.OrgRow(*seeded.exec(select(Organization.id, Organization.acronym, Organization.name_zh,
+                                                 Organization.name_en, Organization.observer_symbol)
+                                          .where(Organization.acronym == "SCO")).one())
+    assert drawings.ready(seeded, org, "zh") is not None
+    monkeypatch.setattr(layouts, "code_version", lambda: "other code")
+    assert drawings.ready(seeded, org, "zh") is None
+    assert client.get(urls.graph("SCO")).status_code == 200
+    layouts.drawer._pool.submit(lambda: None).result()
+    assert drawings.ready(seeded, org, "zh") is not None
+    assert len(dot_runs) == 1  # the same source: restamped, not laid out again

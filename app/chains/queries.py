@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -17,8 +18,19 @@ from app.models import Citation, Document, Organization
 from app.symbols import DocumentKind
 
 
-def organizations(session: Session) -> list[Organization]:
-    return list(session.exec(select(Organization).order_by(Organization.acronym)).all())
+class OrganizationName(NamedTuple):
+    id: int
+    acronym: str
+    name_zh: str
+    name_en: str
+    observer_symbol: str
+
+
+def organizations(session: Session) -> list[OrganizationName]:
+    """Every organization's names, by acronym, as rows (the admin form lists them all)."""
+    o = Organization.__table__.c
+    return [OrganizationName(*r) for r in session.execute(
+        select(o.id, o.acronym, o.name_zh, o.name_en, o.observer_symbol).order_by(o.acronym))]
 
 
 def organization(session: Session, acronym: str) -> Organization | None:

@@ -5,6 +5,13 @@ every node, edge, label and lane, so a change to any document a graph shows give
 and a new drawing, and an unchanged graph is never laid out twice, by any worker. The newest
 drawing of a graph replaces the older ones (`scope` and `lang` name the graph).
 
+Building that source means reading everything the graph shows, which costs a page more than
+serving the drawing. So a drawing is also stamped with the data version it was found to show
+(app/data_version.py: every change to organizations, documents or citations advances it): while
+the stamp is current, a page reads the drawing by its graph's name alone (`current`). After a
+change, the graph's first reader builds the source again: the same digest only restamps the
+drawing (`restamp`), another one lays it out anew.
+
 Layouts run in one background thread per worker (`Drawer`), never in a request: a request that
 finds no drawing asks for one and waits for it a short while without holding a thread or a
 database connection (`LINEAGE_GRAPH_WAIT_SECONDS`); past that it answers with the chain as a
@@ -16,6 +23,7 @@ and the layout is not retried until the graph changes).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -23,13 +31,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.graph.dot import LayoutFailed, run_dot
-from app.models import GraphLayout, utcnow
+from app.models import DataVersion, GraphLayout, utcnow
 from app.graph import layout as graph
 
 log = logging.getLogger(__name__)
@@ -51,16 +59,21 @@ def digest(source: str, name: str) -> str:
     return hashlib.sha256(f"{LAYOUT_VERSION}\n{name}\n{source}".encode("utf-8")).hexdigest()
 
 
-def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: int, **dot_kwargs) -> Drawing:
+def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: int, source: str | None = None,
+            **dot_kwargs) -> Drawing:
     """Run dot on the timeline, falling back to simpler edge routing; never raises but for a
-    missing Graphviz."""
+    missing Graphviz. `source`: the timeline's Graphviz source, when already built."""
     reasons = []
     for routing in ROUTINGS:
-        g = graph.to_dot(timeline, **dot_kwargs)
-        if routing != "spline":
-            g.attr(splines=routing)
+        if routing == "spline" and source is not None:
+            text = source
+        else:
+            g = graph.to_dot(timeline, **dot_kwargs)
+            if routing != "spline":
+                g.attr(splines=routing)
+            text = g.source
         try:
-            raw = run_dot(g.source, timeout=timeout, memory_mb=memory_mb)
+            raw = run_dot(text, timeout=timeout, memory_mb=memory_mb)
         except LayoutFailed as exc:
             reasons.append(f"{routing}: {exc.reason}")
             log.warning("dot failed (%s edges): %s", routing, exc.reason)
@@ -74,25 +87,90 @@ def lay_out(timeline: graph.Timeline, *, name: str, timeout: float, memory_mb: i
     return Drawing(svg=None, routing="failed", message="; ".join(reasons))
 
 
-def load(session: Session, key: str) -> Drawing | None:
+# The code and words that make a drawing out of the data: the source's shape, what is drawn, the
+# labels, the session axis, the links, the translations. Read as files (nothing here imports the web).
+_CODE = ("app/graph/layout.py", "app/graph/scope.py", "app/graph/drawings.py", "app/documents/labels.py",
+         "app/calendar.py", "app/web/urls.py")
+
+
+def _code_version() -> str:
+    """A digest of the code that draws (`_CODE`): a drawing stored by other code is not current,
+    and its first reader compares its source's digest (laid out again only if the source changed)."""
+    from app.config import PROJECT_ROOT
+
+    h = hashlib.sha256()
+    catalogs = sorted((PROJECT_ROOT / "locales").glob("*/LC_MESSAGES/messages.po"))
+    for path in [*(PROJECT_ROOT / f for f in _CODE), *catalogs]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@functools.cache
+def code_version() -> str:
+    return _code_version()
+
+
+def stamp(data_version: int | None) -> str | None:
+    """What a drawing is stamped with: the data version it shows, and the version of the code that
+    drew it. None: no data version, so nothing is current."""
+    return None if data_version is None else f"{LAYOUT_VERSION}:{code_version()}:{data_version}"
+
+
+@dataclass
+class Stored:
+    drawing: Drawing
+    digest: str
+    stamp: str | None
+    facts: dict | None
+
+
+def load(session: Session, key: str) -> Stored | None:
     row = session.execute(
-        select(GraphLayout.svg, GraphLayout.routing, GraphLayout.message).where(GraphLayout.digest == key)
+        select(GraphLayout.svg, GraphLayout.routing, GraphLayout.message, GraphLayout.stamp, GraphLayout.facts)
+        .where(GraphLayout.digest == key)
     ).first()
-    return Drawing(svg=row.svg, routing=row.routing, message=row.message) if row else None
+    if row is None:
+        return None
+    return Stored(Drawing(svg=row.svg, routing=row.routing, message=row.message), key, row.stamp, row.facts)
 
 
-def store(engine: Engine, *, key: str, scope: str, lang: str, drawing: Drawing, seconds: float) -> None:
+def current(session: Session, *, scope: str, lang: str) -> Stored | None:
+    """The drawing of a graph stored as showing the data as they are now (its stamp is the
+    current data version), in one statement; None when there is none or it may be out of date."""
+    version = select(DataVersion.version).where(DataVersion.id == 1).scalar_subquery()
+    row = session.execute(
+        select(GraphLayout.digest, GraphLayout.svg, GraphLayout.routing, GraphLayout.message, GraphLayout.stamp,
+               GraphLayout.facts, version.label("version"))
+        .where(GraphLayout.scope == scope, GraphLayout.lang == lang)
+    ).first()
+    if row is None or row.stamp is None or row.facts is None or row.stamp != stamp(row.version):
+        return None
+    return Stored(Drawing(svg=row.svg, routing=row.routing, message=row.message), row.digest, row.stamp, row.facts)
+
+
+def store(engine: Engine, *, key: str, scope: str, lang: str, drawing: Drawing, seconds: float,
+          stamp: str | None = None, facts: dict | None = None) -> None:
     """Keep `drawing` as the graph's current one; older drawings of the same graph go."""
     with Session(engine) as s:
         s.execute(delete(GraphLayout).where(GraphLayout.scope == scope, GraphLayout.lang == lang,
                                             GraphLayout.digest != key))
         if s.execute(select(GraphLayout.id).where(GraphLayout.digest == key)).first() is None:
             s.add(GraphLayout(digest=key, scope=scope, lang=lang, svg=drawing.svg, routing=drawing.routing,
-                              message=drawing.message, seconds=round(seconds, 3), created_at=utcnow()))
+                              message=drawing.message, seconds=round(seconds, 3), created_at=utcnow(),
+                              stamp=stamp, facts=facts))
+        else:
+            s.execute(update(GraphLayout).where(GraphLayout.digest == key).values(stamp=stamp, facts=facts))
         try:
             s.commit()
         except IntegrityError:  # another worker stored the same drawing first
             s.rollback()
+
+
+def restamp(engine: Engine, *, key: str, stamp: str | None, facts: dict) -> None:
+    """The drawing `key` was found to show the data of `stamp`: say so, without laying it out."""
+    with Session(engine) as s:
+        s.execute(update(GraphLayout).where(GraphLayout.digest == key).values(stamp=stamp, facts=facts))
+        s.commit()
 
 
 class Drawer:

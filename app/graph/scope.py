@@ -83,25 +83,53 @@ def for_organization(session: Session, org, *, max_nodes: int | None = None) -> 
     return _scope(session, this, members, max_nodes=max_nodes, chains={this.acronym: members})
 
 
-def for_everything(session: Session, *, sessions: tuple[int, int] | None = None, page: int = 1,
-                   max_nodes: int | None = None) -> GraphScope:
-    """Every document of a small record; a summary (sessions, a page of lanes) of a large one."""
+class View(NamedTuple):
+    """What the overall graph shows for a request: every document (`whole`), or a summary of the
+    sessions `sessions` and the page `page` (of `pages`) of lanes."""
+    whole: bool
+    sessions: tuple[int, int] | None
+    page: int
+    pages: int
+    bounds: tuple[int, int]
+
+    @property
+    def key(self) -> str:
+        """The graph's name among the stored drawings."""
+        return "all" if self.whole else f"all:{self.sessions[0]}-{self.sessions[1]}:{self.page}"
+
+
+def everything_view(session: Session, *, sessions: tuple[int, int] | None = None, page: int = 1,
+                    max_nodes: int | None = None) -> View:
+    """Which view of the overall graph a request gets, in one statement."""
     max_nodes = max_nodes or MAX_NODES
     org_count = select(func.count()).select_from(Organization.__table__).scalar_subquery()
-    count, lo_all, hi_all, orgs = session.execute(
-        select(func.count(), func.min(D.session), func.max(D.session), org_count).select_from(Document.__table__)
-    ).one()
+    # Whether the record is small enough to draw whole needs only max_nodes + 1 rows counted.
+    upto = select(func.count()).select_from(select(D.id).limit(max_nodes + 1).subquery()).scalar_subquery()
+    # Apart, each of min and max is one look-up in ix_document_session (together, a scan).
+    lo = select(func.min(D.session)).scalar_subquery()
+    hi = select(func.max(D.session)).scalar_subquery()
+    count, lo_all, hi_all, orgs = session.execute(select(upto, lo, hi, org_count)).one()
     lo_all, hi_all = (lo_all or 1), (hi_all or 1)
+    pages = max(1, -(-orgs // LANES_PER_PAGE))
     if sessions is None and count <= max_nodes:
-        ids = [r[0] for r in session.execute(select(D.id))]
-        return _scope(session, None, ids, max_nodes=max_nodes)
+        return View(True, None, 1, 1, (lo_all, hi_all))
     if sessions is None:
         sessions = (max(lo_all, hi_all - DEFAULT_SESSIONS + 1), hi_all)
-    pages = max(1, -(-orgs // LANES_PER_PAGE))
-    page = min(max(1, page), pages)
+    return View(False, sessions, min(max(1, page), pages), pages, (lo_all, hi_all))
+
+
+def for_everything(session: Session, *, sessions: tuple[int, int] | None = None, page: int = 1,
+                   max_nodes: int | None = None, view: View | None = None) -> GraphScope:
+    """Every document of a small record; a summary (sessions, a page of lanes) of a large one."""
+    max_nodes = max_nodes or MAX_NODES
+    view = view or everything_view(session, sessions=sessions, page=page, max_nodes=max_nodes)
+    if view.whole:
+        ids = [r[0] for r in session.execute(select(D.id))]
+        return _scope(session, None, ids, max_nodes=max_nodes)
+    page, pages = view.page, view.pages
     lane_orgs = [OrgRow(*r) for r in session.execute(
         select(*_ORG_COLUMNS).order_by(O.acronym).offset((page - 1) * LANES_PER_PAGE).limit(LANES_PER_PAGE))]
-    lo, hi = sessions
+    lo, hi = view.sessions
     chains: dict[str, list[int]] = {o.acronym: [] for o in lane_orgs}
     acronym = {o.id: o.acronym for o in lane_orgs}
     members: dict[int, None] = {}
@@ -116,7 +144,7 @@ def for_everything(session: Session, *, sessions: tuple[int, int] | None = None,
         members.update(dict.fromkeys(chains[o.acronym]))
     out = _scope(session, None, list(members), max_nodes=max_nodes, shared_max=SHARED_MAX, chains=chains)
     out.summary, out.sessions, out.lanes_page, out.lanes_pages = True, (lo, hi), page, pages
-    out.session_bounds = (lo_all, hi_all)
+    out.session_bounds = view.bounds
     out.organizations = lane_orgs
     out.all_organizations.update({o.acronym: o for o in lane_orgs})
     return out

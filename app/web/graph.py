@@ -1,8 +1,9 @@
 """The timeline graph: the page with the SVG inline, and the SVG alone.
 
 Each graph is drawn once per version of its data by app.graph (a background thread, under
-limits) and stored; these handlers read what the graph shows, look the drawing up, and wait a
-short while for one not yet drawn, on the event loop.
+limits) and stored. A drawing stored as showing the data as they are is served by its graph's
+name alone; otherwise these handlers read what the graph shows, look the drawing up by its
+source's digest, and wait a short while for one not yet drawn, on the event loop.
 """
 
 from __future__ import annotations
@@ -45,9 +46,16 @@ def _sessions_or_400(first: int | None, last: int | None) -> tuple[int, int] | N
 async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
     """The stored drawing; else one asked of the layout thread and waited for a short while
     (on the event loop: no thread and no connection is held meanwhile); else none yet."""
-    if g.drawing is not None:
-        return g.drawing
     settings = get_settings()
+    if g.drawing is not None:
+        if not g.current:  # the same drawing, for data changed since: say it still shows them
+            done = layouts.drawer.submit(f"stamp:{g.key}:{g.stamp}", partial(drawings.restamp, g, engine))
+            if done is not None:  # a short write, waited for as a layout would be
+                try:
+                    await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(done)), settings.graph_wait_seconds)
+                except TimeoutError:
+                    pass
+        return g.drawing
     future = layouts.drawer.submit(g.key, partial(drawings.draw, g, engine))
     if future is None:
         return layouts.Drawing(svg=None, routing="busy")
@@ -74,6 +82,11 @@ def _drawing_message(drawing: layouts.Drawing, lang: str) -> str | None:
     return None
 
 
+async def _ready(request: Request, session, org, sessions, page: int) -> drawings.Ready | None:
+    return await run_in_threadpool(partial(drawings.ready, session, org, request_lang(request),
+                                           sessions=sessions, page=page))
+
+
 async def _prepare(request: Request, session, org, sessions, page: int) -> drawings.Prepared:
     prepare = partial(drawings.prepare, session, org, request_lang(request), url=urls.document,
                       sessions=sessions, page=page)
@@ -81,21 +94,29 @@ async def _prepare(request: Request, session, org, sessions, page: int) -> drawi
 
 
 async def _graph_page(request: Request, session, org, sessions=None, page: int = 1):
-    g = await _prepare(request, session, org, sessions, page)
-    drawing = await _drawing(g, session.get_bind())
-    lanes = [(label, [n for n in g.timeline.nodes if n.lane == lane]) for lane, label in g.timeline.lanes]
+    ready = await _ready(request, session, org, sessions, page)
+    if ready is not None:
+        drawing, shown, lanes, lang = ready.drawing, ready.shown, [], request_lang(request)
+    else:
+        g = await _prepare(request, session, org, sessions, page)
+        drawing, shown, lang = await _drawing(g, session.get_bind()), g.shown, g.lang
+        lanes = [(label, [n for n in g.timeline.nodes if n.lane == lane]) for lane, label in g.timeline.lanes]
     return render(request, "graph.html", {
-        "org": org, "timeline": g.timeline, "scope": g.scope, "drawing": drawing,
+        "org": org, "shown": shown, "drawing": drawing,
         "svg": Markup(drawing.svg) if drawing.svg else None, "lanes": lanes,
-        "message": _drawing_message(drawing, g.lang), "verb_styles": graph.VERB_STYLES,
+        "message": _drawing_message(drawing, lang), "verb_styles": graph.VERB_STYLES,
     })
 
 
 async def _svg(request: Request, session, org, sessions=None, page: int = 1) -> Response:
-    g = await _prepare(request, session, org, sessions, page)
-    drawing = await _drawing(g, session.get_bind())
+    ready = await _ready(request, session, org, sessions, page)
+    if ready is not None:
+        drawing, lang = ready.drawing, request_lang(request)
+    else:
+        g = await _prepare(request, session, org, sessions, page)
+        drawing, lang = await _drawing(g, session.get_bind()), g.lang
     if drawing.svg is None:
-        message = _drawing_message(drawing, g.lang)
+        message = _drawing_message(drawing, lang)
         status = 503 if drawing.routing in ("pending", "busy") else 422
         headers = {"Retry-After": "5"} if status == 503 else None
         return JSONResponse({"error": message}, status_code=status, headers=headers)
