@@ -116,6 +116,8 @@ def lang_context(lang: str) -> dict[str, Any]:
     return {"doc_list": doc_list}
 
 
+_ROWS_PER_INSERT = 200
+
 # --- stored -----------------------------------------------------------------------------------
 
 
@@ -138,8 +140,13 @@ def write(session: Session, org_ids: Iterable[int] | None) -> None:
             session.execute(delete(table).where(table.c.organization_id.in_(chunk)))
             existing += session.execute(select(o.c.id).where(o.c.id.in_(chunk)).order_by(o.c.id)).scalars()
     version = render_version()
-    rows = [dict(organization_id=org_id, lang=lang, version=version, html=html)
-            for org_id in existing for lang, html in render(session, org_id).items()]
+    rows: list[dict[str, Any]] = []
+    for org_id in existing:
+        rows += [dict(organization_id=org_id, lang=lang, version=version, html=html)
+                 for lang, html in render(session, org_id).items()]
+        if len(rows) >= _ROWS_PER_INSERT:  # a rebuild holds a few chains' markup at a time, not all
+            session.execute(insert(table), rows)
+            rows = []
     if rows:
         session.execute(insert(table), rows)
 

@@ -54,12 +54,14 @@ def organization(
     request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
 ):
     lang = request_lang(request)
-    org = organization_or_404(session, acronym, partial(chain_html.organization, lang=lang))
+    # with the chain as the writer rendered it, unless the chain is asked for as of a day
+    read = reads.organization if as_of else partial(chain_html.organization, lang=lang)
+    org = organization_or_404(session, acronym, read)
     point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
     if point is None:
         # The chain as it stands: as the writer rendered it, else from its stored rows (a
         # version of Lineage whose templates or catalogs differ from those that rendered it).
-        if org.chain_html is not None:
+        if getattr(org, "chain_html", None) is not None:
             context = {"chain_html": Markup(org.chain_html)}
         else:
             context = chain_html.chain_context(session, org.id)
