@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Annotated
 
+import anyio
 from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
@@ -67,7 +68,8 @@ async def get_session() -> AsyncIterator[Session]:
         if session.get_bind().dialect.name == "sqlite":
             session.close()
         else:
-            await run_in_threadpool(session.close)
+            with anyio.CancelScope(shield=True):  # a request cancelled here still hands back its connection
+                await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
