@@ -14,6 +14,7 @@ from app.config import PROJECT_ROOT, get_settings
 def _session():
     from sqlmodel import Session
 
+    import app.web.chain_html  # noqa: F401  (the writer renders the chain pages it changes)
     from app.db import get_engine
 
     return Session(get_engine())
@@ -86,6 +87,15 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
         upgrade(get_settings().database_url)
     except AlembicError as exc:  # a database from a newer Lineage, say
         raise CommandError(_first_line(exc)) from None
+    # The chains as their pages show them, rendered by another version of Lineage (or not yet):
+    # rendered again now, so that pages read them instead of rendering each chain per request.
+    from app.web import chain_html
+
+    with _session() as session:
+        rendered = chain_html.refresh(session)
+        session.commit()
+    if rendered:
+        print(f"rendered {rendered} chains again for this version")
     return 0
 
 
@@ -115,6 +125,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from sqlmodel import Session
 
+    import app.web.chain_html  # noqa: F401  (the writer renders the chain pages it changes)
     from app.db import make_engine
     from app.exports.jsonl import import_jsonl
 

@@ -9,7 +9,7 @@ code, so that no write path (an admin save, an import, a migration, a hand-made 
 drawing looking current when it is not. SQLite's triggers fire per row (a bulk import advances
 the number once per row, an in-page update each); PostgreSQL's once per statement.
 
-The statements live here once: migration 0016 runs them, and so does `create_all` (DDL events).
+The statements live here once: migration 0014 runs them, and so does `create_all` (DDL events).
 """
 
 from sqlalchemy import event, select

@@ -4,8 +4,9 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Annotated
 
-from anyio import to_thread
+import anyio
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -56,22 +57,20 @@ def get_engine() -> Engine:
 
 
 async def get_session() -> AsyncIterator[Session]:
-    """A session for one request, made and closed on the event loop, not on a worker thread.
-
-    A sync dependency costs two trips to the thread pool a request (one to open, one to close)
-    besides the handler's own: about a fifth of a cold document page's CPU under load
-    (bench/README.md). Making a Session does no I/O (it connects at its first
-    statement, on the handler's thread); closing it ends a read transaction, which on SQLite is
-    a call into the library, while on PostgreSQL it is a round trip and goes to a thread."""
-    engine = get_engine()
-    session = Session(engine)
+    """The request's session. Made on the event loop, where making one waits for nothing (it
+    connects at its first statement, in the handler's thread), and closed there on SQLite, where
+    handing the connection back to the pool is a call into the library: a sync dependency
+    costs two hand-offs to a worker thread, about a fifth of a cheap page's CPU under load
+    (bench/README.md). On PostgreSQL the close (a ROLLBACK on the wire) goes to a thread."""
+    session = Session(get_engine())
     try:
         yield session
     finally:
-        if engine.dialect.name == "sqlite":
+        if session.get_bind().dialect.name == "sqlite":
             session.close()
         else:
-            await to_thread.run_sync(session.close)
+            with anyio.CancelScope(shield=True):  # a request cancelled here still hands back its connection
+                await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

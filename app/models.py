@@ -490,6 +490,19 @@ class ChainAnomaly(SQLModel, table=True):
     citing_date: dt.date | None = None
 
 
+class ChainHtml(SQLModel, table=True):
+    """An organization's chain as the page shows it (`templates/_chain.html`), rendered by the
+    writer in one language (app/web/chain_html.py). `version` names the code, templates and
+    catalogs it was rendered with: a page whose version differs renders the chain from rows."""
+
+    __tablename__ = "chain_html"
+
+    organization_id: int = Field(primary_key=True)
+    lang: str = Field(primary_key=True, max_length=8)
+    version: str = Field(max_length=64)
+    html: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class CitedCount(SQLModel, table=True):
     """How many documents cite a document, and in how many citations."""
 

@@ -3,7 +3,8 @@
 A Hypothesis state machine applies random histories of adds, admin edits, deletes, restores from
 the audit log, bulk imports (with a bad line now and then) and organization changes to a small
 world of symbols, and after every step compares every derived row with a rebuild from the
-documents and citations. READMODEL_EXAMPLES sets how many histories (default 30).
+documents and citations, and each stored chain page with a fresh render of its rows.
+READMODEL_EXAMPLES sets how many histories (default 30).
 """
 
 import datetime as dt
@@ -25,14 +26,17 @@ from app.documents.store import DocumentIn, StaleDocument, ingest_document, upse
 from app.models import (
     AuditEntry,
     ChainAnomaly,
+    ChainHtml,
     ChainMember,
     ChainSummary,
     CitedByOrganization,
     CitedCount,
     Document,
+    Organization,
     UnresolvedCiter,
     UnresolvedSymbol,
 )
+from app.web import chain_html
 from tests.conftest import _engine
 
 ORGS = {
@@ -102,10 +106,24 @@ def derived_rows(session: Session) -> dict[str, list]:
         "citers": rows(UnresolvedCiter, UnresolvedCiter.symbol, UnresolvedCiter.citing_id),
         "dates": [tuple(r) for r in session.execute(
             select(Document.id, Document.date, Document.date_source).order_by(Document.id))],
+        "chain html": rows(ChainHtml, ChainHtml.organization_id, ChainHtml.lang),
     }
 
 
+def assert_chain_html_is_a_fresh_render(session: Session) -> None:
+    """Every organization's stored chain, in every language, is what rendering its rows now gives,
+    and of this version."""
+    stored = {(r.organization_id, r.lang): r for r in session.execute(select(ChainHtml.__table__))}
+    fresh = {(org_id, lang): html for org_id in session.execute(select(Organization.id)).scalars()
+             for lang, html in chain_html.render(session, org_id).items()}
+    assert set(stored) == set(fresh)
+    for key, html in fresh.items():
+        assert stored[key].version == chain_html.render_version(), key
+        assert stored[key].html == html, key
+
+
 def assert_matches_rebuild(session: Session) -> None:
+    assert_chain_html_is_a_fresh_render(session)
     kept = derived_rows(session)
     readmodel.rebuild(session)
     rebuilt = derived_rows(session)

@@ -2,7 +2,8 @@
 
 Stored rows (app/models.py): each organization's chain members in order, with what each link
 recalls of the chain and which earlier resolutions it leaves out (`chain_member`); a summary per
-chain (`chain_summary`); its anomalies (`chain_anomaly`); cited-by counts (`cited_count`);
+chain (`chain_summary`); its anomalies (`chain_anomaly`); the chain as its page shows it, in each
+language (`chain_html`, rendered by app/web/chain_html.py); cited-by counts (`cited_count`);
 unresolved symbols with their counts and their citers in date order (`unresolved_symbol`,
 `unresolved_citer`); the organizations whose own texts cite each document
 (`cited_by_organization`); and the citation-given dates of documents whose own text gives none
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -32,6 +33,7 @@ from app.chains import anomalies as rules
 from app.chains.membership import chain_order
 from app.models import (
     ChainAnomaly,
+    ChainHtml,
     ChainMember,
     ChainSummary,
     Citation,
@@ -213,6 +215,33 @@ def _write_chains(session: Session, org_ids: list[int] | None, chains: dict) -> 
     for table, rows in ((ChainMember, members), (ChainSummary, summaries), (ChainAnomaly, anomalies)):
         if rows:
             session.execute(insert(table.__table__), rows)
+
+
+# How the chain pages are rendered from the rows just written: the web layer owns the templates
+# and the URLs, and registers it (app/web/chain_html.py; the app and the `lineage` command
+# import it).
+_render_chain_pages: Callable[[Session, Iterable[int] | None], None] | None = None
+
+
+def render_chain_pages_with(render: Callable[[Session, Iterable[int] | None], None]) -> None:
+    """Have the writer render, with `render(session, org_ids)`, the pages of the chains it
+    rewrites (None: every chain), in the same transaction."""
+    global _render_chain_pages
+    _render_chain_pages = render
+
+
+def _write_chain_html(session: Session, org_ids: Iterable[int] | None) -> None:
+    if _render_chain_pages is not None:
+        _render_chain_pages(session, org_ids)
+        return
+    # Nothing here renders them: the stored pages of these chains would be stale, so they go,
+    # and their pages are rendered from rows until `lineage migrate` renders them.
+    table = ChainHtml.__table__
+    if org_ids is None:
+        session.execute(delete(table))
+        return
+    for chunk in _chunks(org_ids):
+        session.execute(delete(table).where(table.c.organization_id.in_(chunk)))
 
 
 # --- cited-by counts --------------------------------------------------------------------------
@@ -470,6 +499,7 @@ def apply_pending(session: Session) -> None:
     orgs.discard(None)
     if orgs:
         _write_chains(session, sorted(orgs), compute_chains(session, orgs))
+        _write_chain_html(session, orgs)
 
     counted = set(docs)
     counted.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).where(
@@ -509,14 +539,17 @@ def apply_pending(session: Session) -> None:
     session.flush()
 
 
-def rebuild(session: Session, *, citing_organizations: bool = True) -> dict[str, int]:
+def rebuild(session: Session, *, citing_organizations: bool = True, chain_html: bool = True) -> dict[str, int]:
     """Recompute every derived row from documents, citations and organizations
-    (`citing_organizations=False`: all but those, for a database whose table is still to come)."""
+    (`citing_organizations=False`, `chain_html=False`: all but those, for a database whose
+    tables are still to come)."""
     session.info.pop("readmodel", None)
     session.flush()
     redated = _refresh_dates(session, None)
     chains = compute_chains(session, None)
     _write_chains(session, None, chains)
+    if chain_html:
+        _write_chain_html(session, None)
     _write_counts(session, None)
     if citing_organizations:
         write_citing_organizations(session, None)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.chains import readmodel
 from app.documents.queries import by_ref
 from app.models import Document, DocumentKind, SourceFact
 
@@ -189,6 +190,10 @@ def apply(session: Session, pub: PublicDocument) -> bool:
     )
     session.flush()
     changed |= _replace_facts(session, doc, pub.facts)
+    if changed:
+        # What became of it (and the resolution it became) is in the chains it is a link of,
+        # as their pages show them.
+        readmodel.touch(session, [doc.id], facts=[doc.id])
     return changed
 
 

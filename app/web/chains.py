@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, HTTPException, Query, Request
 from markupsafe import Markup
 
@@ -9,10 +11,9 @@ from app.chains import anomalies as anomaly_rules
 from app.chains import reads
 from app.chains.timepoint import BadAsOf, parse_as_of
 from app.db import SessionDep
-from app.documents import labels
 from app.documents.queries import documents_by_ids
 from app.i18n import request_lang
-from app.web import urls
+from app.web import chain_html
 from app.web.errors import organization_or_404, page_or_404
 from app.web.render import render
 
@@ -28,44 +29,12 @@ def as_of_or_400(value: str | None):
 
 
 def chain_context(session, org, links) -> dict:
-    """What the chain fragment shows beside each link: its anomalies, and the previous link that
-    has a text (the "compare with previous" diff)."""
+    """The chain as it stood at a point in time (`links`), with each link's anomalies (the rules
+    run again on the fewer links) and the previous link that has a text."""
     cited_ids = {c.cited_id for link in links for c in link.cites}
     found = anomaly_rules.chain_anomalies(links, org, documents_by_ids(session, cited_ids))
-    return {"chain_anomalies": anomaly_rules.by_document(found), "previous_text": previous_texts(links)}
-
-
-def previous_texts(links) -> dict[int, object]:
-    """For each link, the previous link that has a text (the "compare with previous" diff)."""
-    previous: dict[int, object] = {}
-    last_with_text = None
-    for link in links:
-        if last_with_text is not None:
-            previous[link.document.id] = last_with_text
-        if link.has_text:
-            last_with_text = link.document
-    return previous
-
-
-def doc_links(lang: str):
-    """`links(docs)`: the documents as the chain shows what a link recalls or leaves out, each a
-    link to its page named by its short symbol (else its label), separated by commas.
-
-    Every link lists the chain's earlier resolutions, so a chain of n links prints about n²/2 of
-    them: each document's link is made once per page and then only joined."""
-    made: dict[int, Markup] = {}
-
-    def links(docs) -> Markup:
-        out = []
-        for d in docs:
-            a = made.get(d.id)
-            if a is None:
-                name = labels.short_symbol(d.symbol) if d.symbol else labels.document_label(d, lang)
-                a = made[d.id] = Markup('<a href="{}">{}</a>').format(urls.document(d), name)
-            out.append(a)
-        return Markup(", ".join(out))  # every item is already markup: joined as it is
-
-    return links
+    return {"links": links, "chain_anomalies": anomaly_rules.by_document(found),
+            "previous_text": chain_html.previous_texts(links)}
 
 
 # Lists bounded whatever the record holds: the home page's organizations by the fifty, the
@@ -84,23 +53,25 @@ def home(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10
 def organization(
     request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
 ):
-    org = organization_or_404(session, acronym)
+    lang = request_lang(request)
+    # with the chain as the writer rendered it, unless the chain is asked for as of a day
+    read = reads.organization if as_of else partial(chain_html.organization, lang=lang)
+    org = organization_or_404(session, acronym, read)
     point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
     if point is None:
-        # The chain as it stands: stored rows, as the writer keeps them.
-        links = reads.chain(session, org.id)
-        flags: dict[int, list] = {}
-        for a in reads.chain_anomalies(session, org.id):
-            flags.setdefault(a.document.id, []).append(a)
-        context = {"chain_anomalies": flags, "previous_text": previous_texts(links)}
+        # The chain as it stands: as the writer rendered it, else from its stored rows (a
+        # version of Lineage whose templates or catalogs differ from those that rendered it).
+        if getattr(org, "chain_html", None) is not None:
+            context = {"chain_html": Markup(org.chain_html)}
+        else:
+            context = chain_html.chain_context(session, org.id)
     else:
         # As it stood then: fewer links can mean another cadence, so the rules run again.
-        links = reads.chain_as_of(session, org.id, point.date)
-        context = chain_context(session, org, links)
+        context = chain_context(session, org, reads.chain_as_of(session, org.id, point.date))
     return render(
         request, "organization.html",
-        {"org": org, "links": links, "as_of": point, "doc_links": doc_links(request_lang(request)), **context},
-        fragment="_chain.html",
+        {"org": org, "as_of": point, **chain_html.lang_context(lang), **context},
+        fragment="_chain_list.html",
     )
 
 

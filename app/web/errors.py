@@ -24,10 +24,10 @@ def document_or_404(session, ref: str):
     return doc
 
 
-def organization_or_404(session, acronym: str):
-    """The organization a URL names, as a row of its columns (`app.chains.reads.organization`),
-    or a 404 that says so."""
-    org = organization(session, acronym)
+def organization_or_404(session, acronym: str, read=organization):
+    """The organization a URL names, as a row of its columns (`app.chains.reads.organization`,
+    or `read`, which may add columns), or a 404 that says so."""
+    org = read(session, acronym)
     if org is None:
         raise NotFound(f"No organization {acronym!r} in Lineage.")
     return org

@@ -43,6 +43,26 @@ templates.env.filters["highlight"] = highlight
 templates.env.globals.update(cite_items=cite_items, cited_by_items=cited_by_items)
 
 
+def lang_globals(lang: str) -> dict[str, Any]:
+    """What every template reads that depends on the language alone (no request)."""
+    return {
+        "lang": lang,
+        "other_lang": next(x for x in LANGS if x != lang),
+        "t": partial(t, lang=lang),
+        "gettext": TRANSLATIONS[lang].gettext,
+        "ngettext": TRANSLATIONS[lang].ngettext,
+        "label": partial(labels.document_label, lang=lang),
+        "kind_label": partial(labels.kind_label, lang=lang),
+        "short": labels.short_symbol,
+    }
+
+
+def render_fragment(template: str, lang: str, context: dict[str, Any]) -> str:
+    """A fragment as a string, with no request: for the writer, which renders what a page will
+    show (app/web/chain_html.py). The fragment must not read `request`."""
+    return templates.env.get_template(template).render({**lang_globals(lang), **context})
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -58,18 +78,7 @@ def render(
 ):
     """Render `template`; an htmx request for the same URL gets `fragment` alone."""
     lang = request_lang(request)
-    ctx = {
-        "request": request,
-        "lang": lang,
-        "other_lang": next(x for x in LANGS if x != lang),
-        "t": partial(t, lang=lang),
-        "gettext": TRANSLATIONS[lang].gettext,
-        "ngettext": TRANSLATIONS[lang].ngettext,
-        "label": partial(labels.document_label, lang=lang),
-        "kind_label": partial(labels.kind_label, lang=lang),
-        "short": labels.short_symbol,
-        **(context or {}),
-    }
+    ctx = {"request": request, **lang_globals(lang), **(context or {})}
     name = fragment if fragment and is_htmx(request) else template
     if fragment:
         # the same URL answers a fragment or a whole page: caches must tell them apart

@@ -93,8 +93,8 @@ def upgrade() -> None:
     from app.chains import readmodel
 
     with Session(bind=op.get_bind()) as session:
-        # migration 0011 fills the table it adds
-        readmodel.rebuild(session, citing_organizations=False)
+        # migrations 0011 and 0013 fill the tables they add (0013: `lineage migrate`, at the end)
+        readmodel.rebuild(session, citing_organizations=False, chain_html=False)
         session.flush()
 
 

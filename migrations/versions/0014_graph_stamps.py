@@ -2,8 +2,8 @@
 (triggers, app/data_version.py); a stored graph drawing keeps the version it was found to show,
 and what the page says beside it; documents indexed by session (the overall graph's range)
 
-Revision ID: 0016
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-29
 """
 from typing import Sequence, Union
@@ -14,8 +14,8 @@ from alembic import op
 
 from app import data_version
 
-revision: str = "0016"
-down_revision: Union[str, None] = "0012"
+revision: str = "0014"
+down_revision: Union[str, None] = "0013"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
