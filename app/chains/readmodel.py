@@ -12,8 +12,10 @@ The writer (app/documents/store.py) calls `touch` with the documents a change co
 rows they reach are recomputed before the transaction commits: a listener on every session applies them,
 so no commit path can forget to. `update_for` applies them at once; `rebuild` recomputes
 everything from documents, citations and organizations. Both run the same computation over a
-set of organizations, symbols and documents, so they agree by construction, and
-tests/test_chains_readmodel.py checks it on random histories.
+set of organizations, symbols and documents, so they agree by construction (but for the
+organizations citing a document, which a change keeps pair by pair from the texts it changed:
+recomputing them reads every text of an organization), and tests/test_chains_readmodel.py
+checks it on random histories.
 """
 
 from __future__ import annotations
