@@ -287,3 +287,40 @@ def test_a_save_that_changes_no_fact_leaves_the_chains_citing_the_document_alone
                     expected_version=seeded.get(Document, cited.id).version)
     assert sco in set().union(*recomputed)
     assert_matches_rebuild(seeded)
+
+
+def test_a_new_citer_of_a_chain_s_resolution_leaves_that_chain_alone(seeded, monkeypatch):
+    """A document outside every chain that cites a chain's resolution changes that
+    resolution's citers (its counts), not the chain: a bulk import's batch recomputes the chains
+    its own documents are in, not every chain whose resolutions they cite."""
+    member = seeded.execute(select(Document.id, Document.symbol, ChainMember.organization_id).join(
+        ChainMember, ChainMember.document_id == Document.id).where(
+        Document.symbol == "A/RES/64/183")).one()
+    recomputed: list[set[int]] = []
+    compute = readmodel.compute_chains
+    monkeypatch.setattr(readmodel, "compute_chains",
+                        lambda s, ids: recomputed.append(set(ids or ())) or compute(s, ids))
+    ingest_document(seeded, DocumentIn(key="letter-9", kind="letter", text="回顾大会第64/183号决议，\n"))
+    assert member.organization_id not in set().union(*recomputed)
+    count = seeded.execute(select(CitedCount.citers).where(CitedCount.document_id == member.id)).scalar_one()
+    assert count >= 1
+    assert_matches_rebuild(seeded)
+
+
+def test_a_symbol_taken_from_a_cited_only_document_keeps_the_organizations_citing_it(session):
+    """An admin gives a letter the symbol that a text-less document held: the organization whose
+    text cited that symbol now cites the letter."""
+    org = next(iter(ORGS))
+    title, observers = ORGS[org]
+    upsert_organization(session, acronym=org, name_zh=org, name_en=org, observer_symbol=observers[0],
+                        series_titles=[title])
+    ingest_document(session, DocumentIn(symbol="A/RES/63/3", kind="ga_resolution", organization=org,
+                                        text="正文", session=63), citations=_found([
+        {"symbol": "A/RES/58/8", "date": None, "series": None, "verb_class": "recall"}]))
+    letter = ingest_document(session, DocumentIn(key="letter-1", kind="letter", text="一封信")).document
+    ingest_document(session, DocumentIn(symbol="A/RES/58/8", kind="ga_resolution", text="一封信"),
+                    document_id=letter.id, expected_version=letter.version)
+    org_id = session.execute(select(Organization.id).where(Organization.acronym == org)).scalar_one()
+    assert session.execute(select(CitedByOrganization.organization_id).where(
+        CitedByOrganization.document_id == letter.id)).scalars().all() == [org_id]
+    assert_matches_rebuild(session)

@@ -13,8 +13,10 @@ The writer (app/documents/store.py) calls `touch` with the documents a change co
 rows they reach are recomputed before the transaction commits: a listener on every session applies them,
 so no commit path can forget to. `update_for` applies them at once; `rebuild` recomputes
 everything from documents, citations and organizations. Both run the same computation over a
-set of organizations, symbols and documents, so they agree by construction, and
-tests/test_chains_readmodel.py checks it on random histories.
+set of organizations, symbols and documents, so they agree by construction (but for the
+organizations citing a document, which a change keeps pair by pair from the texts it changed:
+recomputing them reads every text of an organization), and tests/test_chains_readmodel.py
+checks it on random histories.
 """
 
 from __future__ import annotations
@@ -306,6 +308,46 @@ def write_citing_organizations(session: Session, doc_ids: Iterable[int] | None,
         session.execute(insert(table).from_select(columns, _citing_organizations(chunk, orgs)))
 
 
+def _update_citing_organizations(session: Session, citers: Iterable[int], uncited: Iterable[int]) -> None:
+    """Bring the `cited_by_organization` rows up to date with a change of the `citers`' own
+    citations or facts: a pair each of their citations as an organization's text makes is kept,
+    and a row of an `uncited` document stays only while another text of its organization still
+    cites it. The work is that of the change, however many texts the organizations have."""
+    table = CitedByOrganization.__table__
+    cite, doc = Citation.__table__, Document.__table__
+    c2, d2 = cite.alias("other_citation"), doc.alias("other_citer")
+    still_own = (select(c2.c.id).select_from(c2.join(d2, d2.c.id == c2.c.citing_id))
+                 .where(c2.c.cited_id == table.c.document_id, d2.c.organization_id == table.c.organization_id))
+    still_observer = (select(c2.c.id).select_from(c2.join(d2, d2.c.id == c2.c.citing_id).join(
+        Organization.__table__, Organization.__table__.c.observer_symbol == d2.c.symbol))
+        .where(c2.c.cited_id == table.c.document_id, Organization.__table__.c.id == table.c.organization_id))
+    for chunk in _chunks(uncited):
+        session.execute(delete(table).where(table.c.document_id.in_(chunk), ~still_own.exists(),
+                                            ~still_observer.exists()))
+
+    def made(chunk):
+        own = (select(cite.c.cited_id, doc.c.organization_id).select_from(cite.join(doc, doc.c.id == cite.c.citing_id))
+               .where(cite.c.citing_id.in_(chunk), cite.c.cited_id.is_not(None), doc.c.organization_id.is_not(None)))
+        observer = (select(cite.c.cited_id, Organization.__table__.c.id).select_from(
+            cite.join(doc, doc.c.id == cite.c.citing_id).join(
+                Organization.__table__, Organization.__table__.c.observer_symbol == doc.c.symbol))
+            .where(cite.c.citing_id.in_(chunk), cite.c.cited_id.is_not(None)))
+        return own.union(observer)
+
+    pairs = {tuple(r) for r in _rows(session, made, citers)}
+    if not pairs:
+        return
+    kept: set[tuple[int, int]] = set()
+    orgs = sorted({o for _, o in pairs})
+    for chunk in _chunks({d for d, _ in pairs}):
+        kept.update(tuple(r) for r in session.execute(
+            select(table.c.document_id, table.c.organization_id).where(
+                table.c.document_id.in_(chunk), table.c.organization_id.in_(orgs))))
+    rows = [dict(document_id=d, organization_id=o) for d, o in sorted(pairs - kept)]
+    if rows:
+        session.execute(insert(table), rows)
+
+
 # --- unresolved symbols -----------------------------------------------------------------------
 
 
@@ -373,15 +415,19 @@ def _refresh_dates(session: Session, doc_ids: Iterable[int] | None) -> set[int]:
     """Set the citation-given date of each document whose own text or facts give none: the date
     its citers state most often (ties: the earliest). Returns the ids whose date changed."""
     ids = None if doc_ids is None else sorted(set(doc_ids) - {None})
+    # Only those without a date of their own: a much-cited resolution's citers are not counted
+    # each time one more cites it.
+    dated = {doc_id: (date, source) for doc_id, date, source in _rows(
+        session, lambda c: select(Document.id, Document.date, Document.date_source).where(
+            or_(Document.date_source.is_(None), Document.date_source != "text"), _in(Document.id, c)), ids)}
     tally: dict[int, Counter] = defaultdict(Counter)
     for cited_id, cited_date, n in _rows(session, lambda c: select(
             Citation.cited_id, Citation.cited_date, func.count()
     ).where(Citation.cited_date.is_not(None), Citation.cited_id.is_not(None), _in(Citation.cited_id, c))
-            .group_by(Citation.cited_id, Citation.cited_date), ids):
+            .group_by(Citation.cited_id, Citation.cited_date), None if ids is None else list(dated)):
         tally[cited_id][cited_date] += n
     changes = []
-    for doc_id, date, source in _rows(session, lambda c: select(Document.id, Document.date, Document.date_source).where(
-            or_(Document.date_source.is_(None), Document.date_source != "text"), _in(Document.id, c)), ids):
+    for doc_id, (date, source) in dated.items():
         counts = tally.get(doc_id)
         want = (min(counts, key=lambda d: (-counts[d], d)), "citation") if counts else (None, None)
         if (date, source) != want:
@@ -423,6 +469,7 @@ class Pending:
     facts: set[int] = field(default_factory=set)  # their date, session, kind, text or symbol may have
     cites: set[int] = field(default_factory=set)  # their own citations changed
     organizations: set[int] = field(default_factory=set)
+    uncited: set[int] = field(default_factory=set)  # may have lost a citation from an organization's text
 
 
 def _pending(session: Session) -> Pending:
@@ -443,14 +490,18 @@ def writer_lock(session: Session) -> None:
 
 
 def touch(session: Session, doc_ids: Iterable[int | None] = (), *, facts: Iterable[int | None] = (),
-          cites: Iterable[int | None] = (), organizations: Iterable[int | None] = ()) -> None:
+          cites: Iterable[int | None] = (), organizations: Iterable[int | None] = (),
+          uncited: Iterable[int | None] = ()) -> None:
     """Note what a write changed; the derived rows it reaches are recomputed before the commit.
 
     `doc_ids`: every document whose row, or whose citations in or out, changed (the document
     itself, what it cited before and after, the resolution it became). `facts`: those whose own
     facts (date, session, kind, text, symbol, became) may have changed; their citers' chains are
     checked again. `cites`: those whose own citations changed (their facts did not, or they
-    would be in `facts`). `organizations`: organizations created or changed.
+    would be in `facts`). `organizations`: organizations created or changed. `uncited`: documents
+    that a document of `facts` or `cites` may no longer cite as part of an organization's texts
+    (what it cited before and no longer does; all it cited before when its organization or
+    symbol changed, or it went).
     """
     p = _pending(session)
     p.documents.update(i for i in doc_ids if i is not None)
@@ -458,6 +509,8 @@ def touch(session: Session, doc_ids: Iterable[int | None] = (), *, facts: Iterab
     p.cites.update(i for i in cites if i is not None)
     p.documents |= p.facts | p.cites
     p.organizations.update(i for i in organizations if i is not None)
+    p.uncited.update(i for i in uncited if i is not None)
+    p.documents |= p.uncited
 
 
 def update_for(session: Session, doc_ids: Iterable[int] = (), *, facts: Iterable[int] | None = None,
@@ -471,7 +524,12 @@ def update_for(session: Session, doc_ids: Iterable[int] = (), *, facts: Iterable
 
 def apply_pending(session: Session) -> None:
     """Recompute what the touched documents and organizations reach (the session's listener
-    calls this before each commit)."""
+    calls this before each commit).
+
+    A document only cited by a change (in `documents` alone) gains or loses a citer: its counts,
+    its citation-given date and its own unresolved symbol's counts change, but not its chains,
+    nor what it cites. Only the documents whose own facts or citations changed reach further, so
+    what a bulk import's batch recomputes does not grow with what is already stored."""
     p = session.info.pop("readmodel", None)
     if p is None or not (p.documents or p.organizations):
         return
@@ -479,13 +537,14 @@ def apply_pending(session: Session) -> None:
     docs = set(p.documents)
     facts = set(p.facts) | _refresh_dates(session, docs)
     docs |= facts
+    own = facts | p.cites
 
     orgs = set(p.organizations)
     cm, cite, doc = ChainMember.__table__, Citation.__table__, Document.__table__
     orgs.update(r[0] for r in _rows(session, lambda c: select(cm.c.organization_id).where(
-        cm.c.document_id.in_(c)), docs))
+        cm.c.document_id.in_(c)), own))
     orgs.update(r[0] for r in _rows(session, lambda c: select(doc.c.organization_id).where(
-        doc.c.id.in_(c), doc.c.organization_id.is_not(None)), docs))
+        doc.c.id.in_(c), doc.c.organization_id.is_not(None)), own))
     symbols = {r[0] for r in _rows(session, lambda c: select(doc.c.symbol).where(
         doc.c.id.in_(c), doc.c.symbol.is_not(None)), facts)}
     orgs.update(r[0] for r in _rows(session, lambda c: select(Organization.id).where(
@@ -501,39 +560,44 @@ def apply_pending(session: Session) -> None:
         _write_chains(session, sorted(orgs), compute_chains(session, orgs))
         _write_chain_html(session, orgs)
 
+    # Every writer names what a changed document cited before and cites now in `documents`.
     counted = set(docs)
     counted.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).where(
-        cite.c.citing_id.in_(c), cite.c.cited_id.is_not(None)), docs))
+        cite.c.citing_id.in_(c), cite.c.cited_id.is_not(None)), own))
     _write_counts(session, sorted(counted))
-    # An organization whose observer resolution changed: what it cited before and what it cites now.
+
     if p.organizations:
+        # An organization whose observer resolution changed: what it cited before and what it cites now.
         cbo = CitedByOrganization.__table__
-        counted.update(r[0] for r in _rows(session, lambda c: select(cbo.c.document_id).where(
-            cbo.c.organization_id.in_(c)), p.organizations))
-        counted.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).join(
+        reached = {r[0] for r in _rows(session, lambda c: select(cbo.c.document_id).where(
+            cbo.c.organization_id.in_(c)), p.organizations)}
+        reached.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).join(
             doc, doc.c.id == cite.c.citing_id).join(Organization, Organization.observer_symbol == doc.c.symbol).where(
             Organization.id.in_(c), cite.c.cited_id.is_not(None)), p.organizations))
-        counted.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).join(
+        reached.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_id).join(
             doc, doc.c.id == cite.c.citing_id).where(doc.c.organization_id.in_(c), cite.c.cited_id.is_not(None)),
             p.organizations))
-    # Only an organization whose texts (or chain) a change reached gains or loses a cited document.
-    write_citing_organizations(session, counted, orgs | p.organizations)
+        write_citing_organizations(session, reached, p.organizations)
+    _update_citing_organizations(session, own, p.uncited)
 
     uc, us = UnresolvedCiter.__table__, UnresolvedSymbol.__table__
-    # Symbols whose cited document may have gained or lost its text: all their citers change.
-    whole = {r[0] for r in _rows(session, lambda c: select(cite.c.cited_symbol).where(cite.c.cited_id.in_(c)), facts)}
-    whole.update(r[0] for r in _rows(session, lambda c: select(us.c.symbol).where(us.c.document_id.in_(c)), facts))
+    # Symbols whose cited document may have gained or lost its text: all their citers change (a
+    # citation-given date is none of theirs).
+    whole = {r[0] for r in _rows(session, lambda c: select(cite.c.cited_symbol).where(cite.c.cited_id.in_(c)),
+                                 p.facts)}
+    whole.update(r[0] for r in _rows(session, lambda c: select(us.c.symbol).where(us.c.document_id.in_(c)), p.facts))
     touched = set(whole)
-    touched.update(r[0] for r in _rows(session, lambda c: select(uc.c.symbol).where(uc.c.citing_id.in_(c)), docs))
-    touched.update(r[0] for r in _rows(session, lambda c: select(us.c.symbol).where(us.c.document_id.in_(c)), docs))
     # The symbols a document cites change only with its own citations, and its citer rows only
     # with its citations, date or key: every writer names such a document in `facts` or `cites`.
-    # A document only cited by the change (in `docs`) keeps both, unless its text came or went
-    # (`whole`): recomputing them for every document a batch cites made a bulk import slow down
-    # as it went.
-    own = facts | p.cites
-    touched.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_symbol).where(
-        cite.c.citing_id.in_(c)), own))
+    # What it cited unresolved before (its citer rows), and what it cites unresolved now: a
+    # symbol with a text is in no row, however many cite it.
+    touched.update(r[0] for r in _rows(session, lambda c: select(uc.c.symbol).where(uc.c.citing_id.in_(c)), own))
+    cited = doc.alias("cited")
+    touched.update(r[0] for r in _rows(session, lambda c: select(cite.c.cited_symbol).join(
+        cited, cited.c.id == cite.c.cited_id, isouter=True).where(
+        cite.c.citing_id.in_(c), or_(cite.c.cited_id.is_(None), cited.c.text.is_(None))), own))
+    # A text-less document that gained or lost a citer: its symbol's counts.
+    touched.update(r[0] for r in _rows(session, lambda c: select(us.c.symbol).where(us.c.document_id.in_(c)), docs))
     if touched:
         _write_unresolved(session, touched, whole, own)
     session.flush()

@@ -246,6 +246,9 @@ def _absorb(session: Session, doc_id: int, symbol: str) -> None:
         return
     if other.text is not None:
         raise ValueError(f"{symbol} already belongs to another document")
+    # Its citers' citations now name `doc_id`: their own citations changed.
+    citers = set(session.execute(select(Citation.__table__.c.citing_id).where(
+        Citation.__table__.c.cited_id == other.id)).scalars())
     session.exec(
         update(Citation).where(Citation.cited_id == other.id).values(cited_id=doc_id)
         .execution_options(synchronize_session=False)
@@ -254,7 +257,7 @@ def _absorb(session: Session, doc_id: int, symbol: str) -> None:
         update(Document).where(Document.became_id == other.id).values(became_id=doc_id)
         .execution_options(synchronize_session=False)
     )
-    readmodel.touch(session, [other.id], facts=[other.id])
+    readmodel.touch(session, [other.id], facts=[other.id], cites=citers, uncited=[other.id])
     session.delete(other)
     session.flush()
 
@@ -372,8 +375,11 @@ def ingest_document(
         # that cite it read: a save that changes only those leaves them alone (a much-cited
         # resolution is cited from most chains).
         facts_changed = created or not _FACT_FIELDS.isdisjoint(changes) or (doc.text is None) != (data.text is None)
+        # Under another organization or symbol, it no longer cites anything as the texts it was.
+        moved = not created and not {"organization_id", "symbol"}.isdisjoint(changes)
         readmodel.touch(session, {doc_id, became_id, old_became} | before | after,
-                        facts=[doc_id] if facts_changed else [], cites=[doc_id] if cites_changed else [])
+                        facts=[doc_id] if facts_changed else [], cites=[doc_id] if cites_changed else [],
+                        uncited=before if moved else before - after)
     if not created and (changed or cites_changed):
         stamp: dict[str, Any] = {"updated_at": utcnow()}
         if expected_version is None:
@@ -429,7 +435,7 @@ def delete_document(
                 and not other.public_facts and not is_referenced(session, other):
             session.delete(other)
     session.flush()
-    readmodel.touch(session, cited | {doc.id}, facts=[doc.id])
+    readmodel.touch(session, cited | {doc.id}, facts=[doc.id], uncited=cited)
     if commit:
         session.commit()
     return removed
