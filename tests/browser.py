@@ -29,6 +29,20 @@ def run_lineage(env: dict, *args: str) -> None:
                    capture_output=True)
 
 
+def wait_until_up(base: str, proc: subprocess.Popen, seconds: float = 30) -> None:
+    """Until `base`/healthz answers; a server that exits or takes longer fails with its stderr."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.1)
+
+
 # base URL -> the server's process, for the tests that kill it
 SERVERS: dict[str, subprocess.Popen] = {}
 
@@ -48,16 +62,7 @@ def live_server(database_url: str, extra_env: dict | None = None, seed: bool = T
     base = f"http://127.0.0.1:{port}"
     SERVERS[base] = proc
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
+        wait_until_up(base, proc)
         yield base
     finally:
         SERVERS.pop(base, None)

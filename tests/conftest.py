@@ -95,6 +95,22 @@ def _engine():
 
 
 @pytest.fixture
+def cli_database(tmp_path, monkeypatch):
+    """The URL of a new SQLite file that `lineage` commands run in this process (app.cli.main)
+    use: the settings and the engine are read again from it, and again after the test."""
+    from app.config import get_settings
+    from app.db import get_engine
+
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    monkeypatch.setenv("LINEAGE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield url
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture
 def engine():
     engine = _engine()
     yield engine

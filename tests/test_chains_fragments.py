@@ -255,33 +255,24 @@ def test_a_writer_with_nothing_to_render_removes_the_pages_it_would_leave_stale(
     assert fragments.refresh(seeded_file) == 1
 
 
-def test_lineage_migrate_renders_again_the_chains_of_another_version(tmp_path, monkeypatch, capsys):
+def test_lineage_migrate_renders_again_the_chains_of_another_version(cli_database, capsys):
     """After an upgrade, `lineage migrate` renders every stored chain page of another version
     again (and `lineage rebuild` all of them), so the pages read them instead of rendering."""
     from app.cli import main
-    from app.config import get_settings
-    from app.db import get_engine
 
-    url = f"sqlite:///{tmp_path / 'lineage.db'}"
-    monkeypatch.setenv("LINEAGE_DATABASE_URL", url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        assert main(["migrate"]) == 0
-        assert main(["seed"]) == 0
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(update(ChainHtml.__table__).where(ChainHtml.lang == "en").values(version="old"))
-        capsys.readouterr()
-        assert main(["migrate"]) == 0
-        assert "rendered 3 chains again" in capsys.readouterr().out
-        with Session(engine) as s:
-            rows = s.execute(select(ChainHtml.__table__)).all()
-            assert len(rows) == 6 and {r.version for r in rows} == {fragments.render_version()}
-            assert all(r.html == fragments.render(s, r.organization_id)[r.lang] for r in rows)
-        assert main(["migrate"]) == 0
-        assert "rendered" not in capsys.readouterr().out
-        engine.dispose()
-    finally:
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+    url = cli_database
+    assert main(["migrate"]) == 0
+    assert main(["seed"]) == 0
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(update(ChainHtml.__table__).where(ChainHtml.lang == "en").values(version="old"))
+    capsys.readouterr()
+    assert main(["migrate"]) == 0
+    assert "rendered 3 chains again" in capsys.readouterr().out
+    with Session(engine) as s:
+        rows = s.execute(select(ChainHtml.__table__)).all()
+        assert len(rows) == 6 and {r.version for r in rows} == {fragments.render_version()}
+        assert all(r.html == fragments.render(s, r.organization_id)[r.lang] for r in rows)
+    assert main(["migrate"]) == 0
+    assert "rendered" not in capsys.readouterr().out
+    engine.dispose()

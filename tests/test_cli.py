@@ -40,25 +40,15 @@ def test_extract_is_a_console_script():
 
 
 @pytest.mark.skipif(bool(TEST_DB_URL), reason="a SQLite file, the embedded default")
-def test_migrate_then_seed_twice_on_a_sqlite_file(tmp_path, monkeypatch, capsys):
-    from app.config import get_settings
-    from app.db import get_engine
-
-    url = f"sqlite:///{tmp_path / 'lineage.db'}"
-    monkeypatch.setenv("LINEAGE_DATABASE_URL", url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        assert main(["migrate"]) == 0
-        assert main(["seed", "--if-empty"]) == 0
-        assert "seeded 3 organizations and 5 documents" in capsys.readouterr().out
-        assert main(["seed"]) == 0
-        assert "(0 changed)" in capsys.readouterr().out
-        assert main(["seed", "--if-empty"]) == 0
-        assert "skipped" in capsys.readouterr().out
-    finally:
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+def test_migrate_then_seed_twice_on_a_sqlite_file(cli_database, capsys):
+    url = cli_database
+    assert main(["migrate"]) == 0
+    assert main(["seed", "--if-empty"]) == 0
+    assert "seeded 3 organizations and 5 documents" in capsys.readouterr().out
+    assert main(["seed"]) == 0
+    assert "(0 changed)" in capsys.readouterr().out
+    assert main(["seed", "--if-empty"]) == 0
+    assert "skipped" in capsys.readouterr().out
     engine = make_engine(url)
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Document).where(Document.text.is_not(None))).one() == 5

@@ -85,12 +85,10 @@ def test_a_line_for_a_stored_document_updates_it(session):
 
 
 @pytest.mark.skipif(bool(TEST_DB_URL), reason="reads the SQLite file from a second connection")
-def test_the_command_commits_per_batch_reports_file_line_reasons_and_a_summary(tmp_path, monkeypatch, capsys):
-    from app.config import get_settings
-    from app.db import get_engine
-
+def test_the_command_commits_per_batch_reports_file_line_reasons_and_a_summary(tmp_path, monkeypatch, capsys,
+                                                                                cli_database):
+    url = cli_database
     db = tmp_path / "lineage.db"
-    url = f"sqlite:///{db}"
     upgrade(url)
     lines = [_line({**GOOD, "symbol": f"A/RES/64/{n}", "key": None}) for n in range(1, 6)]
     lines.insert(2, b"{broken")
@@ -112,14 +110,7 @@ def test_the_command_commits_per_batch_reports_file_line_reasons_and_a_summary(t
         return real(session, fh, batch_size=batch_size, progress=look)
 
     monkeypatch.setattr(jsonl, "import_jsonl", watching)
-    monkeypatch.setenv("LINEAGE_DATABASE_URL", url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        status = main(["import", str(path), "--batch-size", "2", "--quiet"])
-    finally:
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+    status = main(["import", str(path), "--batch-size", "2", "--quiet"])
     out, err = capsys.readouterr()
     assert status == 1
     assert err.strip().splitlines() == [f"{path}:3: not valid JSON: Expecting property name enclosed in double quotes at column 2"]

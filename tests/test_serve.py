@@ -13,7 +13,7 @@ import pytest
 
 from app.cli import listening_socket
 from app.config import PROJECT_ROOT
-from tests.browser import free_port
+from tests.browser import free_port, wait_until_up
 from tests.conftest import SEED_DIR, TEST_DB_URL
 
 
@@ -66,15 +66,7 @@ def test_two_workers_answer_quickly_on_one_connection_and_stop_together(tmp_path
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()[-2000:]
-            time.sleep(0.2)
+        wait_until_up(base, proc, seconds=60)
         with httpx.Client(base_url=base) as client:  # one keep-alive connection, as a browser's
             page = client.get("/documents/A/RES/64/183")
             assert page.status_code == 200 and "A/RES/64/183" in page.text
