@@ -54,6 +54,7 @@ def main() -> None:
 
     from sqlmodel import Session, SQLModel
 
+    import app.web.chain_html  # noqa: F401  (as `lineage import`: the writer renders the chains it changes)
     from app.db import make_engine
     from app.exports.jsonl import import_jsonl
     from app.migrate import upgrade

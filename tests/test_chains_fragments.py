@@ -9,6 +9,7 @@ recalls or leaves out, then says how many earlier ones there are, linking to its
 
 import dataclasses
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -253,6 +254,55 @@ def test_a_writer_with_nothing_to_render_removes_the_pages_it_would_leave_stale(
 
     monkeypatch.undo()
     assert fragments.refresh(seeded_file) == 1
+
+
+def test_an_import_renders_each_chain_it_rewrites_once_at_the_end_never_serving_a_stale_one(
+        seeded_file, file_engine, file_client, monkeypatch):
+    """`lineage import` commits a batch at a time and each batch rewrites the same chains again:
+    rendering them each time would cost every batch the chains' whole length. Meanwhile their
+    pages are rendered from rows (never a stored list of an earlier batch); at the end each chain
+    is rendered once, and equals a fresh render."""
+    import io
+
+    from app.chains import readmodel
+    from app.exports.jsonl import export_lines, import_jsonl
+
+    lines = list(export_lines(seeded_file))
+    with Session(file_engine) as other:
+        other.execute(ChainHtml.__table__.delete())
+        other.commit()
+    assert fragments.refresh(seeded_file) == 3
+    seeded_file.commit()
+    # the same texts again, each with a paragraph more recalling another resolution: every chain changes
+    changed = []
+    for line in lines:
+        obj = json.loads(line)
+        if obj.get("text"):
+            obj["text"] += "\n\n还回顾其2004年12月2日第59/48号决议，\n"
+        changed.append(json.dumps(obj, ensure_ascii=False))
+    assert changed != lines
+
+    rendered: list[list[int]] = []
+    real = readmodel._render_chain_pages
+    monkeypatch.setattr(readmodel, "_render_chain_pages",
+                        lambda session, ids: (rendered.append(list(ids)), real(session, ids))[1])
+    served_during: list[bool] = []
+
+    def watch(_n):  # after each batch: what a reader gets is a list stored now, or none
+        with Session(file_engine) as reader:
+            for row in reader.execute(select(ChainHtml.__table__)):
+                served_during.append(row.html == fragments.render(reader, row.organization_id)[row.lang])
+
+    report = import_jsonl(seeded_file, io.StringIO("\n".join(changed) + "\n"), batch_size=2, progress=watch)
+    assert not report.errors and report.changed >= 3
+    assert all(served_during)
+    assert len(rendered) == 1 and sorted(rendered[0]) == sorted(
+        seeded_file.execute(select(Organization.id)).scalars())
+    stored = seeded_file.execute(select(ChainHtml.__table__)).all()
+    assert len(stored) == 6
+    assert all(r.html == fragments.render(seeded_file, r.organization_id)[r.lang] for r in stored)
+    page = soup(file_client.get("/organizations/SCO"))
+    assert page.select("ol.chain > li")
 
 
 def test_lineage_migrate_renders_again_the_chains_of_another_version(cli_database, capsys):

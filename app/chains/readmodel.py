@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -232,8 +233,36 @@ def render_chain_pages_with(render: Callable[[Session, Iterable[int] | None], No
     _render_chain_pages = render
 
 
+_DEFERRED = "chain pages deferred"
+
+
+@contextmanager
+def chain_pages_deferred(session: Session) -> Iterator[None]:
+    """For a run of many commits that rewrite the same chains again and again (an import):
+    each commit drops the stored pages of the chains it rewrites instead of rendering them
+    (their pages render from rows meanwhile, right, only slower), and on leaving, the chains
+    rewritten are rendered once, in a transaction of their own, the caller's having been
+    committed. A run that stops halfway leaves them to be rendered by `lineage migrate`, which
+    renders every missing one. Rendering each time would cost every batch its chains' whole
+    length again, and an import would slow down as its chains grow."""
+    rewritten: set[int] = set()
+    session.info[_DEFERRED] = rewritten
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    if rewritten and _render_chain_pages is not None:
+        writer_lock(session)
+        _render_chain_pages(session, sorted(rewritten))
+        session.commit()
+
+
 def _write_chain_html(session: Session, org_ids: Iterable[int] | None) -> None:
-    if _render_chain_pages is not None:
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None and org_ids is not None:
+        org_ids = list(org_ids)
+        deferred.update(org_ids)
+    elif _render_chain_pages is not None:
         _render_chain_pages(session, org_ids)
         return
     # Nothing here renders them: the stored pages of these chains would be stale, so they go,

@@ -25,6 +25,7 @@ from typing import IO, Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from app.chains import readmodel
 from app.chains.queries import organization
 from app.db import begin_batch
 from app.citations.models import LOCATIONS, VERB_CLASSES
@@ -308,8 +309,14 @@ def import_jsonl(
 
     Each line passes the admin form's checks (`app.documents.rules`) before it reaches the writer,
     in a savepoint of its own: a bad line is reported with its number and reason, and the others
-    go on. The good lines are committed `batch_size` at a time.
+    go on. The good lines are committed `batch_size` at a time; the stored pages of the chains
+    they rewrite are rendered once, at the end (`readmodel.chain_pages_deferred`).
     """
+    with readmodel.chain_pages_deferred(session):
+        return _import_lines(session, lines, batch_size, progress)
+
+
+def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportReport:
     report = ImportReport()
     pending = 0
     organizations = _Organizations(session)
