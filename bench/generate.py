@@ -667,7 +667,9 @@ def copy_to_postgres(db: Path, url: str) -> None:
             return
         for table in meta.sorted_tables:  # parents before children
             name = table.name
-            if name == "alembic_version" or name not in in_sqlite:
+            # the database's own counters, which its migrations and triggers keep: not copied (the
+            # drawings' stamps then name another data version, and their first reader checks them)
+            if name in ("alembic_version", "data_version") or name not in in_sqlite:
                 continue
             have = {r[1] for r in src.execute(f'PRAGMA table_info("{name}")')}
             cols = [c.name for c in table.columns if c.name in have]
