@@ -65,6 +65,13 @@ def _org_id(session, acronym: str) -> int:
     return session.execute(select(Organization.id).where(Organization.acronym == acronym)).scalar_one()
 
 
+def _store_by_hand(session, acronym: str) -> None:
+    """A stored list of this version, written by hand: a page showing it read the stored row."""
+    session.execute(update(ChainHtml.__table__).where(ChainHtml.organization_id == _org_id(session, acronym))
+                    .values(html='<ol class="chain" id="chain"><li class="link">stored</li></ol>'))
+    session.commit()
+
+
 def _chain_list(markup: str):
     """The chain's list in a page or a fragment, parsed."""
     found = BeautifulSoup(markup, "html.parser").select_one("ol.chain")
@@ -94,10 +101,7 @@ def test_the_page_serves_the_stored_chain_which_a_fresh_render_equals(seeded_fil
 
 def test_the_page_reads_the_stored_chain_not_the_rows(seeded_file, file_client):
     """A stored list of this version is what the page shows (here one written by hand)."""
-    org_id = _org_id(seeded_file, "SCO")
-    seeded_file.execute(update(ChainHtml.__table__).where(ChainHtml.organization_id == org_id).values(
-        html='<ol class="chain" id="chain"><li class="link">stored</li></ol>'))
-    seeded_file.commit()
+    _store_by_hand(seeded_file, "SCO")
     page = soup(file_client.get("/organizations/SCO"))
     assert texts(page.select("ol.chain > li")) == ["stored"]
 
@@ -150,10 +154,7 @@ def test_a_new_outcome_from_public_sources_reaches_the_stored_chain(seeded_file,
 
 def test_an_as_of_page_is_rendered_from_rows(seeded_file, file_client):
     """A point in time is never stored: its chain is the rows placed before it."""
-    org_id = _org_id(seeded_file, "SCO")
-    seeded_file.execute(update(ChainHtml.__table__).where(ChainHtml.organization_id == org_id).values(
-        html='<ol class="chain" id="chain"><li class="link">stored</li></ol>'))
-    seeded_file.commit()
+    _store_by_hand(seeded_file, "SCO")
     page = soup(file_client.get("/organizations/SCO?as_of=70"))
     labels = [a.get_text(strip=True) for a in page.select("ol.chain > li a.label")]
     assert labels[0] == "A/RES/59/48" and "A/RES/71/14" not in labels
