@@ -210,29 +210,18 @@ def page_cited_by(session: Session, doc_id: int, page: int, per_page: int) -> tu
 
 def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
     """Every citation of `doc`, oldest citing document first, each with the citing document as
-    a row of `documents_by_ids` with its times (their texts are not shown)."""
-    return cited_by_page(session, doc, times=True)[0]
+    a row of `documents_by_ids` with its times (their texts are not shown): the API and the
+    citing feed. (The document page reads one page of them in SQL: `page_cited_by`.)
 
-
-def cited_by_page(
-    session: Session, doc: Document, page: int = 1, per_page: int | None = None, *, times: bool = False
-) -> tuple[list[tuple[Citation, Any]], int]:
-    """One page of `cited_by`, and how many citations there are in all.
-
-    A much-cited resolution has hundreds of citers (1,919 for the most cited at whole-UN scale):
-    they are ordered by their dates, which only Python knows how to complete (`sort_date`), so the
-    order is taken over light rows and only the page's citations are loaded with paragraphs."""
+    The order is taken over light rows, by the citers' dates as Python completes them
+    (`sort_date`), then the citations are loaded with their paragraphs."""
     _, by_ids, citers = _quoted_stmts()
     refs = session.execute(citers, {"doc_id": doc.id}).all()
-    docs = documents_by_ids(session, (r.citing_id for r in refs), times=times)
+    docs = documents_by_ids(session, (r.citing_id for r in refs), times=True)
     refs = sorted(refs, key=lambda r: (sort_date(docs[r.citing_id]), docs[r.citing_id].key, r.position))
-    if per_page is not None:
-        refs_page = refs[(page - 1) * per_page: page * per_page]
-    else:
-        refs_page = refs
-    ids = [r.id for r in refs_page]
+    ids = [r.id for r in refs]
     found = {c.id: c for c in session.execute(by_ids, {"ids": ids})} if ids else {}
-    return [(found[r.id], docs[r.citing_id]) for r in refs_page], len(refs)
+    return [(found[r.id], docs[r.citing_id]) for r in refs]
 
 
 def documents_by_ids(session: Session, ids, *, times: bool = False) -> dict[int, Any]:

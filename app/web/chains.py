@@ -28,7 +28,7 @@ def as_of_or_400(value: str | None):
         raise HTTPException(status_code=400, detail=str(exc)) from None
 
 
-def chain_context(session, org, links) -> dict:
+def as_of_context(session, org, links) -> dict:
     """The chain as it stood at a point in time (`links`), with each link's anomalies (the rules
     run again on the fewer links) and the previous link that has a text."""
     cited_ids = {c.cited_id for link in links for c in link.cites}
@@ -67,7 +67,7 @@ def organization(
             context = chain_html.chain_context(session, org.id)
     else:
         # As it stood then: fewer links can mean another cadence, so the rules run again.
-        context = chain_context(session, org, reads.chain_as_of(session, org.id, point.date))
+        context = as_of_context(session, org, reads.chain_as_of(session, org.id, point.date))
     return render(
         request, "organization.html",
         {"org": org, "as_of": point, **chain_html.lang_context(lang), **context},
