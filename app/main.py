@@ -70,16 +70,18 @@ def create_app() -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.include_router(api.router)
-    app.include_router(docs.router)
+    # The routers are tried in this order, each route in turn, on every request: the pages a
+    # reader asks for most come first (bench/README.md).
+    # exports before documents: its /documents/{ref:path} would swallow /documents/{ref}/citing.atom
+    app.include_router(exports.router)
+    app.include_router(documents.router)
     app.include_router(chains.router)
     app.include_router(search.router)
     app.include_router(graph.router)
-    # before documents: its /documents/{ref:path} would swallow /documents/{ref}/citing.atom
-    app.include_router(exports.router)
+    app.include_router(api.router)
+    app.include_router(docs.router)
     app.include_router(login.router)
     app.include_router(admin.router)
-    app.include_router(documents.router)
     errors.install(app)
     app.openapi = errors.openapi_with_our_errors(app)
     return app
