@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lineage-cmd", help="shell command that serves Lineage on $PORT, ending in `exec …` so "
                     "that the worker is the process measured (default: lineage serve --workers 1)")
     ap.add_argument("--port", type=int, default=18201)
-    ap.add_argument("--skip", default="", help="comma-separated page kinds to leave out")
+    ap.add_argument("--skip", default="", help="comma-separated page kinds to leave out (throughput and latency)")
     ap.add_argument("--sections", default="throughput,latency,exports",
                     help="which parts to run (default all three)")
     ap.add_argument("--no-draw", action="store_true",
@@ -457,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
 
         sections = set(args.sections.split(","))
         # 1. throughput, Datasette first on one page kind then Lineage, so neither always goes first
-        for i, page in enumerate(("chain", "document", "fulltext") if "throughput" in sections else ()):
+        pages = [p for p in ("chain", "document", "fulltext") if p not in args.skip.split(",")]
+        for i, page in enumerate(pages if "throughput" in sections else ()):
             pairs = sampled[page]
             order = ("datasette", "lineage") if i % 2 == 0 else ("lineage", "datasette")
             for name in order:

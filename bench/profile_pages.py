@@ -71,6 +71,8 @@ def summarize(path: Path, top: int) -> None:
     idle = 0
     for line in path.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
+        if not n.isdigit():  # a frame whose name holds a newline continues on the next line
+            continue
         n = int(n)
         frames = stack.split(";")
         # Threads waiting for work (the thread pool, the selector) are not time spent on a request.
