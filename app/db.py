@@ -1,8 +1,8 @@
 """The engine and the one session dependency."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends
@@ -16,6 +16,8 @@ import app.search.fts  # noqa: F401  (the full-text index is created with the ta
 import app.data_version  # noqa: F401  (and so are the data version's triggers)
 from app.config import get_settings
 
+
+T = TypeVar("T")
 
 # The page cache of a bulk writer's connection (`savepoints=True`), in KiB.
 BULK_CACHE_KIB = 64 * 1024
@@ -83,6 +85,21 @@ async def get_session() -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def run_page(session: Session, func: Callable[..., T], *args, small: bool = True) -> T:
+    """`func(*args)`, the reads and rendering of a page, where they cost least.
+
+    On SQLite a page whose reads are `small` (a few rows by index, a size the read model tells
+    before they are read) runs on the event loop: its reads are work on a file the OS already
+    holds, not waiting, and handing them to a thread costs more than they do. Four threads
+    taking turns with the loop under one GIL cost a document page a fifth more CPU than the
+    page itself (bench/README.md). Anything larger, and every page on PostgreSQL, whose reads
+    wait on the network, runs on the worker's threads, so the loop goes on answering others.
+    """
+    if small and session.get_bind().dialect.name == "sqlite":
+        return func(*args)
+    return await run_in_threadpool(func, *args)
 
 
 def begin_batch(session) -> None:

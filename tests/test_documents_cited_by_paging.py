@@ -104,3 +104,27 @@ def test_citers_are_in_time_order_where_only_a_session_dates_one(session, client
     # the first of A/RES/62/1's two paragraphs is quoted under its first citation, the second under its second
     quotes = [li.select_one("blockquote") for li in page.select("#cited-by li.citation")]
     assert "回顾其2004年12月2日" in quotes[1].get_text() and "又回顾" in quotes[2].get_text()
+
+
+def test_a_much_cited_document_is_read_off_the_event_loop_and_shown_alike(much_cited, monkeypatch):
+    """Past SMALL_CITED_BY citations (the read model's count, read with the document) its page is
+    read and rendered in a thread (app.db.run_page), not on the loop: the same pages."""
+    from app.web import documents
+
+    urls = ["/documents/A/RES/59/48", "/documents/A/RES/59/48?cited_by_page=3"]
+    asked = []
+
+    async def spy(session, func, *args, small=True):
+        asked.append(small)
+        return await run_page(session, func, *args, small=small)
+
+    run_page = documents.run_page
+    monkeypatch.setattr(documents, "run_page", spy)
+    small = [much_cited.get(url).text for url in urls]
+    assert asked == [True, True] * 2  # 230 citations: the document, then its page, on the loop
+    monkeypatch.setattr(documents, "SMALL_CITED_BY", CITERS - 1)
+    asked.clear()
+    large = [much_cited.get(url).text for url in urls]
+    assert asked == [True, False] * 2
+    assert large == small
+    assert len(_citers(soup(much_cited.get(urls[1])))) == 30

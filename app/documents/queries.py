@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, case, func, literal, or_
 from sqlmodel import Session, select
 
 from app.calendar import sort_date
-from app.models import Citation, Document, Organization, Paragraph, SourceFact
+from app.models import CitedCount, Citation, Document, Organization, Paragraph, SourceFact
 from app.symbols import normalize
 
 
@@ -36,6 +36,7 @@ def by_ref(session: Session, ref: str) -> Document | None:
 # (loading ORM entities, and building a statement per request, cost more than running them)
 
 _DOCUMENT, _CITATION, _PARAGRAPH = Document.__table__, Citation.__table__, Paragraph.__table__
+_CITED_COUNT = CitedCount.__table__
 
 
 @cache
@@ -127,14 +128,17 @@ def _page_stmts(dialect: str):
     d, c, p = _DOCUMENT.c, _CITATION.c, _PARAGRAPH.c
     became = _DOCUMENT.alias("became")
     b = became.c
-    # the document by its symbol, else by its key, with the resolution it became beside it
+    # the document by its symbol, else by its key, with the resolution it became beside it and
+    # how many citations of it there are (the read model's count: `cited_by_count`)
+    counted = _CITED_COUNT.c
+    joined = _DOCUMENT.outerjoin(became, b.id == d.became_id).outerjoin(_CITED_COUNT, counted.document_id == d.id)
     by_ref = (select(_DOCUMENT, *(b[name].label("became_" + name) for name in _BECAME_COLUMNS),
-                     case((b.symbol.is_(None), b.provenance)).label("became_provenance"))
-              .select_from(_DOCUMENT.outerjoin(became, b.id == d.became_id))
+                     case((b.symbol.is_(None), b.provenance)).label("became_provenance"),
+                     func.coalesce(counted.citations, 0).label("cited_by_count"))
+              .select_from(joined)
               .where(or_(d.symbol == bindparam("ref"), d.key == bindparam("ref")))
               .order_by(case((d.symbol == bindparam("ref"), 0), else_=1)).limit(1))
-    by_symbol = (select(*by_ref.selected_columns).select_from(_DOCUMENT.outerjoin(became, b.id == d.became_id))
-                 .where(d.symbol == bindparam("ref")))
+    by_symbol = select(*by_ref.selected_columns).select_from(joined).where(d.symbol == bindparam("ref"))
     cited = _DOCUMENT.alias("cited")
     # what it cites, with the paragraph and the cited document's identifier in URLs
     cites_rows = (select(c.cited_symbol, c.verb, c.verb_class, c.cited_date, c.location, c.paragraph_index,
@@ -167,8 +171,8 @@ def _page_stmts(dialect: str):
 
 def page_document(session: Session, ref: str):
     """The document the page at `ref` shows (`by_ref`), as a row of the document's columns
-    (attributes named as Document's) and `became_…`, the resolution it became; None if there is
-    none."""
+    (attributes named as Document's), `became_…`, the resolution it became, and
+    `cited_by_count`, how many citations of it there are; None if there is none."""
     conn = session.connection()
     by_ref_stmt, by_symbol_stmt, *_ = _page_stmts(conn.dialect.name)
     row = conn.execute(by_ref_stmt, {"ref": ref}).first()

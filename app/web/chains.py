@@ -10,7 +10,7 @@ from markupsafe import Markup
 from app.chains import anomalies as anomaly_rules
 from app.chains import reads
 from app.chains.timepoint import BadAsOf, parse_as_of
-from app.db import SessionDep
+from app.db import SessionDep, run_page
 from app.documents.queries import documents_by_ids
 from app.i18n import request_lang
 from app.web import chain_html
@@ -50,9 +50,15 @@ def home(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10
 
 
 @router.get("/organizations/{acronym}")
-def organization(
+async def organization(
     request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
 ):
+    # The chain as the writer rendered it is one row: on SQLite it is read on the event loop
+    # (app.db.run_page). As of a day, the chain is read and its rules run again: in a thread.
+    return await run_page(session, _organization_page, request, session, acronym, as_of, small=as_of is None)
+
+
+def _organization_page(request: Request, session, acronym: str, as_of: str | None):
     lang = request_lang(request)
     # with the chain as the writer rendered it, unless the chain is asked for as of a day
     read = reads.organization if as_of else partial(chain_html.organization, lang=lang)

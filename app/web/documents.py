@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 
 from app.chains import reads
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, run_page
 from app.documents import labels
 from app.documents.diff import BadSpec, diff_texts, parse_spec
 from app.documents.extract import lookup
@@ -21,19 +21,28 @@ from app.web.render import render
 router = APIRouter(include_in_schema=False)
 # A much-cited resolution has hundreds of citers: the document page lists them by the hundred.
 CITED_BY_PER_PAGE = 100
+# Up to this many citations, ordering them all takes about a millisecond at most: the page
+# runs on the event loop on SQLite (app.db.run_page).
+SMALL_CITED_BY = 300
 
 
 @router.get("/documents/{ref:path}")
-def document(
+async def document(
     request: Request, session: SessionDep, ref: str,
     cited_by_page: int = Query(1, ge=1, le=100_000),
 ):
-    doc = page_document(session, ref)
+    doc = await run_page(session, page_document, session, ref)
     if doc is None:
         raise NotFound(f"Lineage has no document {ref!r}.")
     if urls.document_ref(doc) != ref:
         # 59/48 or a/res/59/48 in the address: send the reader to the one URL of the document.
         return RedirectResponse(urls.document(doc, cited_by_page=cited_by_page), status_code=301)
+    # Its citers are ordered in SQL before a page of them is cut: much-cited ones go to a thread.
+    return await run_page(session, _document_page, request, session, doc, cited_by_page,
+                          small=doc.cited_by_count <= SMALL_CITED_BY)
+
+
+def _document_page(request: Request, session, doc, cited_by_page: int):
     cited_by, total = page_cited_by(session, doc.id, cited_by_page, CITED_BY_PER_PAGE)
     if cited_by_page > 1 and not cited_by:
         raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {cited_by_page} of them.")
