@@ -125,11 +125,21 @@ class Paragraph(SQLModel, table=True):
 
     `idx` is the extractor's paragraph index; an undocs link line that is a citation of its own
     (no paragraph of the text holds it) is numbered from -1 down.
+
+    `verbatim`: the paragraph is a run of its document's text as it stands (`paragraph_verbatim`).
+    Full-text search finds such a paragraph's words in the text itself, so only the others (lines
+    the extractor joined, a paragraph typed with a citation) are indexed apart (app/search/fts.py).
     """
 
     document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
     idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     text: str = Field(sa_column=Column(Text, nullable=False))
+    verbatim: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+def paragraph_verbatim(paragraph: str, text: str | None) -> bool:
+    """Whether `paragraph` occurs as it is in `text`: every phrase in it is then in the text."""
+    return bool(text) and paragraph in text
 
 
 # A citation row holds the extractor's record (app.citations.Citation) field by field; only the

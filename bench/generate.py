@@ -728,6 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     docs, orgs = plan(args.scale, args.seed)
     timings["plan"] = time.perf_counter() - t
 
+    from app.models import paragraph_verbatim
     from app.search import fts
 
     con = sqlite3.connect(out, isolation_level=None)
@@ -759,7 +760,8 @@ def main(argv: list[str] | None = None) -> int:
                  "start", "end", "location", "paragraph_index", "footnote", "called_from", "link",
                  "in_series"]
     cextra = fill_for(con, "citation", cit_names)
-    para_names = ["document_id", "idx", "text"]  # each quoted paragraph once, as the writer keeps it
+    # each quoted paragraph once, as the writer keeps it: with whether it is a run of its text
+    para_names = ["document_id", "idx", "text", "verbatim"]
     corpus = Corpus(docs, orgs, args.scale, args.seed, filler)
     by_id = sorted(range(len(docs)), key=lambda i: docs[i].id)
     drows, crows, prows = [], [], []
@@ -784,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
             crows.append((d.id, pos, c.symbol, c.id, verb, vclass, cdate.isoformat() if cdate else None, raw,
                           start, end, loc, pi, None, None, None, series, *cextra.values()))
             quoted.setdefault(pi, para)
-        prows.extend((d.id, pi, para) for pi, para in quoted.items())
+        prows.extend((d.id, pi, para, paragraph_verbatim(para, text)) for pi, para in quoted.items())
         if len(drows) >= 5000:
             insert(con, "document", doc_names + list(dextra), drows)
             insert(con, "citation", cit_names + list(cextra), crows)

@@ -104,3 +104,50 @@ def test_0008_moves_each_paragraph_out_of_its_citations_once_and_back(empty_data
         assert conn.execute(text("SELECT position, paragraph FROM citation ORDER BY position")).all() == [
             (0, para), (1, para), (2, "另一段")]
         assert "paragraph" not in inspect(conn).get_table_names()
+
+
+def test_0015_indexes_apart_only_the_paragraphs_that_are_not_in_their_text(empty_database):
+    """Paragraphs stored before 0015 are marked verbatim or not by the test the writer uses; the
+    paragraphs' own index then holds only the others, and every word stays found, before and
+    after a downgrade."""
+    from alembic import command
+    from sqlmodel import Session
+
+    from app.migrate import alembic_config
+    from app.search import queries
+
+    url, engine = empty_database
+    upgrade(url, "0014")
+    text_ = "大会，\n回顾其第1/1号决议，\n又回顾其第1/2\n号决议，\n"
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO document (id, key, kind, text, provenance, created_at, updated_at, version) VALUES "
+            "(1, 'k', 'other', :t, '{}', '2026-01-01', '2026-01-01', 1), "
+            "(2, 'no-text', 'other', NULL, '{}', '2026-01-01', '2026-01-01', 1)"), {"t": text_})
+        conn.execute(text("INSERT INTO paragraph (document_id, idx, text) VALUES "
+                          "(1, 1, '回顾其第1/1号决议，'), (1, 2, '又回顾其第1/2 号决议，'), (2, 0, '提及其第1/3号决议')"))
+    upgrade(url)
+    check(url)
+
+    def searched() -> dict[str, list[tuple[str, str]]]:
+        with Session(engine) as s:
+            return {q: [(h.document.key, h.where) for h in queries.full_text(s, q)[0]]
+                    for q in ("第1/1号", "第1/2 号", "第1/3号")}
+
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text(
+            "SELECT document_id, idx, verbatim FROM paragraph ORDER BY document_id, idx"))] == [
+            (1, 1, True), (1, 2, False), (2, 0, False)]
+        if engine.dialect.name == "sqlite":
+            held = conn.execute(text("SELECT rowid / 4194304 FROM paragraph_fts WHERE paragraph_fts MATCH :p"),
+                                {"p": '"号决议"'}).scalars().all()
+            assert sorted(held) == [1, 2]  # the joined paragraph and the text-less document's, not the line
+    found = {"第1/1号": [("k", "text")], "第1/2 号": [("k", "paragraph")], "第1/3号": [("no-text", "paragraph")]}
+    assert searched() == found
+    command.downgrade(alembic_config(url), "0014")
+    with engine.connect() as conn:
+        assert "verbatim" not in {c["name"] for c in inspect(conn).get_columns("paragraph")}
+        if engine.dialect.name == "sqlite":
+            held = conn.execute(text("SELECT rowid / 4194304 FROM paragraph_fts WHERE paragraph_fts MATCH :p"),
+                                {"p": '"号决议"'}).scalars().all()
+            assert sorted(held) == [1, 1, 2]

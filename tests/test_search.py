@@ -88,3 +88,56 @@ def test_full_text_ignores_latin_case_and_counts_a_document_once(session):
         hits, total = queries.full_text(session, q)
         assert total == 1, q  # in its text and in a paragraph it quotes: one document
         assert [(h.document.key, h.where) for h in hits] == [("both", "text")]
+
+
+# A paragraph the extractor joined across a line break, and one that is a line of the text as it is.
+BROKEN = "大会，\n回顾其2004年12月2日关于给予上海合作组织大会观察员地位的第59/48\n号决议，\n又回顾其第64/183号决议，\n"
+
+
+def _stored_paragraphs(session, key: str) -> dict[str, bool]:
+    from sqlalchemy import text
+
+    return {t: bool(v) for t, v in session.connection().execute(text(
+        "SELECT p.text, p.verbatim FROM paragraph p JOIN document d ON d.id = p.document_id WHERE d.key = :k"),
+        {"k": key}).all()}
+
+
+def _in_paragraph_index(session, phrase: str) -> int:
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's own index of paragraphs")
+    return session.connection().execute(
+        text("SELECT count(*) FROM paragraph_fts WHERE paragraph_fts MATCH :p"), {"p": f'"{phrase}"'}).scalar_one()
+
+
+def test_a_paragraph_joined_across_lines_is_searched_apart_and_one_that_is_in_the_text_is_not(session):
+    ingest_document(session, DocumentIn(key="broken", kind="other", text=BROKEN))
+    assert _stored_paragraphs(session, "broken") == {
+        "回顾其2004年12月2日关于给予上海合作组织大会观察员地位的第59/48 号决议，": False, "又回顾其第64/183号决议，": True}
+    # the joined words are in no line of the text: found through the paragraph's own index
+    hits, total = queries.full_text(session, "第59/48 号决议")
+    assert total == 1 and [(h.document.key, h.where) for h in hits] == [("broken", "paragraph")]
+    # a verbatim paragraph's words are found in the text, where they are
+    hits, total = queries.full_text(session, "第64/183号")
+    assert total == 1 and [(h.document.key, h.where) for h in hits] == [("broken", "text")]
+    if session.get_bind().dialect.name == "sqlite":
+        assert _in_paragraph_index(session, "第59/48 号决议") == 1
+        assert _in_paragraph_index(session, "第64/183号") == 0
+
+
+def test_a_text_edited_around_an_unchanged_paragraph_keeps_it_searchable(session):
+    """The same paragraph, once a line of the text, then broken across two: its words stay found
+    (the writer compares whether it is verbatim, not only its words)."""
+    first = "大会，\n回顾其2004年12月2日关于给予上海合作组织大会观察员地位的第59/48 号决议，\n"
+    broken = first.replace("59/48 ", "59/48\n")  # the same paragraph and citation, joined by the extractor
+    ingest_document(session, DocumentIn(key="edited", kind="other", text=first))
+    assert list(_stored_paragraphs(session, "edited").values()) == [True]
+    ingest_document(session, DocumentIn(key="edited", kind="other", text=broken))
+    assert _stored_paragraphs(session, "edited")["回顾其2004年12月2日关于给予上海合作组织大会观察员地位的第59/48 号决议，"] is False
+    assert [h.document.key for h in queries.full_text(session, "第59/48 号决议")[0]] == ["edited"]
+    # and back: taken out of the paragraphs' index as it was put in, found in the text again
+    ingest_document(session, DocumentIn(key="edited", kind="other", text=first))
+    assert [h.document.key for h in queries.full_text(session, "第59/48 号决议")[0]] == ["edited"]
+    if session.get_bind().dialect.name == "sqlite":
+        assert _in_paragraph_index(session, "第59/48 号决议") == 0

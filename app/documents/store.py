@@ -27,7 +27,9 @@ from app.documents import public_facts
 from app.citations import Citation as Found
 from app.citations import extract
 from app.documents.queries import by_symbol, is_referenced, stored_citations
-from app.models import CITATION_COLUMNS, Citation, Document, Organization, Paragraph, citation_columns, utcnow
+from app.models import (
+    CITATION_COLUMNS, Citation, Document, Organization, Paragraph, citation_columns, paragraph_verbatim, utcnow,
+)
 from app.symbols import normalize, parse
 
 
@@ -143,29 +145,35 @@ _COMPARED = ("position", "cited_id", "in_series", *CITATION_COLUMNS.values())
 
 
 def _replace_citations(
-    session: Session, doc_id: int, rows: list[dict[str, Any]], paragraphs: dict[int, str], *, created: bool = False
+    session: Session, doc_id: int, rows: list[dict[str, Any]], paragraphs: dict[int, str], text: str | None,
+    *, created: bool = False,
 ) -> bool:
     """Replace the citations and paragraphs of `doc_id` with these, unless they are the same
-    (a document just `created` has none to read)."""
+    (a document just `created` has none to read). A paragraph is stored with whether it is a run
+    of `text`, the document's text (`verbatim`): a text edited around an unchanged paragraph can
+    change that, so it is compared too."""
     table, ptable = Citation.__table__, Paragraph.__table__
+    quoted = {i: (t, paragraph_verbatim(t, text)) for i, t in paragraphs.items()}
+    new_paragraphs = [{"document_id": doc_id, "idx": i, "text": t, "verbatim": v} for i, (t, v) in quoted.items()]
     if created:
-        if paragraphs:
-            session.execute(insert(ptable), [{"document_id": doc_id, "idx": i, "text": t} for i, t in paragraphs.items()])
+        if new_paragraphs:
+            session.execute(insert(ptable), new_paragraphs)
         if rows:
             session.execute(insert(table), [{"citing_id": doc_id, **r} for r in rows])
         return bool(rows or paragraphs)
     existing = session.execute(
         select(*(table.c[k] for k in _COMPARED)).where(table.c.citing_id == doc_id).order_by(table.c.position)
     ).all()
-    stored = dict(session.execute(select(ptable.c.idx, ptable.c.text).where(ptable.c.document_id == doc_id)).all())
-    if stored == paragraphs and [tuple(c) for c in existing] == [tuple(r[k] for k in _COMPARED) for r in rows]:
+    stored = {i: (t, v) for i, t, v in session.execute(
+        select(ptable.c.idx, ptable.c.text, ptable.c.verbatim).where(ptable.c.document_id == doc_id))}
+    if stored == quoted and [tuple(c) for c in existing] == [tuple(r[k] for k in _COMPARED) for r in rows]:
         return False
     if existing:
         session.execute(delete(table).where(table.c.citing_id == doc_id))
     if stored:
         session.execute(delete(ptable).where(ptable.c.document_id == doc_id))
-    if paragraphs:
-        session.execute(insert(ptable), [{"document_id": doc_id, "idx": i, "text": t} for i, t in paragraphs.items()])
+    if new_paragraphs:
+        session.execute(insert(ptable), new_paragraphs)
     if rows:
         session.execute(insert(table), [{"citing_id": doc_id, **r} for r in rows])
     return True
@@ -365,7 +373,7 @@ def ingest_document(
         session.execute(select(Citation.__table__.c.cited_id).where(Citation.__table__.c.citing_id == doc_id)).scalars())
     found = citations if citations is not None else (extract(data.text) if data.text else [])
     rows, paragraphs = _rows_for(session, found, org.series_titles if org else [])
-    cites_changed = _replace_citations(session, doc_id, rows, paragraphs, created=created)
+    cites_changed = _replace_citations(session, doc_id, rows, paragraphs, data.text, created=created)
     changed = bool(changes) or created
     if changed or cites_changed:
         # The derived rows this reaches (chains, counts, unresolved symbols, the cited documents'

@@ -34,21 +34,28 @@ SQLITE = [
     "INSERT INTO document_fts(document_fts) VALUES ('rebuild')",
 ]
 
-# The paragraphs citations quote (a contentless index: the text stays in the paragraph table).
+# The paragraphs citations quote that are not a run of their document's text (a contentless
+# index: the text stays in the paragraph table). A `verbatim` paragraph's words are found in
+# the text (document_fts), so indexing it too only made every search read its matches twice;
+# those left are the paragraphs the extractor joined across line breaks and those typed with a
+# citation. Whether a row is indexed is its own `verbatim`, stored when it was written, so a
+# row is taken out of the index exactly as it was put in (a contentless index must be told the
+# very values it holds).
 SQLITE_PARAGRAPHS = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS paragraph_fts USING fts5(text, content='', tokenize='trigram')",
-    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_ai AFTER INSERT ON paragraph BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_ai AFTER INSERT ON paragraph WHEN NOT new.verbatim BEGIN "
     f"INSERT INTO paragraph_fts(rowid, text) VALUES ({_PARAGRAPH_ROWID.format('new')}, new.text); END",
-    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_ad AFTER DELETE ON paragraph BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_ad AFTER DELETE ON paragraph WHEN NOT old.verbatim BEGIN "
     "INSERT INTO paragraph_fts(paragraph_fts, rowid, text) "
     f"VALUES ('delete', {_PARAGRAPH_ROWID.format('old')}, old.text); END",
     "CREATE TRIGGER IF NOT EXISTS paragraph_fts_au AFTER UPDATE ON paragraph BEGIN "
     "INSERT INTO paragraph_fts(paragraph_fts, rowid, text) "
-    f"VALUES ('delete', {_PARAGRAPH_ROWID.format('old')}, old.text); "
-    f"INSERT INTO paragraph_fts(rowid, text) VALUES ({_PARAGRAPH_ROWID.format('new')}, new.text); END",
+    f"SELECT 'delete', {_PARAGRAPH_ROWID.format('old')}, old.text WHERE NOT old.verbatim; "
+    f"INSERT INTO paragraph_fts(rowid, text) SELECT {_PARAGRAPH_ROWID.format('new')}, new.text "
+    "WHERE NOT new.verbatim; END",
     # A contentless index cannot 'rebuild': rows already there are added once, when it is made.
     "INSERT INTO paragraph_fts(rowid, text) "
-    f"SELECT {_PARAGRAPH_ROWID.format('paragraph')}, text FROM paragraph",
+    f"SELECT {_PARAGRAPH_ROWID.format('paragraph')}, text FROM paragraph WHERE NOT verbatim",
 ]
 
 SQLITE_DROP = [

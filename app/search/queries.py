@@ -81,7 +81,9 @@ def _fts_stmts():
     phrase = bindparam("phrase")
     in_text = select(text_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
         text_column("document_fts").op("MATCH")(phrase))
-    # paragraph_fts's rowids are (document id, paragraph index) folded into one (app/search/fts.py).
+    # paragraph_fts's rowids are (document id, paragraph index) folded into one; it holds only the
+    # paragraphs that are not a run of their document's text, the others match where it does
+    # (app/search/fts.py).
     in_paragraph = select(literal_column(f"rowid / {PARAGRAPH_STRIDE}").label("id")).select_from(
         table_fts("paragraph_fts")).where(text_column("paragraph_fts").op("MATCH")(phrase))
     # The matches are found once (SQLite keeps a common table expression read twice as a table)
@@ -132,10 +134,12 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
         # ILIKE, which lowers every character of every text the index sends to recheck.
         like = "like" if q.lower() == q.upper() else "ilike"
         # Two sets unioned, each from its own trigram index: an OR across the two tables would
-        # test every document's text instead (PostgreSQL plans it as one scan of the table).
+        # test every document's text instead (PostgreSQL plans it as one scan of the table). A
+        # paragraph that is a run of its document's text matches only where the text does.
         matched = union(
             select(Document.id.label("id")).where(getattr(Document.text, like)(pattern, escape="\\")),
-            select(Paragraph.document_id.label("id")).where(getattr(Paragraph.text, like)(pattern, escape="\\")),
+            select(Paragraph.document_id.label("id")).where(getattr(Paragraph.text, like)(pattern, escape="\\"),
+                                                            Paragraph.verbatim.is_(False)),
         ).subquery()
         # The page and the total from one statement: a common word is in most texts, and each
         # statement that finds the matches reads them all. A page past the end has no row to

@@ -36,6 +36,24 @@ _CITATION_FTS_SQLITE_DROP = [
 _CITATION_TRGM = "CREATE INDEX IF NOT EXISTS ix_citation_paragraph_trgm ON citation USING gin (paragraph gin_trgm_ops)"
 _CITATION_TRGM_DROP = "DROP INDEX IF EXISTS ix_citation_paragraph_trgm"
 
+# The paragraphs' index as this revision made it (app/search/fts.py has today's: 0015 indexes
+# only the paragraphs that are not a run of their text).
+_PARAGRAPH_ROWID = "{0}.document_id * 4194304 + 2097152 + {0}.idx"
+_PARAGRAPH_FTS_SQLITE = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS paragraph_fts USING fts5(text, content='', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_ai AFTER INSERT ON paragraph BEGIN "
+    f"INSERT INTO paragraph_fts(rowid, text) VALUES ({_PARAGRAPH_ROWID.format('new')}, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_ad AFTER DELETE ON paragraph BEGIN "
+    "INSERT INTO paragraph_fts(paragraph_fts, rowid, text) "
+    f"VALUES ('delete', {_PARAGRAPH_ROWID.format('old')}, old.text); END",
+    "CREATE TRIGGER IF NOT EXISTS paragraph_fts_au AFTER UPDATE ON paragraph BEGIN "
+    "INSERT INTO paragraph_fts(paragraph_fts, rowid, text) "
+    f"VALUES ('delete', {_PARAGRAPH_ROWID.format('old')}, old.text); "
+    f"INSERT INTO paragraph_fts(rowid, text) VALUES ({_PARAGRAPH_ROWID.format('new')}, new.text); END",
+    "INSERT INTO paragraph_fts(rowid, text) "
+    f"SELECT {_PARAGRAPH_ROWID.format('paragraph')}, text FROM paragraph",
+]
+
 _PARAGRAPH_DROP_SQLITE = [
     "DROP TRIGGER IF EXISTS paragraph_fts_ai", "DROP TRIGGER IF EXISTS paragraph_fts_ad",
     "DROP TRIGGER IF EXISTS paragraph_fts_au", "DROP TABLE IF EXISTS paragraph_fts",
@@ -60,7 +78,7 @@ def upgrade() -> None:
     if dialect == "sqlite":
         for sql in _CITATION_FTS_SQLITE_DROP:
             op.execute(sql)
-        for sql in fts.SQLITE_PARAGRAPHS:
+        for sql in _PARAGRAPH_FTS_SQLITE:
             op.execute(sql)
     elif dialect == "postgresql":
         op.execute(_CITATION_TRGM_DROP)
