@@ -330,11 +330,16 @@ class DocumentPublic(SQLModel):
     url: str
     undocs_url: str | None
     cites: list[CitePublic]
+    # A page of what cites it, oldest citer first (`cited_by_page`, `cited_by_per_page` of the
+    # request); `cited_by_total` counts every citation of it.
     cited_by: list[CitedByPublic]
     # The paragraphs `cites` are in, each once.
     paragraphs: list[ParagraphPublic]
     outcome: OutcomePublic | None = None
     source_facts: list[SourceFactPublic] = []
+    cited_by_total: int = 0
+    cited_by_page: int = 1
+    cited_by_per_page: int = 100
 
 
 class SymbolLookup(SQLModel):

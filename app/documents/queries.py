@@ -158,7 +158,7 @@ def _page_stmts(dialect: str):
             .where(c.cited_id == bindparam("doc_id"))
             .order_by(order, key, c.position).limit(bindparam("limit")).offset(bindparam("offset"))
             .subquery("page"))
-    cited_by_rows = (select(c.citing_id, c.verb, c.verb_class, c.location, c.paragraph_index,
+    cited_by_rows = (select(c.citing_id, c.verb, c.verb_class, c.location, c.paragraph_index, c.raw,
                             func.coalesce(p.text, "").label("paragraph"),
                             d.key, d.symbol, d.kind, d.session, d.date,
                             case((d.symbol.is_(None), d.provenance)).label("provenance"), page.c.total)

@@ -10,7 +10,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.documents import labels
 from app.documents.extract import lookup
-from app.documents.queries import by_symbol, cited_by, cites, source_facts_of
+from app.documents.queries import by_symbol, cites, page_cited_by, source_facts_of
 from app.models import (
     ChainLinkPublic,
     ChainPublic,
@@ -34,7 +34,7 @@ from app.models import (
 from app.search.queries import MARK_CLOSE, MARK_OPEN, full_text
 from app.symbols import normalize
 from app.web import urls
-from app.web.errors import document_or_404, organization_or_404
+from app.web.errors import NotFound, document_or_404, organization_or_404
 
 router = APIRouter(prefix="/api", tags=["api"])
 # NUL bytes are refused before routing (app/web/security.py); the schema says so.
@@ -115,8 +115,17 @@ def organization_chain(session: SessionDep, acronym: str = Path(..., max_length=
 
 
 @router.get("/documents/{ref:path}", response_model=DocumentPublic, responses=NOT_FOUND)
-def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=NO_NUL)):
+def document(
+    session: SessionDep, ref: str = Path(..., max_length=2000, pattern=NO_NUL),
+    cited_by_page: int = Query(1, ge=1, le=100_000), cited_by_per_page: int = Query(100, ge=1, le=1000),
+):
+    """A document, what it cites, and a page of what cites it (a much-cited resolution has
+    thousands of citers: `cited_by_total` says how many, the pages are asked for one by one)."""
     doc = document_or_404(session, ref)
+    citers, total = page_cited_by(session, doc.id, cited_by_page, cited_by_per_page)
+    if cited_by_page > 1 and not citers:
+        raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {cited_by_page} "
+                       f"of {cited_by_per_page}.")
     quoted = cites(session, doc)
     paragraphs: dict[int, str] = {}
     by_paragraph: dict[int, list[int]] = {}
@@ -155,16 +164,19 @@ def document(session: SessionDep, ref: str = Path(..., max_length=2000, pattern=
         ],
         cited_by=[
             CitedByPublic(
-                symbol=d.symbol,
-                label=labels.document_label(d),
-                url=urls.document(d),
+                symbol=c.symbol,
+                label=labels.document_label(c),
+                url=urls.document(c),
                 verb=c.verb,
                 verb_class=c.verb_class,
                 paragraph=excerpt(c.paragraph, c.raw),
                 paragraph_index=c.paragraph_index,
             )
-            for c, d in cited_by(session, doc)
+            for c in citers
         ],
+        cited_by_total=total,
+        cited_by_page=cited_by_page,
+        cited_by_per_page=cited_by_per_page,
         paragraphs=[ParagraphPublic(index=i, text=text) for i, text in sorted(paragraphs.items())],
         outcome=outcome_public(doc, session.get(Document, doc.became_id) if doc.became_id else None),
         source_facts=[
