@@ -25,13 +25,14 @@ from itertools import groupby, islice
 from types import SimpleNamespace
 from xml.sax.saxutils import escape, quoteattr
 
-from sqlalchemy import Integer, cast, extract, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy import and_
 from sqlalchemy.orm import aliased
 
 from app.citations.excerpt import excerpts
 from app.documents import labels
+from app.documents.queries import time_order
 from app.models import Citation, Document, Organization, Paragraph
 
 DOCUMENT_FIELDS = [
@@ -66,14 +67,6 @@ def _ordered_key(conn: Connection, column):
     """`column` ordered by code point, as Python sorts strings (PostgreSQL's default collation
     would order by locale)."""
     return column.collate("C") if conn.dialect.name == "postgresql" else column
-
-
-def _time_order(conn: Connection):
-    """queries.sort_date as SQL: the date, else the opening of the session (1 September of
-    1945 + N), else last; as a yyyymmdd number so that both engines compare it alike."""
-    by_date = (extract("year", D.date) * 10000 + extract("month", D.date) * 100 + extract("day", D.date))
-    by_session = (D.session + 1945) * 10000 + 901
-    return (cast(func.coalesce(by_date, by_session, 99991231), Integer), _ordered_key(conn, D.key))
 
 
 def scope_ids(conn: Connection, member_ids: Iterable[int]) -> list[int]:
@@ -139,7 +132,7 @@ def document_rows(conn: Connection, ids: list[int] | None, *, url: Callable[[obj
         .select_from(Document.__table__)
         .outerjoin(Organization.__table__, O.id == D.organization_id)
         .outerjoin(became, became.c.id == D.became_id)
-        .order_by(*_time_order(conn))
+        .order_by(*time_order(conn.dialect.name))  # the documents in time, as every page orders them
     )
     if ids is not None:
         if not ids:
