@@ -219,6 +219,11 @@ class RssSampler:
 # --- checks: the two give the same answers ------------------------------------------------------------
 
 
+def _within(excerpt: str, paragraph: str | None) -> bool:
+    """The API's excerpt is words of the whole paragraph (its cut ends marked "…")."""
+    return all(part in (paragraph or "") for part in excerpt.split("…"))
+
+
 def check(lin: str, ds: str, db: str, api: dict[str, list[tuple[str, str]]], per_page: int = 5) -> list[str]:
     problems = []
     for page, pairs in api.items():
@@ -240,12 +245,18 @@ def check(lin: str, ds: str, db: str, api: dict[str, list[tuple[str, str]]], per
             elif page == "document":
                 d = D[0]
                 cites, cited_by = json.loads(d["cites"]), json.loads(d["cited_by"])
-                ok = ([(c["symbol"], c["verb"], c["paragraph"], c["found"]) for c in L["cites"]]
-                      == [(c["symbol"], c["verb"], c["paragraph"], bool(c["found"])) for c in cites]
-                      and [(c["label"], c["verb"], c["paragraph"]) for c in L["cited_by"]]
-                      == [(c["symbol"] or c["key"], c["verb"], c["paragraph"]) for c in cited_by])
+                # The API lists a page of citers (the first 100) and how many there are in all, and
+                # quotes the words around each citation (an excerpt of its paragraph, cut with "…").
+                n = len(L["cited_by"])
+                ok = ([(c["symbol"], c["verb"], c["found"]) for c in L["cites"]]
+                      == [(c["symbol"], c["verb"], bool(c["found"])) for c in cites]
+                      and all(_within(a["paragraph"], b["paragraph"]) for a, b in zip(L["cites"], cites))
+                      and [(c["label"], c["verb"]) for c in L["cited_by"]]
+                      == [(c["symbol"] or c["key"], c["verb"]) for c in cited_by[:n]]
+                      and all(_within(a["paragraph"], b["paragraph"]) for a, b in zip(L["cited_by"], cited_by))
+                      and L["cited_by_total"] == len(cited_by))
                 if not d["symbol"]:  # a letter without a symbol: its label is a description
-                    ok = ok or len(L["cited_by"]) == len(cited_by)
+                    ok = ok or L["cited_by_total"] == len(cited_by)
             elif page == "symbol":
                 ok = L["found"] and D and D[0]["symbol"] == L["symbol"]
             else:
