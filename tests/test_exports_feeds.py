@@ -99,3 +99,21 @@ def test_feed_of_an_uncited_document_is_empty_but_valid(read_session, read_clien
     r, parsed = _feed(read_client, "/documents/A/77/L.107/citing.atom")
     _required_elements(r.content)
     assert parsed.entries == []
+
+
+def test_a_much_cited_documents_feed_reads_only_its_newest_citers(session, client):
+    """A resolution cited by more documents than a feed holds: the feed lists the newest ones
+    (stored last), each once with its verbs, and no more."""
+    from app.documents.store import DocumentIn, ingest_document
+    from app.exports.feeds import MAX_ENTRIES
+
+    for n in range(MAX_ENTRIES + 20):
+        twice = "又提及第59/48号决议，\n" if n == MAX_ENTRIES + 19 else ""
+        ingest_document(session, DocumentIn(
+            symbol=f"A/RES/61/{n + 1}", kind="ga_resolution", session=61,
+            text=f"大会，\n回顾其第59/48号决议，\n{twice}第{n + 1}段。\n"))
+    _, parsed = _feed(client, "/documents/A/RES/59/48/citing.atom")
+    titles = [e.title for e in parsed.entries]
+    assert len(titles) == MAX_ENTRIES
+    assert titles[0].startswith("A/RES/61/120") and titles[-1].startswith("A/RES/61/21")
+    assert "回顾, 又提及" in parsed.entries[0].summary

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, literal, or_
 from sqlmodel import Session, select
 
-from app.calendar import sort_date
 from app.models import CitedCount, Citation, Document, Organization, Paragraph, SourceFact
 from app.symbols import normalize
 
@@ -40,15 +39,12 @@ _CITED_COUNT = CitedCount.__table__
 
 
 @cache
-def _quoted_stmts():
+def _quoted_stmt():
     c, p = _CITATION.c, _PARAGRAPH.c
     base = (select(*_CITATION.c, func.coalesce(p.text, "").label("paragraph"))
             .select_from(_CITATION)
             .join(_PARAGRAPH, and_(p.document_id == c.citing_id, p.idx == c.paragraph_index), isouter=True))
-    of_citing = base.where(c.citing_id == bindparam("doc_id")).order_by(c.position)
-    by_ids = base.where(c.id.in_(bindparam("ids", expanding=True))).order_by(c.citing_id, c.position)
-    citers = select(c.id, c.citing_id, c.position).where(c.cited_id == bindparam("doc_id"))
-    return of_citing, by_ids, citers
+    return base.where(c.citing_id == bindparam("doc_id")).order_by(c.position)
 
 
 @dataclass(frozen=True)
@@ -79,7 +75,7 @@ def quoted(session: Session, where) -> list[Quoted]:
 def cites(session: Session, doc: Document) -> list[tuple[Quoted, Any]]:
     """What `doc` cites, in order, each with the cited document as a row of `documents_by_ids`
     (None when Lineage does not know the symbol)."""
-    found = session.execute(_quoted_stmts()[0], {"doc_id": doc.id}).all()
+    found = session.execute(_quoted_stmt(), {"doc_id": doc.id}).all()
     docs = documents_by_ids(session, (c.cited_id for c in found))
     return [(c, docs.get(c.cited_id)) for c in found]
 
@@ -212,20 +208,28 @@ def page_cited_by(session: Session, doc_id: int, page: int, per_page: int) -> tu
     return rows, 0 if page == 1 else conn.execute(stmts[4], {"doc_id": doc_id}).scalar_one()
 
 
-def cited_by(session: Session, doc: Document) -> list[tuple[Citation, Any]]:
-    """Every citation of `doc`, oldest citing document first, each with the citing document as
-    a row of `documents_by_ids` with its times (their texts are not shown): the API and the
-    citing feed. (The document page reads one page of them in SQL: `page_cited_by`.)
-
-    The order is taken over light rows, by the citers' dates as Python completes them
-    (`sort_date`), then the citations are loaded with their paragraphs."""
-    _, by_ids, citers = _quoted_stmts()
-    refs = session.execute(citers, {"doc_id": doc.id}).all()
-    docs = documents_by_ids(session, (r.citing_id for r in refs), times=True)
-    refs = sorted(refs, key=lambda r: (sort_date(docs[r.citing_id]), docs[r.citing_id].key, r.position))
-    ids = [r.id for r in refs]
-    found = {c.id: c for c in session.execute(by_ids, {"ids": ids})} if ids else {}
-    return [(found[r.id], docs[r.citing_id]) for r in refs]
+def newest_citers(session: Session, doc_id: int, limit: int) -> list[tuple[Any, list]]:
+    """The `limit` documents citing `doc_id` that Lineage stored last, newest first (created,
+    then updated, then key: a feed's order), each as a row of `documents_by_ids` with its times
+    and with its citations of `doc_id` (position order, each with its `paragraph`): the citing
+    feed. Whatever the number of citers, `limit` documents and their citations are read."""
+    d, c, p = _DOCUMENT.c, _CITATION.c, _PARAGRAPH.c
+    key = d.key.collate("C") if session.get_bind().dialect.name == "postgresql" else d.key
+    newest = (select(d.id).where(d.id.in_(select(c.citing_id).where(c.cited_id == doc_id)))
+              .order_by(d.created_at.desc(), func.coalesce(d.updated_at, d.created_at).desc(), key.desc())
+              .limit(limit))
+    ids = [row.id for row in session.execute(newest)]
+    if not ids:
+        return []
+    docs = documents_by_ids(session, ids, times=True)
+    citations: dict[int, list] = {i: [] for i in ids}
+    for row in session.execute(
+            select(c.citing_id, c.verb, c.position, func.coalesce(p.text, "").label("paragraph"))
+            .select_from(_CITATION)
+            .join(_PARAGRAPH, and_(p.document_id == c.citing_id, p.idx == c.paragraph_index), isouter=True)
+            .where(c.cited_id == doc_id, c.citing_id.in_(ids)).order_by(c.citing_id, c.position)):
+        citations[row.citing_id].append(row)
+    return [(docs[i], citations[i]) for i in ids]
 
 
 def documents_by_ids(session: Session, ids, *, times: bool = False) -> dict[int, Any]:
