@@ -214,7 +214,7 @@ def newest_citers(session: Session, doc_id: int, limit: int) -> list[tuple[Any, 
     and with its citations of `doc_id` (position order, each with its `paragraph`): the citing
     feed. Whatever the number of citers, `limit` documents and their citations are read."""
     d, c, p = _DOCUMENT.c, _CITATION.c, _PARAGRAPH.c
-    key = d.key.collate("C") if session.get_bind().dialect.name == "postgresql" else d.key
+    _, key = time_order(session.get_bind().dialect.name)  # the key by code point, on both engines
     newest = (select(d.id).where(d.id.in_(select(c.citing_id).where(c.cited_id == doc_id)))
               .order_by(d.created_at.desc(), func.coalesce(d.updated_at, d.created_at).desc(), key.desc())
               .limit(limit))

@@ -10,7 +10,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.documents import labels
 from app.documents.extract import lookup
-from app.documents.queries import by_symbol, cites, page_cited_by, source_facts_of
+from app.documents.queries import by_symbol, cites, source_facts_of
 from app.models import (
     ChainLinkPublic,
     ChainPublic,
@@ -34,7 +34,7 @@ from app.models import (
 from app.search.queries import MARK_CLOSE, MARK_OPEN, full_text
 from app.symbols import normalize
 from app.web import urls
-from app.web.errors import NotFound, document_or_404, organization_or_404
+from app.web.errors import citers_or_404, document_or_404, organization_or_404
 
 router = APIRouter(prefix="/api", tags=["api"])
 # NUL bytes are refused before routing (app/web/security.py); the schema says so.
@@ -122,10 +122,7 @@ def document(
     """A document, what it cites, and a page of what cites it (a much-cited resolution has
     thousands of citers: `cited_by_total` says how many, the pages are asked for one by one)."""
     doc = document_or_404(session, ref)
-    citers, total = page_cited_by(session, doc.id, cited_by_page, cited_by_per_page)
-    if cited_by_page > 1 and not citers:
-        raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {cited_by_page} "
-                       f"of {cited_by_per_page}.")
+    citers, total = citers_or_404(session, doc, cited_by_page, cited_by_per_page)
     quoted = cites(session, doc)
     paragraphs: dict[int, str] = {}
     by_paragraph: dict[int, list[int]] = {}

@@ -54,7 +54,8 @@ async def organization(
     request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
 ):
     # The chain as the writer rendered it is one row: on SQLite it is read on the event loop
-    # (app.db.run_page). As of a day, the chain is read and its rules run again: in a thread.
+    # (app.db.run_page); until `lineage migrate` renders it for a new version, its rows are,
+    # bounded by its length. As of a day, the chain is read and its rules run again: in a thread.
     return await run_page(session, _organization_page, request, session, acronym, as_of, small=as_of is None)
 
 

@@ -10,10 +10,10 @@ from app.db import SessionDep, run_page
 from app.documents import labels
 from app.documents.diff import BadSpec, diff_texts, parse_spec
 from app.documents.extract import lookup
-from app.documents.queries import became_of, page_cited_by, page_cites, page_document, source_facts_of
+from app.documents.queries import became_of, page_cites, page_document, source_facts_of
 from app.i18n import request_lang
 from app.web import urls
-from app.web.errors import NotFound, document_or_404, page_or_404
+from app.web.errors import NotFound, citers_or_404, document_or_404, page_or_404
 from app.web.forms import TextFormDep
 from app.web.limits import body_refused
 from app.web.render import render
@@ -43,9 +43,7 @@ async def document(
 
 
 def _document_page(request: Request, session, doc, cited_by_page: int):
-    cited_by, total = page_cited_by(session, doc.id, cited_by_page, CITED_BY_PER_PAGE)
-    if cited_by_page > 1 and not cited_by:
-        raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {cited_by_page} of them.")
+    cited_by, total = citers_or_404(session, doc, cited_by_page, CITED_BY_PER_PAGE)
     return render(
         request,
         "document.html",

@@ -6,7 +6,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.chains.reads import organization
-from app.documents.queries import by_ref
+from app.documents.queries import by_ref, page_cited_by
+from app.web import urls
 from app.web.render import render
 from app.web.security import private_path, with_security_headers
 
@@ -31,6 +32,16 @@ def organization_or_404(session, acronym: str, read=organization):
     if org is None:
         raise NotFound(f"No organization {acronym!r} in Lineage.")
     return org
+
+
+def citers_or_404(session, doc, page: int, per_page: int) -> tuple[list, int]:
+    """A page of what cites `doc` (queries.page_cited_by) and how many citations there are, or a
+    404 for a page past their end: the document page's and the API's."""
+    rows, total = page_cited_by(session, doc.id, page, per_page)
+    if page > 1 and not rows:
+        raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {page} of "
+                       f"{per_page} of them.")
+    return rows, total
 
 
 def page_or_404(p, what: str):
