@@ -145,3 +145,12 @@ def test_the_api_pages_the_citers_as_the_page_does(much_cited):
     past = much_cited.get("/api/documents/A/RES/59/48", params={"cited_by_page": 4})
     assert past.status_code == 404 and "230 citations" in past.json()["error"]
     assert much_cited.get("/api/documents/A/RES/59/48", params={"cited_by_per_page": 1001}).status_code == 422
+
+
+@pytest.mark.parametrize("params", [
+    {"cited_by_page": "abc"}, {"cited_by_page": "0"}, {"cited_by_page": "-1"}, {"cited_by_page": "9" * 40},
+    {"cited_by_per_page": "0"}, {"cited_by_per_page": "1e3"}, {"cited_by_per_page": "١٠"},
+])
+def test_the_api_refuses_a_malformed_page_of_citers_plainly(much_cited, params):
+    response = much_cited.get("/api/documents/A/RES/59/48", params=params)
+    assert response.status_code == 422 and response.json()["error"]
