@@ -1,13 +1,17 @@
 """Every URL the templates and the API print. Templates never format paths by hand."""
 
+import re
 from urllib.parse import quote, urlencode
 
 # Symbols keep their slashes and parentheses in URLs, as on undocs: /documents/S/RES/1631(2005).
 _SAFE = "/()-.~"
+# What quote() leaves as it is (ASCII letters and digits, "_.-~", and _SAFE): nearly every symbol
+# and key, and a page prints dozens of them. Matching costs a tenth of quoting.
+_UNCHANGED = re.compile(r"[A-Za-z0-9_.~/()-]*")
 
 
 def _q(value: str) -> str:
-    return quote(value, safe=_SAFE)
+    return value if _UNCHANGED.fullmatch(value) else quote(value, safe=_SAFE)
 
 
 def _with_query(path: str, **params) -> str:
