@@ -1,6 +1,6 @@
 """One way to render a page: the full page, or only its fragment when htmx asks."""
 
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from fastapi import Request
@@ -43,8 +43,10 @@ templates.env.filters["highlight"] = highlight
 templates.env.globals.update(cite_items=cite_items, cited_by_items=cited_by_items)
 
 
+@cache
 def lang_globals(lang: str) -> dict[str, Any]:
-    """What every template reads that depends on the language alone (no request)."""
+    """What every template reads that depends on the language alone (no request): made once per
+    language, and copied into each page's context."""
     return {
         "lang": lang,
         "other_lang": next(x for x in LANGS if x != lang),
