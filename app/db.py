@@ -87,19 +87,39 @@ async def get_session() -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-async def run_page(session: Session, func: Callable[..., T], *args, small: bool = True) -> T:
-    """`func(*args)`, the reads and rendering of a page, where they cost least.
+async def current_engine() -> Engine:
+    """The engine the pages that read plain rows (`run_page`) connect with. A dependency, so that
+    the tests give theirs, as they give their session."""
+    return get_engine()
+
+
+EngineDep = Annotated[Engine, Depends(current_engine)]
+
+
+async def run_page(engine: Engine, func: Callable[..., T], *args, small: bool = True) -> T:
+    """`func(conn, *args)`, the reads and rendering of a page, on a connection of `engine` of its
+    own, opened and closed where the page runs, and where it costs least.
 
     On SQLite a page whose reads are `small` (a few rows by index, a size the read model tells
     before they are read) runs on the event loop: its reads are work on a file the OS already
     holds, not waiting, and handing them to a thread costs more than they do. Four threads
     taking turns with the loop under one GIL cost a document page a fifth more CPU than the
     page itself (bench/README.md). Anything larger, and every page on PostgreSQL, whose reads
-    wait on the network, runs on the worker's threads, so the loop goes on answering others.
+    wait on the network (its connection's checkout and return included), runs on the worker's
+    threads, so the loop goes on answering others.
+
+    A Core connection rather than an ORM session: the pages read rows, and a session's making,
+    its dependency and its close cost a document page about a twelfth of its CPU.
     """
-    if small and session.get_bind().dialect.name == "sqlite":
-        return func(*args)
-    return await run_in_threadpool(func, *args)
+    if small and engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            return func(conn, *args)
+    return await run_in_threadpool(_on_a_connection, engine, func, *args)
+
+
+def _on_a_connection(engine: Engine, func: Callable[..., T], *args) -> T:
+    with engine.connect() as conn:
+        return func(conn, *args)
 
 
 def begin_batch(session) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import get_session, make_engine
+from app.db import current_engine, get_session, make_engine
 from app.main import create_app
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
@@ -52,14 +52,18 @@ _pg_engine = None
 
 
 def app_on(engine):
-    """A fresh app whose every request gets a session on `engine`."""
+    """A fresh app whose every request gets a session, or a connection, on `engine`."""
     app = create_app()
 
     def _session():
         with Session(engine) as s:
             yield s
 
+    async def _engine():
+        return engine
+
     app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[current_engine] = _engine
     return app
 
 

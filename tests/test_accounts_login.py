@@ -13,11 +13,9 @@ from app.accounts import throttle, users
 from app.web import security
 from app.cli import main
 from app.config import PROJECT_ROOT, Settings, get_settings
-from app.db import get_session
-from app.main import create_app
 from app.models import LoginAttempt, User
 from tests.admin_support import PASSWORD, admin, login, no_slowdown, token  # noqa: F401
-from tests.conftest import TEST_DB_URL
+from tests.conftest import TEST_DB_URL, app_on
 
 
 def _cookie_headers(response) -> list[str]:
@@ -146,14 +144,7 @@ def test_session_cookie_is_signed_httponly_and_lax(client, admin, no_slowdown):
 
 
 def _client_for(engine, base_url: str) -> TestClient:
-    app = create_app()
-
-    def _session():
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = _session
-    return TestClient(app, base_url=base_url)
+    return TestClient(app_on(engine), base_url=base_url)
 
 
 def test_cookies_are_secure_over_https(engine, admin, no_slowdown):

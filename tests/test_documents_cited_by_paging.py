@@ -112,9 +112,9 @@ def test_a_much_cited_document_is_read_off_the_event_loop_and_shown_alike(much_c
     urls = ["/documents/A/RES/59/48", "/documents/A/RES/59/48?cited_by_page=3"]
     asked = []
 
-    async def spy(session, func, *args, small=True):
+    async def spy(engine, func, *args, small=True):
         asked.append(small)
-        return await run_page(session, func, *args, small=small)
+        return await run_page(engine, func, *args, small=small)
 
     run_page = documents.run_page
     monkeypatch.setattr(documents, "run_page", spy)

@@ -102,7 +102,7 @@ def test_any_change_bumps_the_version_and_an_identical_ingest_does_not(seeded):
 
 def test_a_text_for_a_cited_symbol_takes_over_its_document(seeded):
     placeholder = queries.by_symbol(seeded, "A/RES/65/124")
-    citers = {c.symbol for c in queries.page_cited_by(seeded, placeholder.id, 1, 100)[0]}
+    citers = {c.symbol for c in queries.page_cited_by(seeded.connection(), placeholder.id, 1, 100)[0]}
     letter = seeded.exec(select(Document).where(Document.key == "seed-000-02a8ab7b9388f710")).one()
     # Renaming a text to a cited symbol: its citers now cite the text.
     data, cits = audit.from_snapshot(audit.snapshot(seeded, letter))
@@ -110,7 +110,7 @@ def test_a_text_for_a_cited_symbol_takes_over_its_document(seeded):
     result = ingest_document(seeded, data, citations=cits, document_id=letter.id)
     assert result.document.id == letter.id and result.document.symbol == "A/RES/65/124"
     assert seeded.get(Document, placeholder.id) is None
-    assert {c.symbol for c in queries.page_cited_by(seeded, result.document.id, 1, 100)[0]} == citers
+    assert {c.symbol for c in queries.page_cited_by(seeded.connection(), result.document.id, 1, 100)[0]} == citers
 
 
 def test_a_symbol_with_a_text_is_never_taken_over(read_session):

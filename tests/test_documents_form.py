@@ -279,7 +279,7 @@ def test_adding_the_text_of_a_cited_document_fills_it_in(admin_client, session):
     assert submit(admin_client, NEW, {**data, "accept_warnings": "on"}).status_code == 303
     doc, _ = _stored(session, "A/RES/64/183")
     assert doc.id == cited.id and doc.text == LATER and doc.organization_id is not None
-    assert [c.symbol for c in queries.page_cited_by(session, doc.id, 1, 100)[0]] == ["A/77/L.107"]
+    assert [c.symbol for c in queries.page_cited_by(session.connection(), doc.id, 1, 100)[0]] == ["A/77/L.107"]
     assert _count(session, Document, Document.symbol == "A/RES/64/183") == 1
 
 
@@ -452,7 +452,7 @@ def test_deleting_a_cited_text_keeps_the_document_its_citers_name(admin_client, 
     doc, cites = _stored(session, "A/RES/64/183")
     assert doc.text is None and cites == [] and doc.organization_id is None
     assert doc.date == dt.date(2009, 12, 18) and doc.date_source == "citation"
-    assert [c.symbol for c in queries.page_cited_by(session, doc.id, 1, 100)[0]] == ["A/77/L.107"]
+    assert [c.symbol for c in queries.page_cited_by(session.connection(), doc.id, 1, 100)[0]] == ["A/77/L.107"]
 
 
 def test_a_stale_delete_is_refused(admin_client, session):

@@ -55,12 +55,14 @@ def test_page_queries_use_indexes(read_session, read_engine, what):
         elif what == "cited_by":  # the citing feed's newest citers
             assert queries.newest_citers(read_session, doc.id, 100)
         elif what == "document_page":  # the page's own reads: the row, by a symbol written otherwise too
-            assert queries.page_document(read_session, "59/48").id == doc.id
-            queries.page_cites(read_session, doc.id)
+            conn = read_session.connection()
+            assert queries.page_document(conn, "59/48").id == doc.id
+            queries.page_cites(conn, doc.id)
         elif what == "cited_by_page":  # and past its last page, where the total is counted apart
-            rows, total = queries.page_cited_by(read_session, doc.id, 1, 1)
+            conn = read_session.connection()
+            rows, total = queries.page_cited_by(conn, doc.id, 1, 1)
             assert len(rows) == 1 and total > 1
-            assert queries.page_cited_by(read_session, doc.id, 1000, 1) == ([], total)
+            assert queries.page_cited_by(conn, doc.id, 1000, 1) == ([], total)
         else:  # the admin's list of texts and its count, where each row of the table holds its text
             rows, total = queries.texts_page(read_session, queries.AdminFilter(), page=2, per_page=2)
             assert rows and total > 2

@@ -7,6 +7,7 @@ import threading
 
 import anyio
 import pytest
+from sqlalchemy import text
 
 from app.db import run_page
 
@@ -15,27 +16,38 @@ class Refused(Exception):
     pass
 
 
-def _thread() -> int:
+def _thread(conn, seen: list) -> int:
+    seen.append(conn)
+    assert conn.execute(text("SELECT 1")).scalar_one() == 1
     return threading.get_ident()
 
 
-def _refuse() -> None:
+def _refuse(conn, seen: list) -> None:
+    seen.append(conn)
+    conn.execute(text("SELECT 1"))
     raise Refused("no such page")
 
 
 @pytest.mark.parametrize("small", [True, False])
-def test_a_small_page_runs_on_the_loop_on_sqlite_only(session, small):
+def test_a_small_page_runs_on_the_loop_on_sqlite_only(engine, small):
+    seen = []
+
     async def main():
-        return threading.get_ident(), await run_page(session, _thread, small=small)
+        return threading.get_ident(), await run_page(engine, _thread, seen, small=small)
 
     loop, ran_on = anyio.run(main)
-    assert (ran_on == loop) is (small and session.get_bind().dialect.name == "sqlite")
+    assert (ran_on == loop) is (small and engine.dialect.name == "sqlite")
+    # a connection of its own, handed back when the page is done
+    assert len(seen) == 1 and seen[0].closed
 
 
 @pytest.mark.parametrize("small", [True, False])
-def test_what_the_page_raises_reaches_the_handler_either_way(session, small):
+def test_what_the_page_raises_reaches_the_handler_either_way(engine, small):
+    seen = []
+
     async def main():
-        await run_page(session, _refuse, small=small)
+        await run_page(engine, _refuse, seen, small=small)
 
     with pytest.raises(Refused):
         anyio.run(main)
+    assert seen[0].closed

@@ -5,7 +5,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from sqlmodel import Session
 
-from app.db import get_session
+from app.db import current_engine, get_session
 from app.documents.store import seed
 from app.main import create_app
 from tests.conftest import SEED_DIR, _engine
@@ -19,7 +19,12 @@ def _session():
         yield s
 
 
+async def _engine_of_the_test():
+    return state["engine"]
+
+
 app.dependency_overrides[get_session] = _session
+app.dependency_overrides[current_engine] = _engine_of_the_test
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

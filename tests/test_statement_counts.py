@@ -17,11 +17,11 @@ from sqlmodel import Session, SQLModel
 
 from app.config import PROJECT_ROOT
 from app.chains.queries import organization
-from app.db import get_session, make_engine
+from app.db import make_engine
 from app.documents.store import seed
 from app.graph import drawings
-from app.main import create_app
 from app.web import urls as u
+from tests.conftest import app_on
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
 # Small enough for the suite, large enough that every list holds more than the seed's few rows.
@@ -109,13 +109,7 @@ def _draw(engine, urls: dict[str, str]) -> None:
 
 
 def _counts(engine) -> dict[str, int]:
-    app = create_app()
-
-    def _session():
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = _session
+    app = app_on(engine)
     statements = []
 
     def count(conn, cursor, statement, *args):

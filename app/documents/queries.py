@@ -4,11 +4,12 @@ without a document, and what the admin asks of a document before changing it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_
+from sqlalchemy import Connection, and_, bindparam, case, func, literal, or_
 from sqlmodel import Session, select
 
 from app.models import CitedCount, Citation, Document, Organization, Paragraph, SourceFact
@@ -81,6 +82,8 @@ def cites(session: Session, doc: Document) -> list[tuple[Quoted, Any]]:
 
 
 # --- the document page's reads: three statements, rows the page prints as they come ----------
+# (on a Core connection: app.db.run_page gives one; a caller with a session passes its
+# `session.connection()`)
 
 
 def time_order(dialect: str) -> tuple:
@@ -117,10 +120,29 @@ class Named:
     provenance: dict | None
 
 
-# The page runs them on the session's connection: Session.execute's ORM layer (events, options,
+class _PageReads(NamedTuple):
+    by_ref: Any
+    by_symbol: Any
+    cites: Any
+    cited_by: Any
+    cited_by_total: Any
+    # the records their rows become (_record)
+    document: type
+    cite: type
+    citer: type
+
+
+def _record(name: str, stmt) -> type:
+    """A named tuple of `stmt`'s columns, which its rows become. SQLAlchemy's Row looks a name up
+    in about 0.3 µs, a named tuple in a tenth of that, and a document page reads fifteen names of
+    each of its dozens of items and more of its document (bench/README.md)."""
+    return namedtuple(name, stmt.selected_columns.keys())
+
+
+# The page runs them on a Core connection: Session.execute's ORM layer (events, options,
 # a compile state per call) costs about as much as SQLite's answer, for rows it would not change.
 @cache
-def _page_stmts(dialect: str):
+def _page_stmts(dialect: str) -> _PageReads:
     d, c, p = _DOCUMENT.c, _CITATION.c, _PARAGRAPH.c
     became = _DOCUMENT.alias("became")
     b = became.c
@@ -162,21 +184,21 @@ def _page_stmts(dialect: str):
                      .join(_PARAGRAPH, and_(p.document_id == c.citing_id, p.idx == c.paragraph_index), isouter=True)
                      .order_by(page.c.sort_date, page.c.sort_key, page.c.position))
     cited_by_total = select(func.count()).select_from(_CITATION).where(c.cited_id == bindparam("doc_id"))
-    return by_ref, by_symbol, cites_rows, cited_by_rows, cited_by_total
+    return _PageReads(by_ref, by_symbol, cites_rows, cited_by_rows, cited_by_total,
+                      _record("DocumentRow", by_ref), _record("CiteRow", cites_rows), _record("CiterRow", cited_by_rows))
 
 
-def page_document(session: Session, ref: str):
+def page_document(conn: Connection, ref: str):
     """The document the page at `ref` shows (`by_ref`), as a row of the document's columns
     (attributes named as Document's), `became_…`, the resolution it became, and
     `cited_by_count`, how many citations of it there are; None if there is none."""
-    conn = session.connection()
-    by_ref_stmt, by_symbol_stmt, *_ = _page_stmts(conn.dialect.name)
-    row = conn.execute(by_ref_stmt, {"ref": ref}).first()
+    reads = _page_stmts(conn.dialect.name)
+    row = conn.execute(reads.by_ref, {"ref": ref}).first()
     if row is None:
         norm = normalize(ref)
         if norm.symbol and norm.symbol != ref:
-            row = conn.execute(by_symbol_stmt, {"ref": norm.symbol}).first()
-    return row
+            row = conn.execute(reads.by_symbol, {"ref": norm.symbol}).first()
+    return None if row is None else reads.document._make(row)
 
 
 def became_of(row) -> Named | None:
@@ -187,25 +209,25 @@ def became_of(row) -> Named | None:
                  row.became_provenance)
 
 
-def page_cites(session: Session, doc_id: int) -> list:
+def page_cites(conn: Connection, doc_id: int) -> list:
     """What the document cites, in order: rows of the citation's shown columns, `paragraph` and
     `cited_ref` (the cited document's identifier in URLs; None when Lineage does not know it)."""
-    conn = session.connection()
-    return conn.execute(_page_stmts(conn.dialect.name)[2], {"doc_id": doc_id}).all()
+    reads = _page_stmts(conn.dialect.name)
+    return list(map(reads.cite._make, conn.execute(reads.cites, {"doc_id": doc_id})))
 
 
-def page_cited_by(session: Session, doc_id: int, page: int, per_page: int) -> tuple[list, int]:
+def page_cited_by(conn: Connection, doc_id: int, page: int, per_page: int) -> tuple[list, int]:
     """One page of what cites the document, oldest citer first (`sort_date`, key, position), and
     how many citations there are in all. Each row holds the citation's shown columns, its
     `paragraph`, and its citer's columns under their own names (id as `citing_id`), so that it
     names and links to the citer as a document row does."""
-    conn = session.connection()
-    stmts = _page_stmts(conn.dialect.name)
-    rows = conn.execute(stmts[3], {"doc_id": doc_id, "limit": per_page, "offset": (page - 1) * per_page}).all()
+    reads = _page_stmts(conn.dialect.name)
+    params = {"doc_id": doc_id, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = list(map(reads.citer._make, conn.execute(reads.cited_by, params)))
     if rows:
         return rows, rows[0].total
     # past the last page no row carries the total: counted apart (a page that is not there)
-    return rows, 0 if page == 1 else conn.execute(stmts[4], {"doc_id": doc_id}).scalar_one()
+    return rows, 0 if page == 1 else conn.execute(reads.cited_by_total, {"doc_id": doc_id}).scalar_one()
 
 
 def newest_citers(session: Session, doc_id: int, limit: int) -> list[tuple[Any, list]]:
@@ -313,8 +335,9 @@ def texts_page(session: Session, where: AdminFilter, page: int, per_page: int) -
     return list(rows), total
 
 
-def source_facts_of(session: Session, docs: list[Document]) -> dict[int, list[SourceFact]]:
-    """The facts from public sources of these documents, by document id, in their file order."""
+def source_facts_of(session: Session | Connection, docs: list[Document]) -> dict[int, list[SourceFact]]:
+    """The facts from public sources of these documents, by document id, in their file order
+    (read on a session or a Core connection alike)."""
     ids = [d.id for d in docs]
     out: dict[int, list[SourceFact]] = {i: [] for i in ids}
     if ids:

@@ -122,7 +122,7 @@ def document(
     """A document, what it cites, and a page of what cites it (a much-cited resolution has
     thousands of citers: `cited_by_total` says how many, the pages are asked for one by one)."""
     doc = document_or_404(session, ref)
-    citers, total = citers_or_404(session, doc, cited_by_page, cited_by_per_page)
+    citers, total = citers_or_404(session.connection(), doc, cited_by_page, cited_by_per_page)
     quoted = cites(session, doc)
     paragraphs: dict[int, str] = {}
     by_paragraph: dict[int, list[int]] = {}

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from app.chains import anomalies as anomaly_rules
 from app.chains import reads
 from app.chains.timepoint import BadAsOf, parse_as_of
-from app.db import SessionDep, run_page
+from app.db import EngineDep, SessionDep, run_page
 from app.documents.queries import documents_by_ids
 from app.i18n import request_lang
 from app.web import chain_html
@@ -51,19 +51,19 @@ def home(request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10
 
 @router.get("/organizations/{acronym}")
 async def organization(
-    request: Request, session: SessionDep, acronym: str, as_of: str | None = Query(None, max_length=40)
+    request: Request, engine: EngineDep, acronym: str, as_of: str | None = Query(None, max_length=40)
 ):
     # The chain as the writer rendered it is one row: on SQLite it is read on the event loop
     # (app.db.run_page); until `lineage migrate` renders it for a new version, its rows are,
     # bounded by its length. As of a day, the chain is read and its rules run again: in a thread.
-    return await run_page(session, _organization_page, request, session, acronym, as_of, small=as_of is None)
+    return await run_page(engine, _organization_page, request, acronym, as_of, small=as_of is None)
 
 
-def _organization_page(request: Request, session, acronym: str, as_of: str | None):
+def _organization_page(conn, request: Request, acronym: str, as_of: str | None):
     lang = request_lang(request)
     # with the chain as the writer rendered it, unless the chain is asked for as of a day
     read = reads.organization if as_of else partial(chain_html.organization, lang=lang)
-    org = organization_or_404(session, acronym, read)
+    org = organization_or_404(conn, acronym, read)
     point = as_of_or_400(as_of)  # a date (2015-01-01) or a session (69)
     if point is None:
         # The chain as it stands: as the writer rendered it, else from its stored rows (a
@@ -71,10 +71,10 @@ def _organization_page(request: Request, session, acronym: str, as_of: str | Non
         if getattr(org, "chain_html", None) is not None:
             context = {"chain_html": Markup(org.chain_html)}
         else:
-            context = chain_html.chain_context(session, org.id)
+            context = chain_html.chain_context(conn, org.id)
     else:
         # As it stood then: fewer links can mean another cadence, so the rules run again.
-        context = as_of_context(session, org, reads.chain_as_of(session, org.id, point.date))
+        context = as_of_context(conn, org, reads.chain_as_of(conn, org.id, point.date))
     return render(
         request, "organization.html",
         {"org": org, "as_of": point, **chain_html.lang_context(lang), **context},

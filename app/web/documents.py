@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 
 from app.chains import reads
 from app.config import get_settings
-from app.db import SessionDep, run_page
+from app.db import EngineDep, SessionDep, run_page
 from app.documents import labels
 from app.documents.diff import BadSpec, diff_texts, parse_spec
 from app.documents.extract import lookup
@@ -28,27 +28,27 @@ SMALL_CITED_BY = 300
 
 @router.get("/documents/{ref:path}")
 async def document(
-    request: Request, session: SessionDep, ref: str,
+    request: Request, engine: EngineDep, ref: str,
     cited_by_page: int = Query(1, ge=1, le=100_000),
 ):
-    doc = await run_page(session, page_document, session, ref)
+    doc = await run_page(engine, page_document, ref)
     if doc is None:
         raise NotFound(f"Lineage has no document {ref!r}.")
     if urls.document_ref(doc) != ref:
         # 59/48 or a/res/59/48 in the address: send the reader to the one URL of the document.
         return RedirectResponse(urls.document(doc, cited_by_page=cited_by_page), status_code=301)
     # Its citers are ordered in SQL before a page of them is cut: much-cited ones go to a thread.
-    return await run_page(session, _document_page, request, session, doc, cited_by_page,
+    return await run_page(engine, _document_page, request, doc, cited_by_page,
                           small=doc.cited_by_count <= SMALL_CITED_BY)
 
 
-def _document_page(request: Request, session, doc, cited_by_page: int):
-    cited_by, total = citers_or_404(session, doc, cited_by_page, CITED_BY_PER_PAGE)
+def _document_page(conn, request: Request, doc, cited_by_page: int):
+    cited_by, total = citers_or_404(conn, doc, cited_by_page, CITED_BY_PER_PAGE)
     return render(
         request,
         "document.html",
-        {"doc": doc, "cites": page_cites(session, doc.id), "cited_by": cited_by, "cited_by_total": total,
-         "public_facts": source_facts_of(session, [doc])[doc.id] if doc.public_facts else [],
+        {"doc": doc, "cites": page_cites(conn, doc.id), "cited_by": cited_by, "cited_by_total": total,
+         "public_facts": source_facts_of(conn, [doc])[doc.id] if doc.public_facts else [],
          "became": became_of(doc),
          "cited_by_page": cited_by_page, "cited_by_per_page": CITED_BY_PER_PAGE, "cited_by_pages": max(1, -(-total // CITED_BY_PER_PAGE))},
         fragment="_cited_by.html",

@@ -34,10 +34,11 @@ def organization_or_404(session, acronym: str, read=organization):
     return org
 
 
-def citers_or_404(session, doc, page: int, per_page: int) -> tuple[list, int]:
-    """A page of what cites `doc` (queries.page_cited_by) and how many citations there are, or a
-    404 for a page past their end: the document page's and the API's."""
-    rows, total = page_cited_by(session, doc.id, page, per_page)
+def citers_or_404(conn, doc, page: int, per_page: int) -> tuple[list, int]:
+    """A page of what cites `doc` (queries.page_cited_by, on the Core connection `conn`) and how
+    many citations there are, or a 404 for a page past their end: the document page's and the
+    API's."""
+    rows, total = page_cited_by(conn, doc.id, page, per_page)
     if page > 1 and not rows:
         raise NotFound(f"{urls.document_ref(doc)} has {total} citations: there is no page {page} of "
                        f"{per_page} of them.")
