@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
@@ -76,7 +76,9 @@ def _client_of(engine):
     app.dependency_overrides.clear()
 
 
-def _engine():
+def _engine(file: Path | None = None):
+    """Fresh tables: on the PostgreSQL server when the tests run there, else in a SQLite file
+    when `file` is given (each connection its own), else in memory (one connection for all)."""
     global _pg_engine
     if TEST_DB_URL:
         if _pg_engine is None:
@@ -93,7 +95,7 @@ def _engine():
         with _pg_engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         return _pg_engine
-    engine = make_engine("sqlite://", poolclass=StaticPool)
+    engine = make_engine(f"sqlite:///{file}") if file else make_engine("sqlite://", poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)
     return engine
 
@@ -120,6 +122,26 @@ def engine():
     yield engine
     if not TEST_DB_URL:
         engine.dispose()
+
+
+@pytest.fixture
+def file_engine(tmp_path):
+    """`engine` in a SQLite file, for tests where two threads write at once (a graph stored on
+    the layout thread while the page that asked for it finishes): one shared in-memory
+    connection would mix their transactions."""
+    engine = _engine(tmp_path / "lineage.db")
+    yield engine
+    if not TEST_DB_URL:
+        engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _layouts_done():
+    """No layout or store of a test's graphs runs on into the next test's database."""
+    yield
+    from app.graph import layouts
+
+    layouts.drawer.wait()
 
 
 @pytest.fixture
@@ -153,8 +175,10 @@ def seed_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def read_engine():
-    """The seed data, loaded once per test session; every write to it fails."""
+def read_engine(tmp_path_factory):
+    """The seed data, loaded once per test session; every write to it fails. On SQLite a file,
+    each connection its own, as the app has them: a graph drawn for a reader is stored (and
+    refused here) on the layout thread while the reader's page finishes."""
     from app.documents.store import seed
 
     if TEST_DB_URL:
@@ -167,12 +191,17 @@ def read_engine():
         writer.dispose()
         engine = make_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
     else:
-        engine = make_engine("sqlite://", poolclass=StaticPool)
-        SQLModel.metadata.create_all(engine)
-        with Session(engine) as s:
+        url = f"sqlite:///{tmp_path_factory.mktemp('read') / 'lineage.db'}"
+        writer = make_engine(url)
+        SQLModel.metadata.create_all(writer)
+        with Session(writer) as s:
             seed(s, SEED_DIR)
-        with engine.connect() as conn:  # StaticPool: the one connection every session uses
-            conn.exec_driver_sql("PRAGMA query_only = ON")
+        writer.dispose()
+        engine = make_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA query_only = ON")
     yield engine
     engine.dispose()
 

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from lxml import etree
 
 from app.web import urls
@@ -11,6 +12,12 @@ from tests.helpers import soup
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}"
+
+
+@pytest.fixture
+def engine(file_engine):
+    """A SQLite file (conftest.file_engine): drawings are stored on the layout thread."""
+    return file_engine
 
 
 def _svg(client, path):
