@@ -4,8 +4,10 @@ never a process left behind. Fake `dot` programs on PATH play the failures; the 
 
 import os
 import shutil
+import signal
 import stat
 import sys
+import threading
 import time
 
 import pytest
@@ -21,6 +23,12 @@ from tests.helpers import soup
 
 REAL_DOT = shutil.which("dot")
 pytestmark = pytest.mark.skipif(REAL_DOT is None, reason="Graphviz's dot is not installed")
+
+
+@pytest.fixture
+def engine(file_engine):
+    """A SQLite file (conftest.file_engine): drawings are stored on the layout thread."""
+    return file_engine
 
 
 def _fake_dot(tmp_path, monkeypatch, body: str):
@@ -81,6 +89,7 @@ def test_a_graph_is_laid_out_once_and_then_served_from_storage(seeded, client, d
     assert svg.status_code == again.status_code == 200
     assert len(dot_runs) == 1  # the page, the raw SVG and a second visit: one layout
     assert soup(again).select_one("figure.timeline-graph svg.timeline") is not None
+    layouts.drawer.wait()  # stored after its first reader had it
     rows = seeded.exec(select(GraphLayout)).all()
     assert [(r.scope, r.lang, r.routing) for r in rows] == [("org:SCO", "zh", "spline")]
     # another language is another drawing
@@ -97,6 +106,7 @@ def test_a_changed_graph_is_drawn_anew_and_replaces_the_old_drawing(seeded, clie
     page = client.get(urls.graph("SCO"))
     assert len(dot_runs) == 2
     assert "联合国同上海合作组织的合作（修订）" in page.text
+    layouts.drawer.wait()
     seeded.expire_all()
     assert len(seeded.exec(select(GraphLayout).where(GraphLayout.scope == "org:SCO")).all()) == 1
 
@@ -171,6 +181,63 @@ def test_a_layout_over_its_memory_limit_fails_instead_of_growing(tmp_path, monke
     assert time.monotonic() - started < 15
 
 
+def test_a_drawing_reaches_its_readers_before_it_is_stored():
+    """The first reader gets the drawing as soon as dot is done; storing it comes after, and
+    meanwhile the graph counts as asked for, so no other reader lays it out again."""
+    drawer = layouts.Drawer()
+    release, stored = threading.Event(), []
+
+    def store(drawing):
+        assert release.wait(10)
+        stored.append(drawing)
+
+    future = drawer.submit("g", lambda: "drawing", then=store)
+    assert future.result(timeout=10) == "drawing" and stored == []
+    assert drawer.submit("g", lambda: pytest.fail("laid out twice")) is future
+    release.set()
+    drawer.wait()
+    assert stored == ["drawing"]
+    again = drawer.submit("g", lambda: "anew")
+    assert again is not future and again.result(timeout=10) == "anew"
+
+
+def test_a_failed_layout_reaches_its_readers_and_is_not_stored():
+    drawer = layouts.Drawer()
+    stored = []
+
+    def fail():
+        raise LayoutFailed("timeout")
+
+    future = drawer.submit("g", fail, then=stored.append)
+    with pytest.raises(LayoutFailed):
+        future.result(timeout=10)
+    drawer.wait()
+    assert stored == [] and drawer.submit("g", lambda: "anew").result(timeout=10) == "anew"
+
+
+REPORT_LIMITS = """cat > /dev/null
+exec {python} -c '
+import ctypes, resource, signal
+sig = ctypes.c_int()
+ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)  # PR_GET_PDEATHSIG
+print(resource.getrlimit(resource.RLIMIT_AS)[1], resource.getrlimit(resource.RLIMIT_CPU)[1], sig.value)
+'"""
+
+
+@pytest.mark.parametrize("setpriv", [True, False], ids=["setpriv and prlimit", "in the forked child"])
+def test_dot_starts_under_its_limits_either_way(tmp_path, monkeypatch, setpriv):
+    """With util-linux's setpriv and prlimit (Debian) the limits are set by them; without, by the
+    forked child. Either way dot runs with the memory and CPU limits, and dies with its thread."""
+    from app.graph import dot
+
+    _fake_dot(tmp_path, monkeypatch, REPORT_LIMITS.format(python=sys.executable))
+    if not setpriv:
+        which = shutil.which
+        monkeypatch.setattr(dot.shutil, "which", lambda name: None if name == "setpriv" else which(name))
+    out = run_dot("digraph { a -> b }", timeout=4.2, memory_mb=300).split()
+    assert [int(x) for x in out] == [300 * 1024 * 1024, 6, signal.SIGKILL]
+
+
 def test_the_real_dot_lays_out_under_the_limits():
     svg = run_dot('digraph { a -> b [id="e"] }', timeout=20, memory_mb=512)
     assert b"<svg" in svg and b'id="e"' in svg
@@ -219,7 +286,7 @@ def test_a_current_drawing_is_served_without_reading_what_the_graph_shows(seeded
                                                                             monkeypatch):
     first = soup(client.get(urls.graph("SCO")))
     client.get(urls.graph_svg("SCO"))  # the same drawing: marked current by the layout thread
-    layouts.drawer._pool.submit(lambda: None).result()  # the restamp, if any, is done
+    layouts.drawer.wait()  # the restamp, if any, is done
 
     def unread(*_a, **_kw):
         raise AssertionError("the graph's documents were read")
@@ -242,7 +309,7 @@ def test_any_change_is_checked_again_and_only_what_changed_is_laid_out_anew(seed
     graphs = _every_graph(seeded)
     for org, kw in graphs:
         assert client.get(_graph_url(org, kw)).status_code == 200
-        layouts.drawer._pool.submit(lambda: None).result()
+        layouts.drawer.wait()
 
     def keys():
         seeded.expire_all()
@@ -262,7 +329,7 @@ def test_any_change_is_checked_again_and_only_what_changed_is_laid_out_anew(seed
     for org, kw in graphs:
         pages[_graph_url(org, kw)] = client.get(_graph_url(org, kw))
         # the tests' one SQLite connection is shared by every thread: one writer at a time
-        layouts.drawer._pool.submit(lambda: None).result()
+        layouts.drawer.wait()
     after = keys()
     changed = {scope for scope in before if before[scope] != after[scope]}
     assert "org:SCO" in changed and len(changed) < len(before)
@@ -296,6 +363,7 @@ def test_a_drawing_stored_by_other_code_is_checked_again(seeded, client, dot_run
     from app.graph import drawings
 
     assert client.get(urls.graph("SCO")).status_code == 200
+    layouts.drawer.wait()
     org = graph_scope.OrgRow(*seeded.exec(select(Organization.id, Organization.acronym, Organization.name_zh,
                                                  Organization.name_en, Organization.observer_symbol)
                                           .where(Organization.acronym == "SCO")).one())
@@ -303,6 +371,6 @@ def test_a_drawing_stored_by_other_code_is_checked_again(seeded, client, dot_run
     monkeypatch.setattr(layouts, "code_version", lambda: "other code")
     assert drawings.ready(seeded, org, "zh") is None
     assert client.get(urls.graph("SCO")).status_code == 200
-    layouts.drawer._pool.submit(lambda: None).result()
+    layouts.drawer.wait()
     assert drawings.ready(seeded, org, "zh") is not None
     assert len(dot_runs) == 1  # the same source: restamped, not laid out again

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
@@ -39,6 +40,8 @@ from sqlmodel import Session
 from app.graph.dot import LayoutFailed, run_dot
 from app.models import DataVersion, GraphLayout, utcnow
 from app.graph import layout as graph
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -181,23 +184,45 @@ class Drawer:
         self._pending: dict[str, Future] = {}
         self._lock = threading.Lock()
 
-    def submit(self, key: str, job: Callable[[], Drawing]) -> Future | None:
-        """The future drawing of `key` (one already asked for, or a new job); None when too
-        many layouts wait already."""
+    def submit(self, key: str, job: Callable[[], T], then: Callable[[T], None] | None = None) -> Future | None:
+        """The future result of `key`'s job (one already asked for, or a new one); None when too
+        many wait already. `then(result)` runs after the result is handed to whoever waits for
+        it (storing a drawing need not hold up its first reader), and the key stays asked for
+        until it is done, so no reader lays the same graph out again meanwhile."""
         with self._lock:
             fut = self._pending.get(key)
             if fut is not None:
                 return fut
             if len(self._pending) >= MAX_PENDING:
                 return None
-            fut = self._pool.submit(job)
-            self._pending[key] = fut
-        fut.add_done_callback(lambda _f: self._forget(key))
+            fut = self._pending[key] = Future()
+        try:
+            self._pool.submit(self._run, key, fut, job, then)
+        except BaseException:  # the pool is shut down (the worker is stopping)
+            self._forget(key)
+            raise
         return fut
+
+    def _run(self, key: str, fut: Future, job: Callable[[], T], then: Callable[[T], None] | None) -> None:
+        try:
+            try:
+                result = job()
+            except BaseException as exc:  # noqa: BLE001 - handed to the readers who wait
+                fut.set_exception(exc)
+                return
+            fut.set_result(result)
+            if then is not None:
+                then(result)
+        finally:
+            self._forget(key)
 
     def _forget(self, key: str) -> None:
         with self._lock:
             self._pending.pop(key, None)
+
+    def wait(self) -> None:
+        """Until every job asked for so far is done, storing included."""
+        self._pool.submit(lambda: None).result()
 
 
 drawer = Drawer()

@@ -56,11 +56,15 @@ async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
                 except TimeoutError:
                     pass
         return g.drawing
-    future = layouts.drawer.submit(g.key, partial(drawings.draw, g, engine))
+    # Laid out, the drawing goes to the readers waiting for it, then is stored for every later one.
+    future = layouts.drawer.submit(g.key, partial(drawings.lay_out, g),
+                                   then=lambda laid: drawings.store(g, engine, *laid))
     if future is None:
         return layouts.Drawing(svg=None, routing="busy")
     try:
-        return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.graph_wait_seconds)
+        drawing, _seconds = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)),
+                                                   settings.graph_wait_seconds)
+        return drawing
     except TimeoutError:
         return layouts.Drawing(svg=None, routing="pending")
     except GraphvizMissing:
