@@ -241,14 +241,21 @@ def to_dot(timeline: Timeline, *, undated_label: str = "?", session_label=None):
                 if n.session == r:
                     s.node(n.name)
 
+    # The citations, a group per verb class whose look is said once, as the group's edge
+    # defaults: the graphviz package quotes every attribute of every edge (2 µs each), and a
+    # session range draws hundreds of edges.
     names = {n.key: n.name for n in timeline.nodes}
+    by_class: dict[str, list[Edge]] = {}
     for e in timeline.edges:
-        colour, style, width = VERB_STYLES[e.verb_class]
-        g.edge(
-            names[e.source], names[e.target], constraint="false", color=colour, style=style,
-            penwidth=str(width), tooltip=f"{', '.join(e.verbs) or e.verb_class} ×{e.count}",
-            id=e.id, **{"class": f"cite verb-{e.verb_class}"},
-        )
+        by_class.setdefault(e.verb_class, []).append(e)
+    for verb_class, edges in by_class.items():
+        colour, style, width = VERB_STYLES[verb_class]
+        with g.subgraph() as s:
+            s.attr("edge", constraint="false", color=colour, style=style, penwidth=str(width),
+                   **{"class": f"cite verb-{verb_class}"})
+            for e in edges:
+                s.edge(names[e.source], names[e.target], id=e.id,
+                       tooltip=f"{', '.join(e.verbs) or e.verb_class} ×{e.count}")
     return g
 
 
