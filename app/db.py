@@ -45,6 +45,8 @@ def make_engine(url: str, *, savepoints: bool = False, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
+            # what the short words' index's triggers call (app/search/fts.py)
+            app.search.fts.register(dbapi_connection)
             if savepoints:
                 dbapi_connection.isolation_level = None  # no implicit BEGIN: the one below
                 # A bulk import inserts at random places of indexes far larger than SQLite's

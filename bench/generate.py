@@ -732,6 +732,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.search import fts
 
     con = sqlite3.connect(out, isolation_level=None)
+    fts.register(con)  # the short words' index's triggers call it
     con.execute("PRAGMA journal_mode=DELETE")
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")

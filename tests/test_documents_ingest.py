@@ -12,9 +12,10 @@ import zipfile
 
 import pytest
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine, func, select
+from sqlmodel import Session, SQLModel, func, select
 
 from app.cli import main
+from app.db import make_engine
 from app.documents import files
 from app.documents.intake import ingest_paths, organization_key
 from app.documents.store import seed
@@ -39,7 +40,7 @@ def _chains(session: Session) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def seed_chains():
-    engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    engine = make_engine("sqlite://", poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)
     with Session(engine) as s:
         seed(s, SEED_DIR)

@@ -151,3 +151,35 @@ def test_0015_indexes_apart_only_the_paragraphs_that_are_not_in_their_text(empty
             held = conn.execute(text("SELECT rowid / 4194304 FROM paragraph_fts WHERE paragraph_fts MATCH :p"),
                                 {"p": '"号决议"'}).scalars().all()
             assert sorted(held) == [1, 1, 2]
+
+
+def test_0016_indexes_the_texts_stored_before_it_by_their_pairs_of_characters(empty_database):
+    """Texts and joined paragraphs stored before 0016 are found by a word of one or two
+    characters from the new index (SQLite) or a scan (PostgreSQL); a downgrade takes the index
+    and its triggers away."""
+    from alembic import command
+    from sqlmodel import Session
+
+    from app.migrate import alembic_config
+    from app.search import queries
+
+    url, engine = empty_database
+    upgrade(url, "0015")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO document (id, key, kind, text, provenance, created_at, updated_at, version) VALUES "
+            "(1, 'k', 'other', '大会，回顾青岛渠', '{}', '2026-01-01', '2026-01-01', 1), "
+            "(2, 'no-text', 'other', NULL, '{}', '2026-01-01', '2026-01-01', 1)"))
+        conn.execute(text("INSERT INTO paragraph (document_id, idx, text, verbatim) VALUES "
+                          "(1, 1, '回顾青岛渠', TRUE), (2, 0, '提及鹦鹉', FALSE)"))
+    upgrade(url)
+    check(url)
+    with Session(engine) as s:
+        found = {q: [h.document.key for h in queries.full_text(s, q)[0]] for q in ("青岛", "渠", "鹦鹉", "鹉", "岛渠", "大")}
+    assert found == {"青岛": ["k"], "渠": ["k"], "鹦鹉": ["no-text"], "鹉": ["no-text"], "岛渠": ["k"], "大": ["k"]}
+    command.downgrade(alembic_config(url), "0015")
+    with engine.connect() as conn:
+        names = set(conn.execute(text(
+            "SELECT name FROM sqlite_master" if engine.dialect.name == "sqlite" else
+            "SELECT tablename FROM pg_tables")).scalars())
+    assert not {n for n in names if "pairs" in n}

@@ -13,7 +13,7 @@ from sqlalchemy import table as table_fts
 from sqlmodel import Session, select
 
 from app.models import Document, Paragraph
-from app.search.fts import PARAGRAPH_STRIDE
+from app.search.fts import PARAGRAPH_STRIDE, pairs_query
 
 
 def _named(*extra):
@@ -74,18 +74,19 @@ _ORDER = (Document.__table__.c.date.desc().nulls_last(), Document.__table__.c.se
 
 
 @cache
-def _fts_stmts():
-    """The SQLite full-text reads, built once: a page of ids with the total beside each, and the
-    total alone (by `:phrase`)."""
+def _fts_stmts(texts: str = "document_fts", paragraphs: str = "paragraph_fts"):
+    """The SQLite full-text reads, built once per pair of indexes (the trigram ones, or the
+    pairs ones for words of one or two characters): a page of ids with the total beside each,
+    and the total alone (by `:phrase`)."""
     d = Document.__table__.c
     phrase = bindparam("phrase")
-    in_text = select(text_column("rowid").label("id")).select_from(table_fts("document_fts")).where(
-        text_column("document_fts").op("MATCH")(phrase))
+    in_text = select(text_column("rowid").label("id")).select_from(table_fts(texts)).where(
+        text_column(texts).op("MATCH")(phrase))
     # paragraph_fts's rowids are (document id, paragraph index) folded into one; it holds only the
     # paragraphs that are not a run of their document's text, the others match where it does
     # (app/search/fts.py).
     in_paragraph = select(literal_column(f"rowid / {PARAGRAPH_STRIDE}").label("id")).select_from(
-        table_fts("paragraph_fts")).where(text_column("paragraph_fts").op("MATCH")(phrase))
+        table_fts(paragraphs)).where(text_column(paragraphs).op("MATCH")(phrase))
     # The matches are found once (SQLite keeps a common table expression read twice as a table)
     # for both the page and its total: the two indexes' MATCH is most of a search's time.
     matched = union(in_text, in_paragraph).cte("matched")
@@ -113,17 +114,22 @@ def _hit_stmts():
 def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tuple[list[TextHit], int]:
     """Documents whose text, or a paragraph they cite from, contains `q`; newest first.
 
-    SQLite answers queries of three characters or more from the FTS5 trigram index; shorter
-    ones (the many 1- and 2-character Chinese words, which trigram cannot index) by a scan, so
-    they are still correct. PostgreSQL uses LIKE or ILIKE, which its pg_trgm indexes serve.
+    SQLite answers queries of three characters or more from the FTS5 trigram index, and shorter
+    ones (the many 1- and 2-character Chinese words, which trigram cannot index) from the index
+    of each text's pairs of characters (app/search/fts.py). PostgreSQL uses LIKE or ILIKE,
+    which its pg_trgm indexes serve (a word under three characters is a scan there).
     """
     q = q.strip()
     if not q:
         return [], 0
     window = {"offset": (page - 1) * per_page, "limit": per_page}
-    if session.get_bind().dialect.name == "sqlite" and len(q) >= 3:
-        total_stmt, page_stmt = _fts_stmts()
-        phrase = {"phrase": '"' + q.replace('"', '""') + '"'}
+    if session.get_bind().dialect.name == "sqlite":
+        if len(q) >= 3:
+            total_stmt, page_stmt = _fts_stmts()
+            phrase = {"phrase": '"' + q.replace('"', '""') + '"'}
+        else:
+            total_stmt, page_stmt = _fts_stmts("document_pairs", "paragraph_pairs")
+            phrase = {"phrase": pairs_query(q)}
         rows = session.execute(page_stmt, {**phrase, **window}).all()
         ids = [r.id for r in rows]
         # past the last page no row carries the total: counted apart (a page that is not there)
