@@ -50,7 +50,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import OUT, ROOT, VENV, WORDS, cpu_seconds, free_port, rss_mb, sample, save, stop, user_forms, wait_up  # noqa: E402
+from load import OUT, ROOT, SHORT_WORDS, VENV, WORDS, cpu_seconds, free_port, rss_mb, sample, save, stop, user_forms, wait_up  # noqa: E402
 
 RATIO_TARGETS = {"chain": 2.0, "document": 1.5, "fulltext": 1.5}
 P99_TARGET_MS = {1: 100.0, 10: 250.0}
@@ -342,6 +342,7 @@ def kinds(db: Path, n: int, seed: int) -> dict[str, list[str]]:
         "chain": [f"/organizations/{q(a)}" for a in orgs],
         "document": [f"/documents/{q(r, safe=safe)}" for r in rng.sample(refs, n)],
         "fulltext": [f"/search?q={q(w)}" for w in WORDS],
+        "short search": [f"/search?q={q(w)}" for w in SHORT_WORDS],
         "symbol search": [f"/search?q={q(user_forms(s, rng), safe='')}" for s in rng.sample(symbols, n)],
         "anomalies": [f"/anomalies?page={p}" for p in pages],
         "unresolved": [f"/unresolved?page={p}" for p in pages],
