@@ -34,6 +34,11 @@ def make_engine(url: str, *, savepoints: bool = False, **kwargs) -> Engine:
     """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
+        if "poolclass" not in kwargs and url not in ("sqlite://", "sqlite:///:memory:"):
+            # A page takes its connection on the event loop (run_page): a checkout that waited
+            # for a busy pool there would stall every request of the worker. A SQLite connection
+            # is a file handle with no server to spare, so the pool lends more when all are out.
+            kwargs.setdefault("max_overflow", -1)
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -87,6 +92,16 @@ async def get_session() -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def release(session: Session) -> None:
+    """Hand the session's connection back to the pool before a wait (the session takes one again
+    if it is used after). On SQLite a call into the library; on PostgreSQL a ROLLBACK on the
+    wire, so in a thread."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.close()
+    else:
+        await run_in_threadpool(session.close)
 
 
 async def current_engine() -> Engine:

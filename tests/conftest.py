@@ -116,10 +116,19 @@ def cli_database(tmp_path, monkeypatch):
     get_engine.cache_clear()
 
 
+def _layouts_done() -> None:
+    """Until no layout or store of a test's graphs is left to run (into the next test's
+    database, or with the test's monkeypatching undone)."""
+    from app.graph import layouts
+
+    layouts.drawer.wait()
+
+
 @pytest.fixture
 def engine():
     engine = _engine()
     yield engine
+    _layouts_done()
     if not TEST_DB_URL:
         engine.dispose()
 
@@ -131,17 +140,16 @@ def file_engine(tmp_path):
     connection would mix their transactions."""
     engine = _engine(tmp_path / "lineage.db")
     yield engine
+    _layouts_done()
     if not TEST_DB_URL:
         engine.dispose()
 
 
 @pytest.fixture(autouse=True)
-def _layouts_done():
-    """No layout or store of a test's graphs runs on into the next test's database."""
+def _no_layout_left(monkeypatch):
+    """Torn down before `monkeypatch` (which it asks for) puts back what the test changed."""
     yield
-    from app.graph import layouts
-
-    layouts.drawer.wait()
+    _layouts_done()
 
 
 @pytest.fixture

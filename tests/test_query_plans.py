@@ -75,3 +75,12 @@ def test_the_check_itself_sees_a_full_scan(read_session):
     sql = "SELECT id FROM citation WHERE verb = ?"
     plan = read_session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, ("回顾",)).all()
     assert any(FULL_SCAN.match(row[-1]) for row in plan)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_document_page_reads_build_their_records_on_either_engine(dialect):
+    """Each read's rows become a named tuple of its columns (queries._record): a column that
+    could not name a field would fail here, not at a reader's first page."""
+    reads = queries._page_stmts(dialect)
+    for record, stmt in ((reads.document, reads.by_ref), (reads.cite, reads.cites), (reads.citer, reads.cited_by)):
+        assert record._fields == tuple(stmt.selected_columns.keys())

@@ -51,3 +51,27 @@ def test_what_the_page_raises_reaches_the_handler_either_way(engine, small):
     with pytest.raises(Refused):
         anyio.run(main)
     assert seen[0].closed
+
+
+def test_a_page_never_waits_for_a_busy_pool(tmp_path):
+    """On SQLite a small page takes its connection on the event loop: however many connections
+    are out (slow readers, pages in threads), the pool lends another at once rather than make
+    the loop wait for one."""
+    from app.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lineage.db'}", pool_timeout=1)
+    held = [engine.connect() for _ in range(40)]
+    try:
+        for conn in held:
+            conn.execute(text("SELECT 1"))
+        seen = []
+
+        async def main():
+            return await run_page(engine, _thread, seen)
+
+        anyio.run(main)
+        assert seen and seen[0].closed
+    finally:
+        for conn in held:
+            conn.close()
+        engine.dispose()

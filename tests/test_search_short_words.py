@@ -58,6 +58,13 @@ def test_common_and_rare_short_words(read_session, q, some):
         assert queries.by_symbol(read_session, some).key in found
 
 
+@pytest.mark.parametrize("q", ["a\x02", "\x01a", "\x01", "\x02"])
+def test_the_index_marks_in_a_query_find_nothing(read_session, q):
+    """The pairs index's separator and end mark are control characters: a query holding one is
+    answered as finding nothing (no text holds them), never by a wrong reading of the index."""
+    assert full_text(read_session, q) == ([], 0)
+
+
 def test_an_edited_or_deleted_text_is_searched_as_it_now_stands(seeded):
     doc = queries.by_symbol(seeded, "A/77/L.107")
     assert doc.key not in _found(seeded, "鹦鹉")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import math
 import resource
 import shutil
@@ -51,12 +52,29 @@ def _limits(memory_bytes: int, cpu_seconds: int):
     return apply
 
 
+@functools.cache
+def _wrappers() -> tuple[str, str] | None:
+    """util-linux's setpriv and prlimit, if both are there and do what `_command` asks of them
+    (`--pdeathsig` came with util-linux 2.33): tried once per process."""
+    setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
+    if not (setpriv and prlimit):
+        return None
+    true = shutil.which("true") or "/bin/true"
+    try:
+        tried = subprocess.run([setpriv, "--pdeathsig", "KILL", prlimit, "--cpu=60:61", "--", true],
+                               capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (setpriv, prlimit) if tried.returncode == 0 else None
+
+
 def _command(exe: str, fmt: str, memory_bytes: int, cpu_seconds: int):
     """The command that runs `dot` under the limits, and what the child runs before it (None:
     nothing, the command sets them)."""
-    setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
     dot = [exe, f"-T{fmt}"]
-    if setpriv and prlimit:
+    wrappers = _wrappers()
+    if wrappers:
+        setpriv, prlimit = wrappers
         return [setpriv, "--pdeathsig", "KILL", prlimit, f"--as={memory_bytes}",
                 f"--cpu={cpu_seconds}:{cpu_seconds + 1}", "--", *dot], None
     return dot, _limits(memory_bytes, cpu_seconds)

@@ -205,6 +205,8 @@ class Drawer:
 
     def _run(self, key: str, fut: Future, job: Callable[[], T], then: Callable[[T], None] | None) -> None:
         try:
+            if not fut.set_running_or_notify_cancel():
+                return  # cancelled before it started: nobody waits for it
             try:
                 result = job()
             except BaseException as exc:  # noqa: BLE001 - handed to the readers who wait
@@ -212,7 +214,10 @@ class Drawer:
                 return
             fut.set_result(result)
             if then is not None:
-                then(result)
+                try:
+                    then(result)
+                except Exception:  # noqa: BLE001 - the readers have their result; say what failed after
+                    log.exception("after the layout of %s", key)
         finally:
             self._forget(key)
 

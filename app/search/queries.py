@@ -13,7 +13,7 @@ from sqlalchemy import table as table_fts
 from sqlmodel import Session, select
 
 from app.models import Document, Paragraph
-from app.search.fts import PARAGRAPH_STRIDE, pairs_query
+from app.search.fts import END, PARAGRAPH_STRIDE, SEP, pairs_query
 
 
 def _named(*extra):
@@ -128,6 +128,8 @@ def full_text(session: Session, q: str, page: int = 1, per_page: int = 20) -> tu
             total_stmt, page_stmt = _fts_stmts()
             phrase = {"phrase": '"' + q.replace('"', '""') + '"'}
         else:
+            if SEP in q or END in q:
+                return [], 0  # the pairs index's own marks, control characters no word holds
             total_stmt, page_stmt = _fts_stmts("document_pairs", "paragraph_pairs")
             phrase = {"phrase": pairs_query(q)}
         rows = session.execute(page_stmt, {**phrase, **window}).all()

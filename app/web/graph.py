@@ -18,7 +18,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, release
 from app.graph import drawings, layouts
 from app.graph import layout as graph
 from app.graph import scope as graph_scope
@@ -103,6 +103,7 @@ async def _graph_page(request: Request, session, org, sessions=None, page: int =
         drawing, shown, lanes, lang = ready.drawing, ready.shown, [], request_lang(request)
     else:
         g = await _prepare(request, session, org, sessions, page)
+        await release(session)  # no connection is held while the layout is waited for
         drawing, shown, lang = await _drawing(g, session.get_bind()), g.shown, g.lang
         lanes = [(label, [n for n in g.timeline.nodes if n.lane == lane]) for lane, label in g.timeline.lanes]
     return render(request, "graph.html", {
@@ -118,6 +119,7 @@ async def _svg(request: Request, session, org, sessions=None, page: int = 1) -> 
         drawing, lang = ready.drawing, request_lang(request)
     else:
         g = await _prepare(request, session, org, sessions, page)
+        await release(session)
         drawing, lang = await _drawing(g, session.get_bind()), g.lang
     if drawing.svg is None:
         message = _drawing_message(drawing, lang)
