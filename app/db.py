@@ -76,32 +76,29 @@ def get_engine() -> Engine:
 
 async def get_session() -> AsyncIterator[Session]:
     """The request's session. Made on the event loop, where making one waits for nothing (it
-    connects at its first statement, in the handler's thread), and closed there on SQLite, where
-    handing the connection back to the pool is a call into the library: a sync dependency
-    costs two hand-offs to a worker thread, about a fifth of a cheap page's CPU under load
-    (bench/README.md). On PostgreSQL the close (a ROLLBACK on the wire) goes to a thread."""
+    connects at its first statement, in the handler's thread), and closed there by `release`:
+    a sync dependency costs two hand-offs to a worker thread, about a fifth of a cheap page's
+    CPU under load (bench/README.md)."""
     session = Session(get_engine())
     try:
         yield session
     finally:
-        if session.get_bind().dialect.name == "sqlite":
-            session.close()
-        else:
-            with anyio.CancelScope(shield=True):  # a request cancelled here still hands back its connection
-                await run_in_threadpool(session.close)
+        await release(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
 async def release(session: Session) -> None:
-    """Hand the session's connection back to the pool before a wait (the session takes one again
-    if it is used after). On SQLite a call into the library; on PostgreSQL a ROLLBACK on the
-    wire, so in a thread."""
+    """Hand the session's connection back to the pool (the session takes one again if it is used
+    after): at the end of a request, or before a wait. On SQLite a call into the library, made
+    where it is; on PostgreSQL a ROLLBACK on the wire, so in a thread, and shielded: a request
+    cancelled meanwhile still hands its connection back."""
     if session.get_bind().dialect.name == "sqlite":
         session.close()
     else:
-        await run_in_threadpool(session.close)
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(session.close)
 
 
 async def current_engine() -> Engine:
