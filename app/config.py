@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     graph_memory_mb: int = Field(default=1024, ge=64, le=16384)
     graph_wait_seconds: float = Field(default=2.0, ge=0, le=60)
 
+    # What one anonymous request may spend (issue 27): CPU-heavy work (extract, diff, search, a
+    # first drawing) stops after this many seconds with a 503, and one client may run at most
+    # this many such requests at once (more get a 429 with Retry-After).
+    request_budget_seconds: float = Field(default=5.0, gt=0, le=600)
+    heavy_per_client: int = Field(default=2, ge=1, le=100)
+
     # Fault injection for the crash tests only: hold a save open this many seconds before its
     # commit, so a test can SIGKILL the server in the middle of it. Never set in production.
     fault_pause_before_commit: float = 0.0
