@@ -1,6 +1,8 @@
 """The engine and the one session dependency."""
 
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Annotated, TypeVar
 
@@ -9,11 +11,13 @@ from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 import app.changes  # noqa: F401  (and so are PostgreSQL's change notifications)
 import app.search.fts  # noqa: F401  (the full-text index is created with the tables)
 import app.data_version  # noqa: F401  (and so are the data version's triggers)
+from app.budget import Deadline, OverBudget
 from app.config import get_settings
 
 
@@ -147,3 +151,36 @@ def begin_batch(session) -> None:
     conn = session.connection()
     if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# SQLite asks the progress handler every this many virtual-machine steps (about 0.1-1 ms).
+_PROGRESS_STEPS = 10_000
+
+
+@contextmanager
+def statements_within(session, deadline: Deadline) -> Iterator[None]:
+    """The session's statements stop at `deadline`, with OverBudget: a search of a word in most
+    texts cannot hold a thread past a request's budget.
+
+    SQLite: a progress handler interrupts the statement running at the deadline (the rows of the
+    transaction are untouched: these are reads). PostgreSQL: `SET LOCAL statement_timeout` for
+    the rest of the transaction, which the session's release rolls back.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        dbapi = conn.connection.dbapi_connection
+        at = deadline.at
+        dbapi.set_progress_handler(lambda: time.monotonic() > at, _PROGRESS_STEPS)
+    else:
+        ms = max(1, int(deadline.left() * 1000))
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+    try:
+        yield
+    except OperationalError as exc:
+        cancelled = "interrupted" in str(exc.orig) or type(exc.orig).__name__ == "QueryCanceled"
+        if cancelled:
+            raise OverBudget(deadline.seconds) from None
+        raise
+    finally:
+        if conn.dialect.name == "sqlite":
+            dbapi.set_progress_handler(None, _PROGRESS_STEPS)

@@ -11,7 +11,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import PROJECT_ROOT, get_settings
 from app.web.cache import PageCache, version_probe
-from app.web.limits import BodyLimit
+from app.web.limits import BodyLimit, HeavyLimit
 from app.web import admin, api, chains, docs, documents, errors, exports, graph, login, render, search, security
 
 
@@ -51,12 +51,18 @@ def create_app() -> FastAPI:
     # that it runs inside the two below: bodies are capped before any form is read.
     security.install(app)
     login.install(app)
+    # Heavy requests (extract, diff, search, a first drawing): a share per client and of the
+    # worker, so that no client takes the threads the readers need (issue 27). Inside the page
+    # cache: a page already rendered costs nothing and is not counted.
+    settings = get_settings()
+    threads = settings.worker_threads or (4 if settings.sqlalchemy_url.startswith("sqlite") else 40)
+    app.add_middleware(HeavyLimit, per_client=settings.heavy_per_client, total=max(1, threads // 2),
+                       wait_seconds=settings.request_budget_seconds, refuse=errors.refuse_heavy)
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
     app.add_middleware(security.SecurityHeaders)
     # Outermost but for the proxy headers, so a stored page is replayed with its security headers
     # and without any work.
-    settings = get_settings()
     app.add_middleware(
         PageCache, probe=version_probe(settings.sqlalchemy_url), max_bytes=settings.page_cache_mb << 20, owner=app
     )

@@ -203,7 +203,7 @@ class Lineage:
 
     def start(self):
         env = dict(os.environ, LINEAGE_DATABASE_URL=self.database_url, PORT=str(self.port),
-                   LINEAGE_PAGE_CACHE_MB="0", LINEAGE_SECRET_KEY="bench-only-secret-key-0123456789abcdef")
+                   LINEAGE_PAGE_CACHE_MB="0", LINEAGE_HEAVY_PER_CLIENT="1000", LINEAGE_SECRET_KEY="bench-only-secret-key-0123456789abcdef")
         cmd = (["bash", "-c", self.cmd] if self.cmd else
                [str(VENV / "lineage"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--workers", str(self.workers)])

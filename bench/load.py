@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                      "page_cache_mb": int(os.environ.get("LINEAGE_PAGE_CACHE_MB", "32"))}
     try:
         lport = free_port(args.port)
-        env = dict(os.environ, LINEAGE_DATABASE_URL=f"sqlite:///{db}", PORT=str(lport))
+        env = dict(os.environ, LINEAGE_DATABASE_URL=f"sqlite:///{db}", PORT=str(lport), LINEAGE_HEAVY_PER_CLIENT="1000")
         lcmd = (["bash", "-c", "exec " + args.lineage_cmd] if args.lineage_cmd else
                 [str(VENV / "lineage"), "serve", "--host", "127.0.0.1", "--port", str(lport), "--workers", "1"])
         lin_log = open(OUT / f"lineage-{args.scale}.log", "w")

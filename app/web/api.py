@@ -7,7 +7,8 @@ from fastapi import HTTPException
 from app.chains import reads
 from app.citations.excerpt import bounded_json, excerpt, excerpts
 from app.config import get_settings
-from app.db import SessionDep
+from app.budget import Deadline
+from app.db import SessionDep, statements_within
 from app.documents import labels
 from app.documents.extract import lookup
 from app.documents.queries import by_symbol, cites, source_facts_of
@@ -207,7 +208,10 @@ def search(
     the documents' texts and cited paragraphs. Snippets mark matches with [[ ]]."""
     norm = normalize(q)
     doc = by_symbol(session, norm.symbol) if norm.symbol else None
-    hits, total = ([], 0) if doc else full_text(session, q, page=page, per_page=per_page)
+    hits, total = [], 0
+    if doc is None:
+        with statements_within(session, Deadline(get_settings().request_budget_seconds)):
+            hits, total = full_text(session, q, page=page, per_page=per_page)
     return SearchPublic(
         query=q,
         symbol=norm.symbol,

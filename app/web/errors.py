@@ -5,8 +5,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.budget import OverBudget
 from app.chains.reads import organization
 from app.documents.queries import by_ref, page_cited_by
+from app.i18n import N_, request_lang, t
 from app.web import urls
 from app.web.render import render
 from app.web.security import private_path, with_security_headers
@@ -66,7 +68,29 @@ def _error(request: Request, status: int, message: str, detail=None, headers=Non
                   headers=headers)
 
 
+# How long a client refused for want of time or place is asked to wait (Retry-After, seconds).
+RETRY_AFTER = 5
+
+
+def refusal(request: Request, status: int, key: str, **params):
+    """A refusal of the heavy-request limits or the time budget (429, 503): the catalog's message
+    `key` in the reader's language (English in JSON), and when to come back."""
+    lang = "en" if _wants_json(request) else request_lang(request)
+    message = t(key, lang).format(retry=RETRY_AFTER, **params)
+    return _error(request, status, message, headers={"Retry-After": str(RETRY_AFTER)})
+
+
+async def refuse_heavy(scope, receive, send, status: int, key: str) -> None:
+    """The answer of `app.web.limits.HeavyLimit` to a request past its share."""
+    response = refusal(Request(scope, receive), status, key)
+    await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(OverBudget)
+    async def _over_budget(request: Request, exc: OverBudget):
+        return refusal(request, 503, N_("err_over_budget"), seconds=f"{exc.seconds:g}")
+
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):
         return _error(request, 404, exc.message)

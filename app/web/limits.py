@@ -1,4 +1,6 @@
-"""A ceiling on request bodies, so no handler ever buffers an absurd upload.
+"""What one request may take: a ceiling on bodies, and a share of the worker for heavy requests.
+
+Bodies: no handler ever buffers an absurd upload.
 
 The precise limits (1 MB of text) are checked where the text is read, with a message that names
 the field; this ceiling only stops bodies no legitimate form or API call sends. An API client
@@ -8,8 +10,13 @@ nothing and so needs no token, marked so that the page says why (`body_refused`)
 """
 
 import json
+import re
+
+import anyio
 
 from starlette.requests import Request
+
+from app.i18n import N_
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _MARK = "body_too_large"
@@ -109,3 +116,104 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+# --- heavy requests: a share per client, and a bounded share of the worker ---------------------
+
+# What costs CPU in proportion to what a stranger sends or names (issue 27): a pasted text's
+# extraction, the diff of two texts, a full-text search, a timeline drawn for the first time.
+# Everything else is a few indexed rows and stays out of these limits.
+_HEAVY = (
+    ("POST", re.compile(r"^/(api/)?extract$")),
+    ("GET", re.compile(r"^/diff/")),
+    ("GET", re.compile(r"^/(api/)?search$")),
+    ("GET", re.compile(r"^(/organizations/[^/]+)?/graph(\.svg)?$")),
+)
+
+
+def is_heavy(method: str, path: str) -> bool:
+    """Whether a request is one of the heavy kinds (`_HEAVY`)."""
+    return any(method == m and rule.match(path) for m, rule in _HEAVY)
+
+
+class HeavyLimit:
+    """At most `per_client` heavy requests (`is_heavy`) of one client address at a time, and at
+    most `total` of all clients in the worker's threads at once.
+
+    One client past its share gets a 429 at once; past the worker's share, a request waits for a
+    place on the event loop, holding no thread and no connection, for at most `wait_seconds`,
+    then gets a 503. Both say when to come back (Retry-After). So a client that sends extractions
+    or diffs in parallel takes two of the worker's threads at most, and every client together
+    leave the others to the readers of ordinary pages. The address is the socket's, or the one a
+    trusted proxy names (LINEAGE_TRUSTED_PROXIES); the counts are the worker's own.
+    """
+
+    def __init__(self, app: ASGIApp, per_client: int, total: int, wait_seconds: float, refuse):
+        self.app = app
+        self.per_client = per_client
+        self.total = total
+        self.wait_seconds = wait_seconds
+        self.refuse = refuse  # (scope, receive, send, status, key) -> awaitable: the refusal
+        self.running: dict[str, int] = {}
+        self._places = None  # made on the event loop, at the first heavy request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_heavy(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        if self.running.get(client, 0) >= self.per_client:
+            await self.refuse(scope, receive, send, 429, N_("err_too_many_at_once"))
+            return
+        self.running[client] = self.running.get(client, 0) + 1
+        try:
+            if scope["method"] == "POST":
+                # The body is read before a place is taken, within the budget: a client that
+                # sends its body slowly holds one of its own shares, never a worker's place.
+                body = await self._body(receive)
+                if body is None:
+                    await self.refuse(scope, receive, send, 408, N_("err_body_too_slow"))
+                    return
+                receive = _replay(body, receive)
+            if self._places is None:
+                self._places = anyio.Semaphore(self.total)
+            placed = False
+            with anyio.move_on_after(self.wait_seconds):
+                await self._places.acquire()
+                placed = True
+            if not placed:
+                await self.refuse(scope, receive, send, 503, N_("err_busy"))
+                return
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self._places.release()
+        finally:
+            left = self.running[client] - 1
+            if left:
+                self.running[client] = left
+            else:
+                del self.running[client]
+
+    async def _body(self, receive: Receive) -> list[Message] | None:
+        """The request's body messages, read within `wait_seconds`; None when it comes slower."""
+        messages: list[Message] = []
+        with anyio.move_on_after(self.wait_seconds):
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    return messages
+        return None
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that gives `messages` again, then what `receive` gives (a disconnect)."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay

@@ -3,7 +3,9 @@
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
-from app.db import SessionDep
+from app.budget import Deadline
+from app.config import get_settings
+from app.db import SessionDep, statements_within
 from app.documents.queries import by_symbol
 from app.search.queries import full_text, symbol_matches
 from app.symbols import normalize
@@ -36,5 +38,6 @@ def search(
             fragment = q
         ctx["matches"] = [d for d in symbol_matches(session, fragment) if exact is None or d.id != exact.id]
         if not norm.symbol:
-            ctx["hits"], ctx["total"] = full_text(session, q, page=page, per_page=PER_PAGE)
+            with statements_within(session, Deadline(get_settings().request_budget_seconds)):
+                ctx["hits"], ctx["total"] = full_text(session, q, page=page, per_page=PER_PAGE)
     return render(request, "search.html", ctx, fragment="_search_results.html")
