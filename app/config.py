@@ -3,7 +3,9 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,11 @@ class Settings(BaseSettings):
     # and escape the login lock-out, or any scheme.
     trusted_proxies: str = ""
 
+    # Where readers reach Lineage (`https://lineage.example.org`, or with a path prefix): the base
+    # of the absolute URLs in feeds and exports. Unset, those are relative (`/documents/…`): never
+    # taken from a request's Host header, which a client or a shared cache's other users choose.
+    public_url: str = ""
+
     # Rendered pages kept for anonymous readers, per worker, until the database changes
     # (app/web/cache.py). 0 turns the cache off.
     page_cache_mb: int = 32
@@ -53,6 +60,19 @@ class Settings(BaseSettings):
     # Fault injection for the crash tests only: hold a save open this many seconds before its
     # commit, so a test can SIGKILL the server in the middle of it. Never set in production.
     fault_pause_before_commit: float = 0.0
+
+    @field_validator("public_url")
+    @classmethod
+    def _a_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
+                or "@" in parts.netloc:
+            raise ValueError("LINEAGE_PUBLIC_URL must be an http(s) URL such as https://lineage.example.org, "
+                             "with no query, fragment or user name")
+        return value
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> "Settings":

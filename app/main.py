@@ -60,6 +60,9 @@ def create_app() -> FastAPI:
                        wait_seconds=settings.request_budget_seconds, refuse=errors.refuse_heavy)
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)
+    # Starlette's redirect of a trailing slash names the Host header's site: ours is relative.
+    app.router.redirect_slashes = False
+    app.add_middleware(security.TrailingSlash)
     app.add_middleware(security.SecurityHeaders)
     # Outermost but for the proxy headers, so a stored page is replayed with its security headers
     # and without any work.

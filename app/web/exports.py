@@ -32,7 +32,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 
 def _absolute(request: Request, path: str) -> str:
-    return str(request.base_url).rstrip("/") + path
+    return urls.public(path)
 
 
 # --- Atom feeds ------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ def _export(request: Request, session, org, name: str) -> Response:
     member_ids = [d.id for d in chain_members(session, org)] if org is not None else None
     engine = session.get_bind()
     acronym = org.acronym if org is not None else None
-    base = str(request.base_url).rstrip("/")
+    base = urls.public("")
 
     def url(doc):
         return base + urls.document(doc)

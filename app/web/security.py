@@ -15,9 +15,11 @@ from __future__ import annotations
 import logging
 import secrets
 from functools import lru_cache
+from urllib.parse import quote
 
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
@@ -126,3 +128,26 @@ class CookieSecurity:
 
 def install(app: FastAPI) -> None:
     app.add_middleware(CookieSecurity, settings=get_settings())
+
+
+class TrailingSlash:
+    """`/organizations/SCO/` → 308 to `/organizations/SCO` when that is a page, with a relative
+    Location. Starlette's own redirect spells the URL out from the request's Host header, which a
+    client chooses: a shared cache would then hand its readers a redirect to another site."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and len(path) > 1 and path.endswith("/"):
+            other = path.rstrip("/") or "/"
+            router = scope["app"].router
+            if any(route.matches({**scope, "path": other})[0] is Match.FULL for route in router.routes):
+                query = scope.get("query_string", b"")
+                location = quote(other, safe="/()-.~%") + ("?" + query.decode("latin-1") if query else "")
+                await send({"type": "http.response.start", "status": 308,
+                            "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await self.app(scope, receive, send)

@@ -3,6 +3,8 @@
 import re
 from urllib.parse import quote, urlencode
 
+from app.config import get_settings
+
 # Symbols keep their slashes and parentheses in URLs, as on undocs: /documents/S/RES/1631(2005).
 _SAFE = "/()-.~"
 # What quote() leaves as it is (ASCII letters and digits, "_.-~", and _SAFE): nearly every symbol
@@ -17,6 +19,12 @@ def _q(value: str) -> str:
 def _with_query(path: str, **params) -> str:
     params = {k: v for k, v in params.items() if v not in (None, "")}
     return f"{path}?{urlencode(params)}" if params else path
+
+
+def public(path: str) -> str:
+    """`path` where readers reach it: under LINEAGE_PUBLIC_URL when it is set, else as it is
+    (relative). Feeds and exports print these; no URL is ever made from a request's Host."""
+    return get_settings().public_url + path
 
 
 def home(page: int | None = None) -> str:
