@@ -52,7 +52,7 @@ def test_organization_feed(read_session, read_client):
     letter = next(e for e in parsed.entries if e.id.endswith("seed-000-02a8ab7b9388f710"))
     assert letter.link.endswith("/documents/seed-000-02a8ab7b9388f710")
     assert "联合国同上海合作组织的合作" in letter.title
-    assert read_client.get(letter.link.split("testserver", 1)[1]).status_code == 200
+    assert read_client.get(letter.link).status_code == 200
     # ids are stable: the same on the next request
     assert [e.id for e in _feed(read_client, urls.organization_feed("SCO"))[1].entries] == ids
 
