@@ -1,4 +1,8 @@
-"""Layouts drawn once per data version, stored, and served from storage.
+"""Layouts drawn once per data version, kept, and served from where they are kept.
+
+The default views of each graph (app/graph/drawings.py: `Prepared.default`) are stored in the
+database, as below; the views readers name besides (ranges of sessions) are kept the same way in
+the worker's memory only, within a bound (app/graph/memory.py).
 
 A drawing is keyed by the digest of the Graphviz source it was laid out from: the source holds
 every node, edge, label and lane, so a change to any document a graph shows gives a new digest
@@ -32,7 +36,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -137,18 +141,23 @@ def load(session: Session, key: str) -> Stored | None:
     return Stored(Drawing(svg=row.svg, routing=row.routing, message=row.message), key, row.stamp, row.facts)
 
 
-def current(session: Session, *, scope: str, lang: str) -> Stored | None:
+def current(session: Session, *, scope: str, lang: str) -> tuple[Stored | None, int | None]:
     """The drawing of a graph stored as showing the data as they are now (its stamp is the
-    current data version), in one statement; None when there is none or it may be out of date."""
-    version = select(DataVersion.version).where(DataVersion.id == 1).scalar_subquery()
+    current data version), and that version, in one statement; (None, version) when there is
+    no such drawing or it may be out of date; (None, None) without a data version."""
+    layout = GraphLayout.__table__
     row = session.execute(
-        select(GraphLayout.digest, GraphLayout.svg, GraphLayout.routing, GraphLayout.message, GraphLayout.stamp,
-               GraphLayout.facts, version.label("version"))
-        .where(GraphLayout.scope == scope, GraphLayout.lang == lang)
+        select(DataVersion.version, GraphLayout.digest, GraphLayout.svg, GraphLayout.routing, GraphLayout.message,
+               GraphLayout.stamp, GraphLayout.facts)
+        .select_from(DataVersion.__table__.outerjoin(layout, and_(layout.c.scope == scope, layout.c.lang == lang)))
+        .where(DataVersion.id == 1)
     ).first()
-    if row is None or row.stamp is None or row.facts is None or row.stamp != stamp(row.version):
-        return None
-    return Stored(Drawing(svg=row.svg, routing=row.routing, message=row.message), row.digest, row.stamp, row.facts)
+    if row is None:
+        return None, None
+    if row.digest is None or row.stamp is None or row.facts is None or row.stamp != stamp(row.version):
+        return None, row.version
+    drawing = Drawing(svg=row.svg, routing=row.routing, message=row.message)
+    return Stored(drawing, row.digest, row.stamp, row.facts), row.version
 
 
 def store(engine: Engine, *, key: str, scope: str, lang: str, drawing: Drawing, seconds: float,
