@@ -1,8 +1,12 @@
 """Ranges of sessions readers name are drawn and kept in the worker's memory, within a bound in
-bytes; only the default views are stored. Real SQLite files and the real `dot` (counted)."""
+bytes; only the default views are stored. A burst of distinct ranges neither writes to the
+database nor queues without end. Real SQLite files, the real `dot` (counted), and a `dot` that
+waits for the test's word to play a slow layout."""
 
 import os
 import shutil
+import stat
+import time
 
 import pytest
 from sqlalchemy import func
@@ -14,7 +18,8 @@ from app.config import get_settings
 from app.db import make_engine
 from app.graph import drawings, layouts
 from app.graph import scope as graph_scope
-from app.models import Document, GraphLayout
+from app.i18n import t
+from app.models import Document, GraphLayout, Organization
 from app.web import urls
 from tests.conftest import TEST_DB_URL, app_on
 from tests.helpers import soup
@@ -230,3 +235,66 @@ def test_after_a_change_a_kept_range_is_laid_out_anew_not_served_stale(seeded, c
     assert "联合国同上海合作组织的合作（修订）" in page.text
     assert len(dot_runs) == runs + 1
     assert _stored(seeded) == set()
+
+
+# Ranges whose drawings differ in the seed data (many ranges draw the same documents, and one
+# drawing is one layout whatever the range that asked for it).
+DISTINCT = [(48, 48), (48, 59), (49, 49), (49, 59), (53, 64), (54, 65), (56, 67), (58, 69), (60, 71), (62, 73),
+            (64, 75)]
+
+
+def _blocking_dot(tmp_path, monkeypatch):
+    """A `dot` that waits until the file it returns exists, then draws with the real one."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    release, pids = tmp_path / "release", tmp_path / "pids"
+    script = bindir / "dot"
+    script.write_text(f"#!/bin/sh\necho $$ >> {pids}\n"
+                      f"while [ ! -e {release} ]; do sleep 0.05; done\nexec {REAL_DOT} \"$@\"\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    return release, pids
+
+
+def _lines(path) -> int:
+    return len(path.read_text().split()) if path.exists() else 0
+
+
+def test_a_burst_of_ranges_waits_in_a_bounded_queue_behind_the_default_views(seeded, client, dot_runs, tmp_path,
+                                                                               monkeypatch):
+    """One `dot` at a time; at most `graph_queue` ranges asked for at once, the others answered
+    at once (the SVG: 503 and Retry-After; the page: the list, and why); a default view is still
+    taken, and drawn before the ranges waiting."""
+    settings = get_settings()
+    monkeypatch.setattr(settings, "graph_wait_seconds", 0.0)
+    monkeypatch.setattr(settings, "graph_queue", 3)
+    keys = {drawings.prepare(seeded, None, "zh", url=urls.document, sessions=r).key for r in DISTINCT}
+    assert len(keys) == len(DISTINCT)
+    release, pids = _blocking_dot(tmp_path, monkeypatch)
+    try:
+        burst = DISTINCT[:10]
+        busy = DISTINCT[10]
+        answers = [client.get(urls.graph_svg(sessions=s)) for s in burst]
+        assert all(r.status_code == 503 and r.headers["retry-after"] for r in answers)
+        said = [r.json()["error"] for r in answers]
+        assert said == [t("graph_pending", "zh")] * 3 + [t("graph_busy", "zh")] * 7
+        page = soup(client.get(urls.graph(sessions=busy)))
+        assert page.select_one("p.graph-message")["data-routing"] == "busy"
+        assert page.select("section.graph-as-list li")
+        assert layouts.drawer.asked() == (0, 3)
+        sco = soup(client.get(urls.graph("SCO")))
+        assert sco.select_one("p.graph-message")["data-routing"] == "pending"
+        assert layouts.drawer.asked() == (1, 3)
+        deadline = time.monotonic() + 20
+        while _lines(pids) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _lines(pids) == 1  # the others wait for it
+    finally:
+        release.touch()
+        layouts.drawer.wait()
+    org = seeded.exec(select(Organization).where(Organization.acronym == "SCO")).one()
+    assert dot_runs[1] == drawings.prepare(seeded, org, "zh", url=urls.document).source  # ahead of the ranges
+    assert len(dot_runs) == 4 and layouts.drawer.asked() == (0, 0)
+    assert _stored(seeded) == {("org:SCO", "zh")}
+    assert _svg_ok(client.get(urls.graph_svg(sessions=burst[2])))  # kept
+    assert len(dot_runs) == 4

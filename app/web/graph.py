@@ -63,7 +63,7 @@ async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
         return g.drawing
     # Laid out, the drawing goes to the readers waiting for it, then is kept for every later one.
     future = layouts.drawer.submit(g.key, partial(drawings.lay_out, g),
-                                   then=lambda laid: drawings.keep(g, engine, *laid))
+                                   then=lambda laid: drawings.keep(g, engine, *laid), later=not g.default)
     if future is None:
         return layouts.Drawing(svg=None, routing="busy")
     try:
