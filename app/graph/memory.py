@@ -3,8 +3,8 @@ within `LINEAGE_GRAPH_CACHE_MB`.
 
 Only the default views of a graph are stored in the database (`Prepared.default` in
 app/graph/drawings.py). Any other view (a range of sessions a reader asked for) can be asked for
-in tens of thousands of ways, by anyone; stored, each added a row of about 90 KB for ever. Kept
-here instead, they cost at most the bound per worker, nothing on disk, and go with the worker.
+in tens of thousands of ways, by anyone; stored, each would add a row of a drawing for ever.
+Kept here instead, they cost at most the bound per worker, nothing on disk, and go with it.
 
 Two kinds of entries share the bound:
 - a drawing, by the digest of the Graphviz source it was laid out from (app/graph/layouts.py):
