@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     graph_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     graph_memory_mb: int = Field(default=1024, ge=64, le=16384)
     graph_wait_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Drawings of the views that are not stored (ranges of sessions readers ask for) are kept in
+    # each worker's memory up to this many MB (app/graph/memory.py); 0 keeps none. At most
+    # `graph_queue` such drawings wait for `dot` at once per worker; readers of more get the
+    # list (the SVG alone: 503 with Retry-After) until one is done.
+    graph_cache_mb: int = Field(default=16, ge=0, le=4096)
+    graph_queue: int = Field(default=8, ge=1, le=1000)
 
     # What one anonymous request may spend (issue 27): CPU-heavy work (extract, diff, search, a
     # first drawing) stops after this many seconds with a 503, and one client may run at most

@@ -118,10 +118,13 @@ def cli_database(tmp_path, monkeypatch):
 
 def _layouts_done() -> None:
     """Until no layout or store of a test's graphs is left to run (into the next test's
-    database, or with the test's monkeypatching undone)."""
+    database, or with the test's monkeypatching undone); then nothing a test laid out is kept in
+    memory for the next (a fake `dot`'s failure, or a view of a database emptied for reuse)."""
     from app.graph import layouts
+    from app.graph.memory import memory
 
     layouts.drawer.wait()
+    memory.clear()
 
 
 @pytest.fixture

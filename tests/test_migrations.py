@@ -183,3 +183,30 @@ def test_0016_indexes_the_texts_stored_before_it_by_their_pairs_of_characters(em
             "SELECT name FROM sqlite_master" if engine.dialect.name == "sqlite" else
             "SELECT tablename FROM pg_tables")).scalars())
     assert not {n for n in names if "pairs" in n}
+
+
+@pytest.mark.parametrize("documents, kept", [
+    # drawn whole: the overall graph is `all`; every range was a reader's
+    (20, {"org:SCO", "all"}),
+    # drawn as a summary: the last eight sessions (73-80), each page of lanes
+    (200, {"org:SCO", "all:73-80:1", "all:73-80:2"}),
+], ids=["a small record", "a summarized record"])
+def test_0017_keeps_only_the_default_drawings(empty_database, documents, kept):
+    """The drawings earlier versions stored for every range a reader named go; each
+    organization's graph and the overall one as first shown stay."""
+    url, engine = empty_database
+    upgrade(url, "0016")
+    scopes = ["org:SCO", "all", "all:73-80:1", "all:73-80:2", "all:59-64:1", "all:72-80:1", "all:7-8:3"]
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO document (id, key, kind, session, provenance, created_at, updated_at, version) "
+            "VALUES (:id, :key, 'other', :session, '{}', '2026-01-01', '2026-01-01', 1)"),
+            [{"id": i, "key": f"k{i}", "session": 1 + i * 79 // (documents - 1)} for i in range(documents)])
+        conn.execute(text(
+            "INSERT INTO graph_layout (digest, scope, lang, svg, routing, seconds, created_at) "
+            "VALUES (:digest, :scope, :lang, '<svg/>', 'spline', 0.1, '2026-01-01')"),
+            [{"digest": f"{scope}-{lang}", "scope": scope, "lang": lang} for scope in scopes for lang in ("zh", "en")])
+    upgrade(url)
+    with engine.connect() as conn:
+        left = set(conn.execute(text("SELECT scope, lang FROM graph_layout")).all())
+    assert left == {(scope, lang) for scope in kept for lang in ("zh", "en")}

@@ -3,6 +3,16 @@ or, while the data have not changed since the drawing was stored, the drawing al
 
 Shared by the pages (app/web/graph.py) and `lineage draw-graphs`, which lays out every graph
 ahead of its first reader (after an import, say).
+
+Which drawings are stored in the database (`Prepared.default`): those `lineage draw-graphs`
+lays out, in each language a reader asks for, and only those:
+- each organization's graph (`org:<acronym>`);
+- the overall graph as a reader gets it without naming sessions: every document (`all`) in a
+  record of at most `scope.MAX_NODES` documents; else the summary of the last
+  `scope.DEFAULT_SESSIONS` sessions, each page of its lanes (`all:<from>-<to>:<page>`), and the
+  same when a reader names those very sessions.
+Any other view (a range of sessions a reader names) is kept in the worker's memory only
+(app/graph/memory.py): anyone can name tens of thousands of them.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from app.documents import labels
 from app.graph import layout as graph
 from app.graph import layouts
 from app.graph import scope as graph_scope
+from app.graph.memory import memory
 from app.i18n import t
 
 log = logging.getLogger(__name__)
@@ -68,6 +79,8 @@ class Prepared:
     dot_kwargs: dict
     drawing: layouts.Drawing | None
     stamp: str | None = None  # the data version read before what the graph shows
+    default: bool = True  # stored in the database (see the module's docstring), else kept in memory
+    asked: str | None = None  # the graph's name as the request gave it (a page past the last, say)
     shown: Shown | None = None
     stored: layouts.Stored | None = None
     source: str | None = None  # the Graphviz source the digest is of (its curved-edge layout's)
@@ -80,26 +93,35 @@ class Prepared:
 
 @dataclass
 class Ready:
-    """A stored drawing that shows the data as they are: all a page needs, without what it shows."""
+    """A drawing (stored, or kept in memory) that shows the data as they are: all a page needs,
+    without what it shows."""
     drawing: layouts.Drawing
     shown: Shown
 
 
-def scope_key(session, org, *, sessions: tuple[int, int] | None = None, page: int = 1) -> str:
+def scope_key(session, org, *, sessions: tuple[int, int] | None = None, page: int = 1,
+              view: graph_scope.View | None = None) -> str:
+    """The graph's name as a request gives it; `view`: the overall graph's, when already read."""
     if org is not None:
         return f"org:{org.acronym}"
     if sessions is not None:  # always a summary, and the page named (one beyond the last is no drawing)
         return f"all:{sessions[0]}-{sessions[1]}:{page}"
-    return graph_scope.everything_view(session, sessions=None, page=page).key
+    return (view or graph_scope.everything_view(session, sessions=None, page=page)).key
 
 
 def ready(session, org, lang: str, *, sessions: tuple[int, int] | None = None, page: int = 1) -> Ready | None:
-    """The stored drawing of the graph if it shows the data as they are now, and has a drawing
-    (a failure's list needs what the graph shows): a statement or two."""
-    stored = layouts.current(session, scope=scope_key(session, org, sessions=sessions, page=page), lang=lang)
-    if stored is None or stored.drawing.svg is None:
+    """The drawing of the graph, stored or kept in memory, if it shows the data as they are now
+    and has a drawing (a failure's list needs what the graph shows): a statement or two."""
+    scope = scope_key(session, org, sessions=sessions, page=page)
+    stored, version = layouts.current(session, scope=scope, lang=lang)
+    if stored is not None:
+        return Ready(stored.drawing, Shown.from_facts(stored.facts)) if stored.drawing.svg is not None else None
+    if sessions is None:  # a default view: stored or not at all
         return None
-    return Ready(stored.drawing, Shown.from_facts(stored.facts))
+    kept = memory.view(session.get_bind(), layouts.stamp(version), scope, lang)
+    if kept is None or kept[0].svg is None:
+        return None
+    return Ready(*kept)
 
 
 def prepare(session, org, lang: str, *, url: Callable[[object], str], sessions: tuple[int, int] | None = None,
@@ -108,6 +130,7 @@ def prepare(session, org, lang: str, *, url: Callable[[object], str], sessions: 
     `url` gives a document's address (its node's link)."""
     # Read before what the graph shows: a drawing stamped with it shows data at least this new.
     stamp = layouts.stamp(data_version.current(session))
+    view = None
     if org is not None:
         scope = graph_scope.for_organization(session, org)
     else:
@@ -131,11 +154,15 @@ def prepare(session, org, lang: str, *, url: Callable[[object], str], sessions: 
     dot_kwargs = {"undated_label": t("undated", lang)}
     source = graph.to_dot(timeline, **dot_kwargs).source
     key = layouts.digest(source, name)
-    scope_key = f"org:{org.acronym}" if org is not None else view.key
+    asked = scope_key(session, org, sessions=sessions, page=page, view=view)
     stored = layouts.load(session, key)
-    return Prepared(org=org, scope=scope, timeline=timeline, name=name, key=key, scope_key=scope_key,
-                    lang=lang, dot_kwargs=dot_kwargs, drawing=stored.drawing if stored else None,
-                    stamp=stamp, shown=Shown.of(scope, timeline), stored=stored, source=source)
+    drawing = stored.drawing if stored else memory.drawing(key)
+    return Prepared(org=org, scope=scope, timeline=timeline, name=name, key=key,
+                    scope_key=f"org:{org.acronym}" if org is not None else view.key,
+                    lang=lang, dot_kwargs=dot_kwargs, drawing=drawing, stamp=stamp,
+                    default=view is None or view.default,
+                    asked=asked,
+                    shown=Shown.of(scope, timeline), stored=stored, source=source)
 
 
 def restamp(g: Prepared, engine) -> None:
@@ -164,8 +191,23 @@ def store(g: Prepared, engine, drawing: layouts.Drawing, seconds: float) -> None
         log.exception("storing the layout of %s failed", g.scope_key)
 
 
+def remember(g: Prepared, engine, drawing: layouts.Drawing) -> None:
+    """Keep `drawing` of a view not stored (`g.default` false) in memory, for the data `g` read."""
+    memory.keep_drawing(g.key, drawing)
+    memory.keep_view(engine, g.stamp, g.asked, g.lang, g.key, g.shown)
+
+
+def keep(g: Prepared, engine, drawing: layouts.Drawing, seconds: float) -> None:
+    """Keep `g`'s drawing (or its failure) for every later reader: stored if `g` is a default
+    view, else in this worker's memory."""
+    if g.default:
+        store(g, engine, drawing, seconds)
+    else:
+        remember(g, engine, drawing)
+
+
 def draw(g: Prepared, engine) -> layouts.Drawing:
-    """Lay `g` out under the configured limits and store the drawing (or the failure)."""
+    """Lay `g` out under the configured limits and keep the drawing (or the failure)."""
     drawing, seconds = lay_out(g)
-    store(g, engine, drawing, seconds)
+    keep(g, engine, drawing, seconds)
     return drawing

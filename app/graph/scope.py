@@ -91,6 +91,9 @@ class View(NamedTuple):
     page: int
     pages: int
     bounds: tuple[int, int]
+    # The view a reader gets without naming sessions (a page of its lanes): it is stored, the
+    # ranges readers name are not (app/graph/memory.py).
+    default: bool = True
 
     @property
     def key(self) -> str:
@@ -113,9 +116,10 @@ def everything_view(session: Session, *, sessions: tuple[int, int] | None = None
     pages = max(1, -(-orgs // LANES_PER_PAGE))
     if sessions is None and count <= max_nodes:
         return View(True, None, 1, 1, (lo_all, hi_all))
-    if sessions is None:
-        sessions = (max(lo_all, hi_all - DEFAULT_SESSIONS + 1), hi_all)
-    return View(False, sessions, min(max(1, page), pages), pages, (lo_all, hi_all))
+    usual = (max(lo_all, hi_all - DEFAULT_SESSIONS + 1), hi_all)
+    # Naming the usual sessions of a record drawn as a summary asks for its default view.
+    default = sessions is None or (count > max_nodes and tuple(sessions) == usual)
+    return View(False, sessions or usual, min(max(1, page), pages), pages, (lo_all, hi_all), default)
 
 
 def for_everything(session: Session, *, sessions: tuple[int, int] | None = None, page: int = 1,

@@ -1,9 +1,11 @@
 """The timeline graph: the page with the SVG inline, and the SVG alone.
 
 Each graph is drawn once per version of its data by app.graph (a background thread, under
-limits) and stored. A drawing stored as showing the data as they are is served by its graph's
-name alone; otherwise these handlers read what the graph shows, look the drawing up by its
-source's digest, and wait a short while for one not yet drawn, on the event loop.
+limits) and kept: its default views stored, the ranges readers name in the worker's memory
+(app/graph/drawings.py says which is which). A drawing kept as showing the data as they are is
+served by its graph's name alone; otherwise these handlers read what the graph shows, look the
+drawing up by its source's digest, and wait a short while for one not yet drawn, on the event
+loop.
 """
 
 from __future__ import annotations
@@ -44,11 +46,14 @@ def _sessions_or_400(first: int | None, last: int | None) -> tuple[int, int] | N
 
 
 async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
-    """The stored drawing; else one asked of the layout thread and waited for a short while
-    (on the event loop: no thread and no connection is held meanwhile); else none yet."""
+    """The drawing kept (stored, or in memory); else one asked of the layout thread and waited
+    for a short while (on the event loop: no thread and no connection is held meanwhile); else
+    none yet ("pending"), or none at all while the drawer has as many as it takes ("busy")."""
     settings = get_settings()
     if g.drawing is not None:
-        if not g.current:  # the same drawing, for data changed since: say it still shows them
+        if not g.default:  # found by its source's digest: served by its name too until the data change
+            drawings.remember(g, engine, g.drawing)
+        elif not g.current:  # the same drawing, for data changed since: say it still shows them
             done = layouts.drawer.submit(f"stamp:{g.key}:{g.stamp}", partial(drawings.restamp, g, engine))
             if done is not None:  # a short write, waited for as a layout would be
                 try:
@@ -56,15 +61,14 @@ async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
                 except TimeoutError:
                     pass
         return g.drawing
-    # Laid out, the drawing goes to the readers waiting for it, then is stored for every later one.
+    # Laid out, the drawing goes to the readers waiting for it, then is kept for every later one.
     future = layouts.drawer.submit(g.key, partial(drawings.lay_out, g),
-                                   then=lambda laid: drawings.store(g, engine, *laid))
+                                   then=lambda laid: drawings.keep(g, engine, *laid), later=not g.default)
     if future is None:
         return layouts.Drawing(svg=None, routing="busy")
     try:
         drawing, _seconds = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)),
                                                    settings.graph_wait_seconds)
-        return drawing
     except TimeoutError:
         return layouts.Drawing(svg=None, routing="pending")
     except GraphvizMissing:
@@ -72,6 +76,9 @@ async def _drawing(g: drawings.Prepared, engine) -> layouts.Drawing:
             status_code=503,
             detail="The timeline needs Graphviz's `dot` (Debian package graphviz): run `make system-deps`.",
         ) from None
+    if not g.default:  # laid out for another reader's name of the same graph, maybe
+        drawings.remember(g, engine, drawing)
+    return drawing
 
 
 def _drawing_message(drawing: layouts.Drawing, lang: str) -> str | None:
