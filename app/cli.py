@@ -162,6 +162,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from app.documents.intake import discover, ingest_paths, shown
 
     started = time.perf_counter()
+    for stream in (sys.stdout, sys.stderr):  # a terminal that is not UTF-8: a name is never a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
     def show(path: str, status: str, detail: str) -> None:
         said = f": {detail}" if status in ("refused", "skipped") else f" ({detail})"

@@ -4,6 +4,7 @@ leave nothing behind."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -328,8 +329,10 @@ def test_file_keys_are_stable_distinct_and_fit():
     assert len(set(keys)) == len(keys)
     # a key made with a hash has a double hyphen, which no name that is a slug gives
     assert all("--" in k and file_key(k.removeprefix("file-") + ".txt") != k for k in keys)
-    assert all(len(k) <= 120 and re.fullmatch(r"file-[a-z0-9-]*--[0-9a-f]{16}", k) for k in keys)
+    assert all(len(k) <= 120 and re.fullmatch(r"file-(?:[a-z0-9]+(?:-[a-z0-9]+)*-)?-[0-9a-f]{16}", k) for k in keys)
     assert file_key("draft.pdf") == file_key("draft.docx")  # one document in two formats
+    assert file_key("决议草案甲.txt") == "file--" + hashlib.sha256("决议草案甲".encode()).hexdigest()[:16]
+    assert file_key("Letter 1.txt") == "file-letter-1--" + hashlib.sha256(b"Letter 1").hexdigest()[:16]
 
 
 def test_a_document_stored_under_the_old_key_keeps_it(session, tmp_path):
@@ -363,6 +366,7 @@ def test_every_path_gets_one_escaped_line(tmp_path):
     for k, name in enumerate(names):
         (src / name).write_text(_draft(k), encoding="utf-8")
     (src / "-dash.pdf").write_bytes(u.pdf_bytes("001_0fd7e56c3f5b41c3.txt"))
+    (src / "决议.txt").write_text(_draft("决议"), encoding="utf-8")
     (src / "-h").write_text("help?", encoding="utf-8")
     (src / "notes.md").write_text("# notes", encoding="utf-8")
     os.mkfifo(src / "pipe.txt")
@@ -384,11 +388,16 @@ def test_every_path_gets_one_escaped_line(tmp_path):
              for ln in (out + err).splitlines() if f" {src}/" in ln}
     statuses = {name.split(":")[0].split(" (")[0]: status for name, status in lines.items()}
     assert statuses == {
-        **{shown: "added" for shown in names.values()}, "-dash.pdf": "added", "-h": "skipped",
+        **{shown: "added" for shown in names.values()}, "-dash.pdf": "added", "决议.txt": "added", "-h": "skipped",
         "notes.md": "skipped", "pipe.txt": "refused", "null.txt": "refused", "gone.pdf": "refused",
         "passwd.txt": "refused"}
     assert f"refused   {src}/pipe.txt: not a regular file: a named pipe (FIFO)" in err.splitlines()
     assert f"refused   {src}/passwd.txt: a link out of the folder: not followed" in err.splitlines()
     assert f"skipped   {src}/-h: not a PDF, Word (.docx) or text file: no suffix" in out.splitlines()
-    assert "11 files: 5 added, 0 updated, 0 unchanged, 4 refused, 2 skipped" in out
+    assert "12 files: 6 added, 0 updated, 0 unchanged, 4 refused, 2 skipped" in out
     assert not any(ln.startswith(("name.txt", "[31m")) for ln in (out + err).splitlines())
+    # a terminal that is not UTF-8 gets escapes too, never a traceback
+    env["PYTHONIOENCODING"] = "latin-1"
+    again = run("ingest", str(src / "决议.txt"), str(src / "pipe.txt"), "--quiet")
+    assert again.returncode == 1 and "Traceback" not in again.stderr.decode("latin-1")
+    assert f"{src}/\\u51b3\\u8bae.txt" in again.stdout.decode("latin-1")

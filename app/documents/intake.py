@@ -87,14 +87,15 @@ def file_key(filename: str) -> str:
     digits in words joined by single hyphens, at most 100 characters) is the key as it is:
     `file-<stem>`. Any other stem loses something in its slug (capitals, spaces, CJK, punctuation,
     bytes that are not UTF-8), so the key adds 16 hex digits of the SHA-256 of the stem's exact
-    bytes after a double hyphen, which no slug has: `file-<slug, at most 80>--<hash>`
-    (`Letter 1.txt` is `file-letter-1--…`, `决议草案甲.txt` `file--…`)."""
+    bytes after a double hyphen, which no slug has: `file-<slug, at most 80>--<hash>`, or
+    `file--<hash>` when nothing is left of the slug (`Letter 1.txt` is `file-letter-1--…`,
+    `决议草案甲.txt` `file--…`)."""
     stem = Path(filename).stem
     if len(stem) <= 100 and _SLUG.fullmatch(stem):
         return f"file-{stem}"
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:80].rstrip("-")
     digest = hashlib.sha256(stem.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return f"file-{slug}--{digest}"
+    return f"file-{slug}--{digest}" if slug else f"file--{digest}"
 
 
 def _legacy_file_key(filename: str) -> str:
