@@ -3,7 +3,9 @@
 `prepare` is pure: bytes and a file name in, the text (`files`), what the page states
 (`metadata`) and a `DocumentIn` out, or `files.Refused`. `ingest_paths` stores prepared files
 through `ingest_document`, a savepoint per file and a transaction per batch, so a file is either
-stored whole or not at all, and reports each file as added, updated, unchanged or refused.
+stored whole or not at all, and reports each file as added, updated, unchanged, refused or
+skipped. `discover` never leaves a folder through a link, and refuses what is not a regular file;
+a file's key comes from its name (`file_key`), and two names never share one.
 
 An organization is found by the series title the page names (`联合国同…的合作`): an organization
 whose name, or one of whose series titles, is the one written. One that Lineage does not know is
