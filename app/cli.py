@@ -152,16 +152,23 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """One line per path met (added, updated, unchanged, skipped or refused, with why), every
+    name escaped onto its line (`intake.shown`), then a summary; exit 1 when anything was
+    refused (a skipped file, of another type or read under another name, is not)."""
     import time
 
     from tqdm import tqdm
 
-    from app.documents.intake import discover, ingest_paths
+    from app.documents.intake import discover, ingest_paths, shown
 
     started = time.perf_counter()
+    for stream in (sys.stdout, sys.stderr):  # a terminal that is not UTF-8: a name is never a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
     def show(path: str, status: str, detail: str) -> None:
-        line = f"{status:<9} {path}" + (f": {detail}" if status == "refused" else f" ({detail})")
+        said = f": {detail}" if status in ("refused", "skipped") else f" ({detail})"
+        line = f"{status:<9} {shown(path)}{shown(said)}"
         (bar.write if not args.quiet else print)(line, file=sys.stderr if status == "refused" else sys.stdout)
 
     try:
@@ -178,7 +185,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     done = len(report.results)
     print(
         f"{done} files: {report.count('added')} added, {report.count('updated')} updated, "
-        f"{report.count('unchanged')} unchanged, {report.refused} refused "
+        f"{report.count('unchanged')} unchanged, {report.refused} refused, {report.skipped} skipped "
         f"in {took:.1f} s ({done / took if took > 0 else 0:.1f} files/s)"
     )
     return 1 if report.refused else 0

@@ -14,6 +14,9 @@ that calls it.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import re
 
 import pytest
@@ -201,3 +204,132 @@ def test_the_extractor_the_pdf_reader_and_the_metadata_reader_know_the_same_foot
     assert all(footer not in p.text for p in paragraphs(text))
     later = "大会，\n\n" + "回顾其 2004 年 12 月 2 日第 59/48 号决议，\n\n" * 8 + f"A/77/L.107\n\n{footer}\n"
     assert metadata.read(later).value("symbol") == "A/77/L.107"
+
+
+# --------------------------------------------------------------------------- the reader process
+
+
+@pytest.mark.parametrize("name", ["-dash.pdf", "-h.pdf", "--serve.pdf", "--format=txt.pdf"])
+def test_a_file_name_is_never_an_option_of_the_reader(name):
+    """The reader is handed the bytes and the format ("pdf", "docx", "txt"): no name is on its
+    command line for an option parser to read."""
+    data = u.pdf_bytes("004_5f2f1bc2f128ea34.txt")
+    assert files.read_isolated(data, name) == files.read_bytes(data, "x.pdf")
+    with files.IsolatedReader() as reader:
+        assert reader.read(data, name) == files.read_bytes(data, "x.pdf")
+        assert not any(name in arg for arg in open(f"/proc/{reader._proc.pid}/cmdline").read().split("\0"))
+
+
+@pytest.mark.parametrize("name", ["-h", "--help", "-"])
+def test_a_name_without_a_known_suffix_is_refused_before_any_reader(name):
+    with pytest.raises(files.Refused, match="no suffix"):
+        files.read_isolated(b"%PDF-1.4\n", name)
+    with files.IsolatedReader() as reader:
+        with pytest.raises(files.Refused, match="no suffix"):
+            reader.read(b"%PDF-1.4\n", name)
+        assert reader._proc is None  # none was started for it
+
+
+def slow_pdf(pages: int = files.MAX_PAGES) -> bytes:
+    """A small PDF that takes minutes of CPU to read: every page shows one content stream of
+    8,400 characters."""
+    line = "x" * 140
+    content = "\n".join(["BT /F1 5 Tf 10 830 Td 6 TL", *[f"({line}) '" for _ in range(60)], "ET"]).encode()
+    objs = {1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: f"<< /Type /Pages /Kids [{' '.join(f'{5 + i} 0 R' for i in range(pages))}] /Count {pages} >>".encode(),
+            3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            4: b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"}
+    for i in range(pages):
+        objs[5 + i] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n in sorted(objs):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + objs[n] + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+# The parent: reads the slow PDF as `lineage ingest` does (one reader for many files) or as the
+# admin form's upload does (a reader a file, awaited on the event loop).
+PARENT = """
+import sys
+import anyio
+from app import confine
+from app.documents import files, upload
+data = open(sys.argv[2], "rb").read()
+if sys.argv[1].endswith("without util-linux"):
+    confine._wrappers = lambda: None  # no setpriv and prlimit: the reader sees to it itself
+    assert files.isolated_command()[0] == sys.executable
+if sys.argv[1].startswith("ingest"):
+    with files.IsolatedReader() as reader:
+        reader.read(data, "slow.pdf")
+else:
+    class Field:
+        filename = "slow.pdf"
+        async def read(self, n):
+            return data
+    anyio.run(upload.read_upload, Field())
+"""
+
+# Its parent: a subreaper, which the reader is handed to when its parent dies, and which tells
+# how the reader ended and how much CPU it had had.
+WATCHER = """
+import ctypes, os, signal, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+parent = subprocess.Popen([sys.executable, "-c", sys.argv[1], *sys.argv[2:]])
+tick = os.sysconf("SC_CLK_TCK")
+deadline = time.monotonic() + 120
+
+def stat(pid):
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()
+
+reader = None
+while time.monotonic() < deadline:  # until the reader has been at work for a while
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = stat(pid)
+            argv = open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if int(fields[1]) == parent.pid and b"app.documents.files" in argv:
+            reader = int(pid)
+            busy = (int(fields[11]) + int(fields[12])) / tick
+            break
+    if reader is not None and busy >= 2.0:
+        break
+    time.sleep(0.05)
+else:
+    sys.exit("the reader never got to work")
+parent.send_signal(signal.SIGKILL)
+parent.wait()
+while time.monotonic() < deadline:
+    try:
+        pid, status, usage = os.wait4(reader, os.WNOHANG)
+    except ChildProcessError:  # not handed to this process yet
+        pid = 0
+    if pid:
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
+        print(how, usage.ru_utime + usage.ru_stime)
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit("the reader outlived the deadline")
+"""
+
+
+@pytest.mark.parametrize("way", ["ingest", "upload", "ingest without util-linux", "upload without util-linux"])
+def test_the_reader_dies_with_its_parent(tmp_path, way):
+    """A killed `lineage ingest` or server takes its reader with it (the death signal), rather
+    than leave it reading for up to the CPU limit: killed with SIGKILL as soon as its parent
+    dies, long before its limit."""
+    pdf = tmp_path / "slow.pdf"
+    pdf.write_bytes(slow_pdf())
+    done = subprocess.run([sys.executable, "-c", WATCHER, PARENT, way, str(pdf)], capture_output=True,
+                          text=True, cwd=u.ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    how, number, cpu = done.stdout.split()
+    assert (how, int(number)) == ("signal", signal.SIGKILL), done.stdout
+    assert float(cpu) < files.ISOLATED_CPU_SECONDS / 3, done.stdout  # killed at work, not at its limit

@@ -19,7 +19,7 @@ from sqlmodel import Session, func, select
 
 from app.documents import files
 from app.documents import upload as uploads
-from app.documents.intake import ingest_paths
+from app.documents.intake import file_key, ingest_paths
 from app.models import Document
 from tests import un_documents as u
 from tests.admin_support import admin, admin_client, login, no_slowdown, token  # noqa: F401
@@ -91,25 +91,34 @@ def test_odd_names_loops_pipes_and_dangling_links(session, tmp_path):
     (src / "gone.pdf").symlink_to(tmp_path / "nowhere.pdf")
     os.mkfifo(src / "pipe.pdf")  # reading it would wait forever
     report = ingest_paths(session, [src, src / "pipe.pdf", tmp_path / "missing"])
-    got = {Path(p).name: (s, d) for p, s, d in report.results}
-    assert got["draft-\ufffd\ufffd.txt"] == ("added", "file-draft")
-    assert got["pipe.pdf"] == ("refused", "not a regular file (a pipe, a device or a socket)")
-    assert got["missing"] == ("refused", "no such file or folder")
-    assert len(report.results) == 3  # the loop is not followed, the dangling link is no file
-    doc = session.exec(select(Document).where(Document.key == "file-draft")).one()
+    got = [(Path(p).name, s, d) for p, s, d in report.results]
+    assert sorted(got) == sorted([
+        (odd, "added", file_key(odd)),
+        ("loop", "refused", "a link out of the folder: not followed"),
+        ("gone.pdf", "refused", "a broken link (what it points to does not exist)"),
+        ("pipe.pdf", "refused", "not a regular file: a named pipe (FIFO)"),  # in the folder
+        ("pipe.pdf", "refused", "not a regular file: a named pipe (FIFO)"),  # and named
+        ("missing", "refused", "no such file or folder"),
+    ])
+    # two names that differ only in bytes that are not UTF-8 are two keys
+    assert file_key(odd) != file_key(os.fsdecode(b"draft-\xfe\xff.txt"))
+    doc = session.exec(select(Document).where(Document.key == file_key(odd))).one()
     assert doc.provenance["file"]["name"] == "draft-\ufffd\ufffd.txt" and doc.source == "draft-\ufffd\ufffd.txt"
 
 
 def test_an_unreadable_file_is_refused_and_the_others_go_in(session, tmp_path):
     src = tmp_path / "in"
     _variants(src, 2)
+    (src / "d01.txt").unlink()
+    unreadable = tmp_path / "d01.txt"
     if os.geteuid() == 0:
         # root reads every file it owns: a write-only file of the kernel's, which no one reads
-        (src / "d01.txt").unlink()
-        (src / "d01.txt").symlink_to("/proc/sys/vm/drop_caches")
+        # (named on the command line: a link in the folder to it would be a link out of the folder)
+        unreadable.symlink_to("/proc/sys/vm/drop_caches")
     else:
-        (src / "d01.txt").chmod(0)
-    report = ingest_paths(session, [src])
+        unreadable.write_text("大会，\n", encoding="utf-8")
+        unreadable.chmod(0)
+    report = ingest_paths(session, [src, unreadable])
     assert [(Path(p).name, s, d) for p, s, d in report.results] == [
         ("d00.txt", "added", "file-d00"), ("d01.txt", "refused", "cannot read the file: Permission denied")]
 

@@ -157,6 +157,25 @@ def test_a_file_that_cannot_be_read_is_said_so_by_the_file_field(admin_client, n
     assert page.select_one("#f-title")["value"] == "kept"  # what was typed is kept
 
 
+@pytest.mark.parametrize("name", ["-dash.pdf", "-h.pdf", "--serve.pdf"])
+def test_a_file_named_like_an_option_is_read_as_a_file(admin_client, name):
+    """The name chooses the format and goes no further: the reader never sees it."""
+    response = _read(admin_client, name, u.pdf_bytes("004_5f2f1bc2f128ea34.txt"))
+    assert response.status_code == 200, soup(response).select_one("#f-file-error")
+    page = soup(response)
+    assert page.select_one("#f-file-error") is None
+    assert page.select_one("#f-session")["value"] == "71" and _selected(page, "kind") == "draft_resolution"
+
+
+@pytest.mark.parametrize("name", ["-h", "--help", "-"])
+def test_a_file_named_like_an_option_without_a_suffix_is_refused_for_its_type(admin_client, name):
+    response = _read(admin_client, name, u.pdf_bytes("004_5f2f1bc2f128ea34.txt"), title="kept")
+    assert response.status_code == 422
+    page = soup(response)
+    assert "not a PDF, Word (.docx) or text file: no suffix" in page.select_one("#f-file-error").get_text()
+    assert page.select_one("#f-title")["value"] == "kept"
+
+
 def test_a_multipart_form_needs_its_token_wherever_it_stands(admin_client):
     pdf = u.pdf_bytes("004_5f2f1bc2f128ea34.txt")
     # no token at all: refused (403), never a 500; a token after the file is read like one before

@@ -228,13 +228,13 @@ print(resource.getrlimit(resource.RLIMIT_AS)[1], resource.getrlimit(resource.RLI
 def test_dot_starts_under_its_limits_either_way(tmp_path, monkeypatch, setpriv):
     """With util-linux's setpriv and prlimit (Debian) the limits are set by them; without, by the
     forked child. Either way dot runs with the memory and CPU limits, and dies with its thread."""
-    from app.graph import dot
+    from app import confine
 
     _fake_dot(tmp_path, monkeypatch, REPORT_LIMITS.format(python=sys.executable))
     if setpriv:
-        assert dot._wrappers() is not None  # Debian's util-linux: the tests' machine has them
+        assert confine._wrappers() is not None  # Debian's util-linux: the tests' machine has them
     else:
-        monkeypatch.setattr(dot, "_wrappers", lambda: None)
+        monkeypatch.setattr(confine, "_wrappers", lambda: None)
     out = run_dot("digraph { a -> b }", timeout=4.2, memory_mb=300).split()
     assert [int(x) for x in out] == [300 * 1024 * 1024, 6, signal.SIGKILL]
 
@@ -242,19 +242,19 @@ def test_dot_starts_under_its_limits_either_way(tmp_path, monkeypatch, setpriv):
 def test_a_setpriv_that_cannot_set_the_signal_is_not_used(tmp_path, monkeypatch):
     """An older util-linux (before 2.33) has setpriv without --pdeathsig: dot is then started
     as before, from the forked child, rather than every layout failing."""
-    from app.graph import dot
+    from app import confine
 
     bindir = tmp_path / "old"
     bindir.mkdir()
     (bindir / "setpriv").write_text("#!/bin/sh\necho 'setpriv: unrecognized option' >&2\nexit 1\n")
     (bindir / "setpriv").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    dot._wrappers.cache_clear()
+    confine._wrappers.cache_clear()
     try:
-        assert dot._wrappers() is None
+        assert confine._wrappers() is None
         assert b"<svg" in run_dot("digraph { a -> b }", timeout=20, memory_mb=512)
     finally:
-        dot._wrappers.cache_clear()
+        confine._wrappers.cache_clear()
 
 
 def test_the_real_dot_lays_out_under_the_limits():

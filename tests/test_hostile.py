@@ -157,3 +157,24 @@ def test_exports_keep_payloads_as_data(client, hostile_doc):
     data = client.get("/export/lineage.json")
     assert data.headers["content-type"].startswith("application/json")
     assert any(d.get("title") == XSS for d in data.json()["documents"])
+
+
+def test_a_link_out_of_an_ingested_folder_shows_nothing_of_what_it_points_to(session, client, tmp_path):
+    """`ln -s /etc/passwd passwd.txt; lineage ingest DIR` stored the file it points to, shown at
+    /documents/file-passwd: a link out of the folder is refused, and nothing of it is served."""
+    from app.documents.intake import ingest_paths
+
+    secret = tmp_path / "etc" / "passwd"  # like /etc/passwd, outside the folder
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "passwd.txt").symlink_to(secret)
+    (folder / "shadow.txt").symlink_to("../etc/passwd")
+    report = ingest_paths(session, [folder])
+    assert {(s, d) for _, s, d in report.results} == {("refused", "a link out of the folder: not followed")}
+    assert _counts(session) == (0, 0)
+    for path in ("/documents/file-passwd", "/api/documents/file-passwd", "/documents/file-shadow",
+                 "/search?q=root"):
+        response = client.get(path)
+        assert response.status_code in (200, 404) and "root:x" not in response.text

@@ -25,8 +25,11 @@ A PDF without a text layer (a scan) is refused: there is nothing to read without
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
+import stat
 import statistics
 import zipfile
 from collections import Counter
@@ -42,7 +45,10 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "Refused",
     "SUFFIXES",
+    "format_of",
+    "load",
     "read_bytes",
+    "read_format",
     "read_path",
 ]
 
@@ -70,39 +76,82 @@ class FileText:
     furniture: tuple[str, ...] = ()  # the lines kept out of the text, in page order
 
 
-def load(path: str | Path) -> bytes:
-    """A file's bytes; `Refused` when it is too large (asked before reading) or unreadable."""
-    path = Path(path)
+def kind_of(mode: int) -> str:
+    """What a file that is not a regular file is, in words (`os.stat_result.st_mode`)."""
+    for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def load(path: str | Path, *, identity: tuple[int, int] | None = None) -> bytes:
+    """A regular file's bytes; `Refused` when it is too large (asked before reading), not a
+    regular file (a pipe is never waited on: it is opened without blocking and refused) or
+    unreadable. With `identity` (device, inode), as a folder's walk saw it: `path` is a resolved
+    path, opened without following a link, and it must still be that file."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if identity else 0)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise Refused(f"file too large: {size:,} bytes (at most {MAX_FILE_BYTES:,})")
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)  # it may have grown since
+        fd = os.open(path, flags)
     except OSError as e:
+        if identity and e.errno == errno.ELOOP:
+            raise Refused("the file was replaced by a link while it was being read") from None
         raise Refused(f"cannot read the file: {e.strerror or e}") from None
-    if len(data) > MAX_FILE_BYTES:
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise Refused(f"not a regular file: {kind_of(st.st_mode)}")
+            if identity is not None and (st.st_dev, st.st_ino) != identity:
+                raise Refused("the file was replaced by another while it was being read")
+            if st.st_size > MAX_FILE_BYTES:
+                raise Refused(f"file too large: {st.st_size:,} bytes (at most {MAX_FILE_BYTES:,})")
+            os.set_blocking(fd, True)
+            chunks, size = [], 0
+            while size <= MAX_FILE_BYTES:  # it may have grown since
+                chunk = fh.read(MAX_FILE_BYTES + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except OSError as e:
+            raise Refused(f"cannot read the file: {e.strerror or e}") from None
+    if size > MAX_FILE_BYTES:
         raise Refused(f"file too large: more than {MAX_FILE_BYTES:,} bytes")
-    return data
+    return b"".join(chunks)
 
 
 def read_path(path: str | Path) -> FileText:
     """Read a file from disk; `Refused` when it is too large, of another type or unreadable."""
-    return read_bytes(load(path), Path(path).name)
+    fmt = format_of(Path(path).name)
+    return read_format(load(path), fmt)
+
+
+def format_of(filename: str) -> str:
+    """The format a file's name says it is ("pdf", "docx" or "txt"), or `Refused`."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise Refused(f"not a PDF, Word (.docx) or text file: {suffix or 'no suffix'}")
+    return suffix[1:]
 
 
 def read_bytes(data: bytes, filename: str) -> FileText:
     """Read a file's bytes; the type comes from the name's suffix and must match the content."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise Refused(f"not a PDF, Word (.docx) or text file: {suffix or 'no suffix'}")
+    return read_format(data, format_of(filename))
+
+
+def read_format(data: bytes, fmt: str) -> FileText:
+    """Read a file's bytes as `fmt` ("pdf", "docx" or "txt": `format_of`)."""
+    if "." + fmt not in SUFFIXES:
+        raise Refused(f"not a PDF, Word (.docx) or text file: {fmt}")
     if not data:
         raise Refused("empty file")
     if len(data) > MAX_FILE_BYTES:
         raise Refused(f"file too large: {len(data):,} bytes (at most {MAX_FILE_BYTES:,})")
-    if suffix == ".pdf":
+    if fmt == "pdf":
         out = _read_pdf(data)
-    elif suffix == ".docx":
+    elif fmt == "docx":
         out = _read_docx(data)
     else:
         out = _read_txt(data)
@@ -625,19 +674,29 @@ def _read_docx_checked(data: bytes) -> FileText:
 ISOLATED_MEMORY_BYTES = 1024 * 1024 * 1024
 ISOLATED_CPU_SECONDS = 30
 ISOLATED_WALL_SECONDS = 60
-_ROOT = Path(__file__).resolve().parents[2]
+#: Where the reader starts (`python -m app.documents.files` imports the checkout's `app`).
+READER_CWD = Path(__file__).resolve().parents[2]
 _OVER_LIMITS = "the file could not be read within the memory and time allowed"
 
 
-def isolated_command(filename: str | None = None) -> list[str]:
+def isolated_command(fmt: str | None = None) -> list[str]:
     """The command that reads files in a process of its own under the memory and CPU limits
-    above: with `filename`, one file's bytes on stdin and one JSON object out (the `FileText`,
-    or `{"refused": reason}`); without, one file after another (`IsolatedReader`)."""
+    above, killed when the thread that started it dies (app/confine.py): with `fmt` (a
+    `format_of`: "pdf", "docx" or "txt"), one file's bytes on stdin and one JSON object out (the
+    `FileText`, or `{"refused": reason}`); without, one file after another (`IsolatedReader`).
+    No file name is ever on it: the reader is handed bytes, and resolves no name."""
     import sys
 
+    from app import confine
+
+    if fmt is not None and "." + fmt not in SUFFIXES:
+        raise ValueError(f"not a format: {fmt!r}")
+    cpu = ISOLATED_CPU_SECONDS if fmt is not None else None  # many files: counted afresh for each
     limits = ["--memory", str(ISOLATED_MEMORY_BYTES), "--cpu", str(ISOLATED_CPU_SECONDS)]
-    one = [Path(filename).name] if filename is not None else ["--serve"]
-    return [sys.executable, "-m", "app.documents.files", *limits, *one]
+    one = ["--format", fmt] if fmt is not None else ["--serve"]
+    command, _before = confine.command([sys.executable, "-m", "app.documents.files", *limits, *one],
+                                       ISOLATED_MEMORY_BYTES, cpu)
+    return command  # without util-linux's wrappers, the reader applies the limits to itself
 
 
 def _from_reply(obj: dict) -> FileText:
@@ -663,9 +722,10 @@ def read_isolated(data: bytes, filename: str) -> FileText:
     """`read_bytes` in a process of its own under memory, CPU and wall-clock limits."""
     import subprocess
 
+    fmt = format_of(filename)
     try:
-        out = subprocess.run(isolated_command(filename), input=data, capture_output=True,
-                             timeout=ISOLATED_WALL_SECONDS, cwd=_ROOT)
+        out = subprocess.run(isolated_command(fmt), input=data, capture_output=True,
+                             timeout=ISOLATED_WALL_SECONDS, cwd=READER_CWD)
     except subprocess.TimeoutExpired:
         raise Refused(f"reading the file took more than {ISOLATED_WALL_SECONDS} s") from None
     return result_of(out.returncode, out.stdout)
@@ -700,15 +760,15 @@ class IsolatedReader:
         import struct
         import subprocess
 
+        fmt = format_of(filename).encode()
         if len(data) > MAX_FILE_BYTES:
             raise Refused(f"file too large: {len(data):,} bytes (at most {MAX_FILE_BYTES:,})")
         if self._proc is None or self._proc.poll() is not None:
             self.close()
             self._proc = subprocess.Popen(isolated_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.DEVNULL, cwd=_ROOT, bufsize=0)
-        name = Path(filename).name.encode("utf-8", "surrogateescape")[-255:]
+                                          stderr=subprocess.DEVNULL, cwd=READER_CWD, bufsize=0)
         try:
-            self._proc.stdin.write(struct.pack(">IQ", len(name), len(data)) + name)
+            self._proc.stdin.write(struct.pack(">IQ", len(fmt), len(data)) + fmt)
             self._proc.stdin.write(data)
             (size,) = struct.unpack(">Q", self._receive(8))
             reply = json.loads(self._receive(size))
@@ -740,9 +800,9 @@ class IsolatedReader:
         return b"".join(chunks)
 
 
-def _reply(data: bytes, filename: str) -> dict:
+def _reply(data: bytes, fmt: str) -> dict:
     try:
-        ft = read_bytes(data, filename)
+        ft = read_format(data, fmt)
         return {"text": ft.text, "format": ft.format, "pages": ft.pages, "furniture": list(ft.furniture)}
     except Refused as e:
         return {"refused": str(e)}
@@ -759,35 +819,38 @@ def _main() -> None:
     import struct
     import sys
 
+    from app import confine
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--memory", type=int, default=ISOLATED_MEMORY_BYTES)
     parser.add_argument("--cpu", type=int, default=ISOLATED_CPU_SECONDS)
-    parser.add_argument("--serve", action="store_true")
-    parser.add_argument("filename", nargs="?", default="")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--serve", action="store_true")
+    mode.add_argument("--format", choices=[s[1:] for s in SUFFIXES])
     args = parser.parse_args()
-    resource.setrlimit(resource.RLIMIT_AS, (args.memory, args.memory))
+    # what setpriv and prlimit did before this started, if they were there; else done here
+    confine.apply(args.memory, None if args.serve else args.cpu)
     if not args.serve:
-        resource.setrlimit(resource.RLIMIT_CPU, (args.cpu, args.cpu))
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-        sys.stdout.write(json.dumps(_reply(data, args.filename), ensure_ascii=False))
+        sys.stdout.write(json.dumps(_reply(data, args.format), ensure_ascii=False))
         return
-    # one file after another: a 12-byte header (name and data lengths), the name, the data;
-    # a reply is its length (8 bytes) and a JSON object
+    # one file after another: a 12-byte header (format and data lengths), the format ("pdf",
+    # "docx" or "txt"), the data; a reply is its length (8 bytes) and a JSON object
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     while True:
         head = inp.read(12)
         if len(head) < 12:
             return  # the reading side is gone
-        n_name, n_data = struct.unpack(">IQ", head)
-        if n_name > 255 or n_data > MAX_FILE_BYTES:
+        n_fmt, n_data = struct.unpack(">IQ", head)
+        if n_fmt > 8 or n_data > MAX_FILE_BYTES:
             return
-        name = inp.read(n_name).decode("utf-8", "surrogateescape")
+        fmt = inp.read(n_fmt).decode("ascii", "replace")
         data = inp.read(n_data)
         used = resource.getrusage(resource.RUSAGE_SELF)
         soft = int(used.ru_utime + used.ru_stime) + args.cpu + 1
         resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
-        reply = _reply(data, name)
+        reply = _reply(data, fmt)
         body = json.dumps(reply, ensure_ascii=False).encode("utf-8", "replace")
         out.write(struct.pack(">Q", len(body)) + body)
         out.flush()

@@ -3,7 +3,9 @@
 `prepare` is pure: bytes and a file name in, the text (`files`), what the page states
 (`metadata`) and a `DocumentIn` out, or `files.Refused`. `ingest_paths` stores prepared files
 through `ingest_document`, a savepoint per file and a transaction per batch, so a file is either
-stored whole or not at all, and reports each file as added, updated, unchanged or refused.
+stored whole or not at all, and reports each file as added, updated, unchanged, refused or
+skipped. `discover` never leaves a folder through a link, and refuses what is not a regular file;
+a file's key comes from its name (`file_key`), and two names never share one.
 
 An organization is found by the series title the page names (`联合国同…的合作`): an organization
 whose name, or one of whose series titles, is the one written. One that Lineage does not know is
@@ -14,8 +16,11 @@ says gave the organization observer status (`…第59/48号决议…给予上海
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,10 +58,52 @@ def printable(name: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+def shown(text: str) -> str:
+    """A name (or a line naming one) as a command prints it: on one line, and as it is: a
+    backslash, a control or format character (a newline, an escape, a bidirectional override),
+    a line or paragraph separator and a byte that is not UTF-8 (which Python keeps as a lone
+    surrogate) are written as backslash escapes, as Python writes them (`\\n`, `\\x1b`,
+    `\\u202e`, `\\xff` for the byte 0xff)."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch.isprintable():
+            out.append(ch)
+        elif 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        else:
+            out.append(repr(ch)[1:-1])
+    return "".join(out)
+
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def file_key(filename: str) -> str:
-    """The key of a file's document when its page states no symbol: from the file's name, so the
-    same file again (or a corrected one of the same name) is the same document."""
-    stem = re.sub(r"[^a-z0-9]+", "-", Path(filename).stem.lower()).strip("-")[:100] or "file"
+    """The key of a file's document: from the file's name, so the same file again (or a
+    corrected one of the same name) is the same document, and two names are never one key.
+
+    The name's stem (the name without its last suffix: `draft.pdf` and `draft.docx` are one
+    document in two formats) gives it. A stem that is already a slug (lower-case ASCII letters and
+    digits in words joined by single hyphens, at most 100 characters) is the key as it is:
+    `file-<stem>`. Any other stem loses something in its slug (capitals, spaces, CJK, punctuation,
+    bytes that are not UTF-8), so the key adds 16 hex digits of the SHA-256 of the stem's exact
+    bytes after a double hyphen, which no slug has: `file-<slug, at most 80>--<hash>`, or
+    `file--<hash>` when nothing is left of the slug (`Letter 1.txt` is `file-letter-1--…`,
+    `决议草案甲.txt` `file--…`)."""
+    stem = Path(filename).stem
+    if len(stem) <= 100 and _SLUG.fullmatch(stem):
+        return f"file-{stem}"
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:80].rstrip("-")
+    digest = hashlib.sha256(stem.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"file-{slug}--{digest}" if slug else f"file--{digest}"
+
+
+def _legacy_file_key(filename: str) -> str:
+    """The key a file's document was given before keys were made unique (a slug alone, which
+    `决议草案甲` and `决议草案乙` shared): still the key of the documents stored then."""
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(printable(filename)).stem.lower()).strip("-")[:100] or "file"
     return f"file-{stem}"
 
 
@@ -94,7 +141,7 @@ def prepare(data: bytes, filename: str,
     if md.organization is not None:
         org = named_organization(md, cites)
     doc = DocumentIn(
-        key=file_key(name),
+        key=file_key(Path(filename).name),
         symbol=md.value("symbol"),
         kind=md.value("kind") or "other",
         text=ft.text,
@@ -193,6 +240,37 @@ def store(session: Session, prepared: Prepared, data: DocumentIn | None = None) 
     return ("updated" if result.changed or org_changed else "unchanged"), result.document
 
 
+def _stored_file_name(session: Session, key: str) -> tuple[bool, str | None]:
+    """Whether a document has this key, and the name of the file it was stored from (None: it
+    came from no file, or said not which)."""
+    row = session.exec(select(Document.provenance).where(Document.key == key)).first()
+    if row is None:
+        return False, None
+    name = ((row or {}).get("file") or {}).get("name")
+    return True, name if isinstance(name, str) else None
+
+
+def key_for(session: Session, prepared: Prepared) -> str:
+    """The key the file's document is stored under: `file_key` of its name; or, for a document
+    stored from a file of this very name before keys were made unique, the key it has. `Refused`
+    when the key is held by the document of a file of another name (stored under the old rule,
+    where `Letter 1.txt` took `file-letter-1`): one file never overwrites another's text."""
+    key = prepared.data.key
+    exists, name = _stored_file_name(session, key)
+    stem = Path(printable(prepared.filename)).stem
+    if exists:
+        if name is not None and Path(name).stem != stem:
+            raise files.Refused(f"its key {key} is held by the document of another file ({name}, "
+                                "stored before keys were unique): rename this file to store it")
+        return key
+    legacy = _legacy_file_key(prepared.filename)
+    if legacy != key:
+        exists, name = _stored_file_name(session, legacy)
+        if exists and name is not None and Path(name).stem == stem:
+            return legacy
+    return key
+
+
 def already_stored(session: Session, prepared: Prepared) -> Document | None:
     """The document these very bytes were stored as, under this file name or another: the same
     file again is unchanged, never a second document (a file without a symbol is keyed by its
@@ -226,29 +304,146 @@ def name_organization(session: Session, key: str, acronym: str, name_en: str | N
     return org
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """The files to ingest: the files given, and the .pdf/.docx/.txt files under the folders
-    given, in name order; and what was refused before reading (missing paths, other types)."""
-    out: list[Path] = []
-    refused: list[tuple[str, str]] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in files.SUFFIXES))
-        elif p.is_file():
-            if p.suffix.lower() in files.SUFFIXES:
-                out.append(p)
-            else:
-                refused.append((str(p), f"not a PDF, Word (.docx) or text file: {p.suffix or 'no suffix'}"))
-        elif p.exists():
-            refused.append((str(p), "not a regular file (a pipe, a device or a socket)"))
+@dataclass(frozen=True)
+class ToRead:
+    """A file to read: `path` as the person named it (the folder given and the way down), `real`
+    its resolved path, opened without following a link, and the (device, inode) it must still be."""
+
+    path: Path
+    real: str
+    identity: tuple[int, int]
+
+
+_NOT_A_FILE_TYPE = "not a PDF, Word (.docx) or text file: {}"
+
+
+def _resolve(path: str) -> tuple[str | None, str | None]:
+    """A path's resolved real path, or why it has none (a broken link, a loop)."""
+    try:
+        return os.path.realpath(path, strict=True), None
+    except FileNotFoundError:
+        return None, "a broken link (what it points to does not exist)"
+    except (OSError, RuntimeError) as e:
+        if isinstance(e, RuntimeError) or e.errno == errno.ELOOP:
+            return None, "a link that loops"
+        return None, f"cannot read the link: {e.strerror or e}"
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[ToRead], list[tuple[str, str, str]]]:
+    """The files to ingest, and the others, each with why it is not read, before anything is read.
+
+    A file named on the command line is read if it is a regular .pdf/.docx/.txt file; a link
+    named there is followed (the person asked for what it points to). A folder is walked without
+    following a link out of it: a link under it to a file or folder outside it (`ln -s
+    /etc/passwd passwd.txt`, `../..`, a linked folder) is refused, and so are broken links, named
+    pipes, devices and sockets, and folders that cannot be read. A link to a file inside it is
+    that file, read once under its own name; a regular file of another type is skipped. Returns
+    the files in name order (within each path given; a file reached twice is read the first time)
+    and (path, "refused" | "skipped", reason) for the others."""
+    out: list[ToRead] = []
+    others: list[tuple[str, str, str]] = []
+    seen: dict[tuple[int, int], str] = {}  # every regular file met: its first name
+
+    def refuse(path: str, reason: str) -> None:
+        others.append((path, "refused", reason))
+
+    def consider(path: str, real: str, st: os.stat_result, name: str) -> None:
+        """A regular file met under `path` (named `name`, whose suffix says its type)."""
+        ident = (st.st_dev, st.st_ino)
+        if ident in seen:
+            others.append((path, "skipped", f"the same file as {seen[ident]}, read once"))
+            return
+        seen[ident] = path
+        suffix = Path(name).suffix.lower()
+        if suffix not in files.SUFFIXES:
+            others.append((path, "skipped", _NOT_A_FILE_TYPE.format(suffix or "no suffix")))
         else:
-            refused.append((str(p), "no such file or folder"))
-    return out, refused
+            out.append(ToRead(Path(path), real, ident))
+
+    for raw in paths:
+        given = os.fspath(raw)
+        try:
+            st = os.stat(given)
+        except FileNotFoundError:
+            refuse(given, "a broken link (what it points to does not exist)" if os.path.islink(given)
+                   else "no such file or folder")
+            continue
+        except OSError as e:
+            refuse(given, f"cannot read it: {e.strerror or e}")
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            real, why = _resolve(given)
+            if real is None:
+                refuse(given, why)
+            elif not stat.S_ISREG(st.st_mode):
+                refuse(given, f"not a regular file: {files.kind_of(st.st_mode)}")
+            elif Path(given).suffix.lower() not in files.SUFFIXES:
+                refuse(given, _NOT_A_FILE_TYPE.format(Path(given).suffix or "no suffix"))
+            else:
+                consider(given, real, st, Path(given).name)
+            continue
+        root, why = _resolve(given)
+        if root is None:
+            refuse(given, why)
+            continue
+        entries: list[str] = []
+        links: list[str] = []
+
+        def unreadable(e: OSError, given=given) -> None:
+            refuse(e.filename or given, f"cannot read the folder: {e.strerror or e}")
+
+        for top, dirs, names in os.walk(given, onerror=unreadable):
+            for d in dirs:  # a folder reached through a link is not walked: said so below
+                if os.path.islink(os.path.join(top, d)):
+                    links.append(os.path.join(top, d))
+            for n in names:
+                entries.append(os.path.join(top, n))
+        for path in sorted(entries, key=Path):
+            try:
+                st = os.lstat(path)
+            except OSError as e:
+                refuse(path, f"cannot read it: {e.strerror or e}")
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                links.append(path)
+            elif stat.S_ISREG(st.st_mode):
+                consider(path, os.path.join(root, os.path.relpath(path, given)), st, os.path.basename(path))
+            else:
+                refuse(path, f"not a regular file: {files.kind_of(st.st_mode)}")
+        # links after the files: a link to a file inside the folder is that file, already met
+        for path in sorted(links, key=Path):
+            real, why = _resolve(path)
+            if real is None:
+                refuse(path, why)
+                continue
+            if not _inside(real, root):
+                refuse(path, "a link out of the folder: not followed")
+                continue
+            try:
+                st = os.stat(real)
+            except OSError as e:
+                refuse(path, f"cannot read it: {e.strerror or e}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                others.append((path, "skipped", "a link to a folder inside the folder: its files are read there"))
+            elif stat.S_ISREG(st.st_mode):
+                consider(path, real, st, os.path.basename(real))
+            else:
+                refuse(path, f"a link to what is not a regular file: {files.kind_of(st.st_mode)}")
+    return out, others
 
 
 @dataclass
 class Report:
+    """Each path met, as named (not escaped: `shown` is for printing it), with its status:
+    added, updated, unchanged (detail: the document's key), refused (detail: why; the command
+    exits 1) or skipped (detail: why; a file of another type in a folder, or a second name of a
+    file read once)."""
+
     results: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, detail)
 
     def count(self, status: str) -> int:
@@ -257,6 +452,10 @@ class Report:
     @property
     def refused(self) -> int:
         return self.count("refused")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
 
 
 def ingest_paths(
@@ -275,26 +474,27 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
     report = Report()
 
     def note(path: str, status: str, detail: str) -> None:
-        path = printable(str(path))
+        path = str(path)
         report.results.append((path, status, detail))
         if on_result:
             on_result(path, status, detail)
 
-    found, refused = discover(paths)
-    for path, reason in refused:
-        note(path, "refused", reason)
+    found, others = discover(paths)
+    for path, status, reason in others:
+        note(path, status, reason)
     pending = 0
     this_run: dict[str, tuple[Path, str, str]] = {}  # document key -> file of this run, its text's sha256, key stored
-    for path in found:
+    for item in found:
+        path = item.path
         try:
-            prepared = prepare(files.load(path), path.name, read_file)
+            prepared = prepare(files.load(item.real, identity=item.identity), path.name, read_file)
             key = prepared.data.symbol or prepared.data.key
             text_sha = hashlib.sha256(prepared.file.text.encode("utf-8")).hexdigest()
             if key in this_run and this_run[key][1] != text_sha:
                 # two texts of one document (the same symbol, or the same file name in two
                 # folders): storing both would keep only the last
                 raise files.Refused(f"another text of the same document ({key}) as "
-                                    f"{printable(str(this_run[key][0]))}: only one of them can be stored")
+                                    f"{this_run[key][0]}: only one of them can be stored")
             if key in this_run:  # the same text again, from another file of this run
                 note(str(path), "unchanged", this_run[key][2])
                 continue
@@ -302,6 +502,8 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
                 begin_batch(session)
             with session.begin_nested():
                 same = already_stored(session, prepared)
+                if same is None:
+                    prepared.data.key = key_for(session, prepared)
                 status, doc = ("unchanged", same) if same is not None else store(session, prepared)
             this_run[key] = (path, text_sha, doc.key)
             note(str(path), status, doc.key)

@@ -1,8 +1,9 @@
 """The admin form's file: read an upload, and fill the form with what the page states.
 
 `read_upload` reads the uploaded file in a process of its own (`files.isolated_command`: memory,
-CPU and time limits), awaited on the event loop, so a hostile PDF holds neither a thread nor a
-database connection. `fill` turns what a text's page states (`metadata.read`) into form values,
+CPU and time limits, killed if the worker dies), awaited on the event loop, so a hostile PDF
+holds neither a thread nor a database connection. The file's name only chooses the format: it
+is never on the reader's command line. `fill` turns what a text's page states (`metadata.read`) into form values,
 each with the words that state it; an uploaded file's facts replace what the form held, a pasted
 text's only fill the fields still empty.
 """
@@ -50,6 +51,10 @@ async def read_upload(value: Any) -> Upload | None:
         return Upload(filename, error=f"file too large: more than {MAX_UPLOAD_BYTES / 1e6:g} MB")
     if not data:
         return Upload(filename, error="empty file")
+    try:
+        fmt = files.format_of(filename)  # the name goes no further: the reader is handed bytes
+    except files.Refused as e:
+        return Upload(filename, error=str(e))
     global _readers
     with _readers_lock:
         if _readers >= MAX_READERS:
@@ -57,7 +62,8 @@ async def read_upload(value: Any) -> Upload | None:
         _readers += 1
     try:
         with anyio.fail_after(files.ISOLATED_WALL_SECONDS):
-            done = await anyio.run_process(files.isolated_command(filename), input=data, check=False)
+            done = await anyio.run_process(files.isolated_command(fmt), input=data, check=False,
+                                           cwd=files.READER_CWD)
         return Upload(filename, text=files.result_of(done.returncode, done.stdout).text)
     except files.Refused as e:
         return Upload(filename, error=str(e))
