@@ -1,10 +1,16 @@
 """Paragraph diff of two texts: alignment, statuses, character-level changes, bad input."""
 
 import copy
+import random
 
+import pytest
+
+from app.budget import Deadline, OverBudget
 from app.web import urls
 from app.documents.queries import by_ref
-from app.documents.diff import Para, align, diff_texts, inline, parse_spec
+from app.documents.diff import (
+    BAND, CUT_WORK, SHARED, TOKEN_PAIRS, WORK_BUDGET, Para, align, diff_texts, inline, parse_spec, sections,
+)
 from tests.helpers import soup
 
 CSTO_LETTER = "seed-002-cad8b63664231793"
@@ -126,3 +132,114 @@ def test_bad_specs_and_documents_are_4xx(read_session, read_client):
     r = read_client.get(f"/diff/64/183...{CSTO_DRAFT}")  # found by its normalized symbol, but no text
     assert r.status_code == 422 and "A/RES/64/183" in r.text
     assert read_client.get("/diff/").status_code in (400, 404)
+
+
+# --- bounded: texts of hundreds of paragraphs, paragraphs of thousands of characters ----------
+
+
+def _numbered(lang: str, n: int, edit_every: int = 0) -> str:
+    """A resolution of `n` numbered paragraphs, a quarter of them preambular, alike but for their
+    numbers; with `edit_every`, every such paragraph edited a little (a word or a character
+    added): the shape of the two texts that took 20 s to compare."""
+    def edited(i: int) -> bool:
+        return bool(edit_every) and i % edit_every == 0
+
+    if lang == "zh":
+        lines = ["大会，"]
+        lines += [f"{'又' if edited(i) else ''}回顾其2004年12月{i % 28 + 1}日第{i}/{i % 97 + 1}号决议关于序言段落{i}"
+                  "以及联合国与区域组织之间合作的问题，" for i in range(1, n // 4 + 1)]
+        lines += [f"{i}. {'还' if edited(i) else ''}请秘书长向大会第{i % 9 + 71}届会议提交关于第{i}段和议程项目"
+                  f"{i * 7 % 101}的报告，并继续与会员国就本决议的执行情况进行协商；" for i in range(1, n - n // 4 + 1)]
+    else:
+        lines = ["The General Assembly,"]
+        lines += [f"Recalling {'also ' if edited(i) else ''}its resolution {i}/{i % 97 + 1} of {i % 28 + 1} December "
+                  f"2004 on the matter of preambular paragraph {i} and the cooperation between the United Nations "
+                  "and regional organizations," for i in range(1, n // 4 + 1)]
+        lines += [f"{i}. The General Assembly {'further ' if edited(i) else ''}requests the Secretary-General to "
+                  f"submit a report on paragraph {i} concerning item {i * 7 % 101} of the agenda to its seventy-"
+                  f"{i % 9 + 1} session, and to continue the consultations with the Member States on the "
+                  "implementation of the present resolution;" for i in range(1, n - n // 4 + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def _sides(segments) -> tuple[str, str]:
+    return ("".join(s for op, s in segments if op != "insert"), "".join(s for op, s in segments if op != "delete"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_work_of_a_diff_grows_with_the_paragraphs_not_their_square(lang):
+    """Every paragraph of 400 edited: four times the paragraphs of 100 cost four times the
+    pairs scored and the tokens compared (every pair scored was 16 times), and each paragraph
+    is still paired with its own."""
+    small = diff_texts(_numbered(lang, 100), _numbered(lang, 100, edit_every=1))
+    large = diff_texts(_numbered(lang, 400), _numbered(lang, 400, edit_every=1))
+    assert large.count("changed") == 400
+    assert all(r.a.position == r.b.position and r.a.number == r.b.number for s in large.sections for r in s.rows)
+    assert large.effort.pairs <= 4.5 * small.effort.pairs, (small.effort, large.effort)
+    assert large.effort.tokens <= 4.5 * small.effort.tokens, (small.effort, large.effort)
+    assert large.effort.pairs <= (2 * BAND + 1 + SHARED) * 400
+
+
+def test_an_edited_and_moved_paragraph_is_found_among_hundreds():
+    sa, sb = sections(_numbered("en", 400)), sections(_numbered("en", 400, edit_every=1))
+    b = sb["operative"]
+    b = b[:10] + b[11:250] + [b[10]] + b[250:]  # the 11th paragraph, edited, now 250th
+    rows = align(sa["operative"], [Para(k, p.number, p.text) for k, p in enumerate(b)])
+    assert [(r.a.position, r.b.position) for r in rows if r.status == "moved"] == [(10, 249)]
+    assert {r.status for r in rows} == {"changed", "moved"}
+
+
+def _alternating(n: int) -> tuple[str, str]:
+    return "甲乙" * n, "乙甲" * n
+
+
+def _edited(n: int) -> tuple[str, str]:
+    """Characters of a small set (each repeated, none found once), one in fifty replaced."""
+    chars = "的会议大决定国联合组织秘书长报告请执行情况第届提交区域合作和与在关于"
+    draw = random.Random(n)
+    a = "".join(draw.choice(chars) for _ in range(2 * n))
+    return a, "".join("变" if i % 50 == 0 else c for i, c in enumerate(a))
+
+
+def _repeated(n: int) -> tuple[str, str]:
+    return "甲" * 2 * n, "甲" * (2 * n - 1) + "乙"
+
+
+@pytest.mark.parametrize("shape, rows", [(_alternating, 2), (_edited, 1), (_repeated, 1)])
+def test_one_huge_paragraph_is_compared_in_linear_work(shape, rows):
+    """Two paragraphs of thousands of characters: the work grows with their length, and the
+    rows still turn one into the other (two alternating characters, shifted by one, have no run
+    found once in each: they are shown removed and added)."""
+    work = []
+    for n in (2_000, 8_000):
+        a, b = shape(n)
+        found = diff_texts(f"大会，\n1. {a}\n", f"大会，\n1. {b}\n")
+        section = found.sections[1].rows
+        assert len(section) == rows
+        assert "".join(r.a.text for r in section if r.a) == a and "".join(r.b.text for r in section if r.b) == b
+        assert all(_sides(r.segments) == (a, b) for r in section if r.status == "changed")
+        work.append(found.effort.tokens + found.effort.cut)
+    assert work[1] <= 4.5 * work[0], work
+    assert work[1] <= CUT_WORK * 2 * 16_000 + WORK_BUDGET
+
+
+def test_the_work_of_a_diff_stops_at_its_budget():
+    """Paragraphs that SequenceMatcher compares at the cost of the product of their lengths:
+    once a diff has spent WORK_BUDGET, the rest is compared by cutting, and still right."""
+    a = "大会，\n" + "".join(f"{i}. {'甲乙' * 150}\n" for i in range(1, 150))
+    b = "大会，\n" + "".join(f"{i}. {'乙甲' * 150}\n" for i in range(1, 150))
+    found = diff_texts(a, b)
+    assert found.effort.tokens <= WORK_BUDGET < found.effort.tokens + TOKEN_PAIRS
+    assert found.effort.cut > 0
+    for row in found.sections[1].rows:
+        assert row.status in ("changed", "moved", "added", "removed")
+        if row.segments:
+            assert _sides(row.segments) == (row.a.text, row.b.text)
+
+
+def test_a_diff_past_its_deadline_stops():
+    text = _numbered("zh", 100)
+    with pytest.raises(OverBudget):
+        diff_texts(text, _numbered("zh", 100, edit_every=1), Deadline(-1))
+    with pytest.raises(OverBudget):
+        inline(text, text[::-1], Deadline(-1))
