@@ -2,15 +2,19 @@
 
 import copy
 import random
+import time
 
 import pytest
 
 from app.budget import Deadline, OverBudget
+from app.config import get_settings
 from app.web import urls
 from app.documents.queries import by_ref
 from app.documents.diff import (
-    BAND, CUT_WORK, SHARED, TOKEN_PAIRS, WORK_BUDGET, Para, align, diff_texts, inline, parse_spec, sections,
+    BAND, CUT_WORK, INLINE_MAX_CHARS, SECTIONS, SHARED, TOKEN_PAIRS, WORK_BUDGET, Para, align, compared_chars,
+    diff_texts, inline, parse_spec, sections,
 )
+from app.documents.store import DocumentIn, ingest_document
 from tests.helpers import soup
 
 CSTO_LETTER = "seed-002-cad8b63664231793"
@@ -243,3 +247,128 @@ def test_a_diff_past_its_deadline_stops():
         diff_texts(text, _numbered("zh", 100, edit_every=1), Deadline(-1))
     with pytest.raises(OverBudget):
         inline(text, text[::-1], Deadline(-1))
+
+
+def _apply(old: list[str], patch: list[str]) -> list[str]:
+    """`old` with the hunks of one section's unified diff applied (checking its context)."""
+    out: list[str] = []
+    k = 0
+    for line in patch:
+        if line.startswith("@@"):
+            start = int(line.split()[1].split(",")[0].lstrip("-"))
+            length = int(line.split()[1].split(",")[1])
+            start = start - 1 if length else start
+            out += old[k:start]
+            k = start
+        elif line[0] in " -":
+            assert old[k] == line[1:], (k, line)
+            k += 1
+            if line[0] == " ":
+                out.append(line[1:])
+        elif line[0] == "+":
+            out.append(line[1:])
+    return out + old[k:]
+
+
+def _check_unified(body: str, a_text: str, b_text: str, label_a: str, label_b: str) -> None:
+    """The unified diff turns each section of the first text into the second's."""
+    lines = body.splitlines()
+    sa, sb = sections(a_text), sections(b_text)
+
+    def as_lines(paras):
+        return [" ".join((f"{p.number}. {p.text}" if p.number else p.text).splitlines()) for p in paras]
+
+    for name in SECTIONS:
+        header = f"--- {label_a} ({name})"
+        if header not in lines:
+            assert as_lines(sa[name]) == as_lines(sb[name])
+            continue
+        start = lines.index(header)
+        assert lines[start + 1] == f"+++ {label_b} ({name})"
+        end = next((k for k in range(start + 2, len(lines)) if lines[k].startswith("--- ")), len(lines))
+        assert _apply(as_lines(sa[name]), lines[start + 2:end]) == as_lines(sb[name])
+
+
+def test_the_seed_diff_as_a_download(read_session, read_client):
+    page = soup(read_client.get(f"/diff/{CSTO_LETTER}...{CSTO_DRAFT}"))
+    href = page.select_one("a.download")["href"]
+    assert href == f"/diff/{CSTO_LETTER}...{CSTO_DRAFT}.txt"
+    r = read_client.get(href)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert r.headers["content-disposition"].startswith("attachment;")
+    letter, draft = by_ref(read_session, CSTO_LETTER), by_ref(read_session, CSTO_DRAFT)
+    _check_unified(r.text, letter.text, draft.text, CSTO_LETTER, CSTO_DRAFT)
+    assert any(line.startswith("+2. 赞赏地注意到集体安全条约组织") for line in r.text.splitlines())
+    assert read_client.get(f"/diff/A/RES/99/999...{CSTO_DRAFT}.txt").status_code == 404
+
+
+def _import(session, key_or_symbol: str, text: str):
+    symbol = key_or_symbol if "/" in key_or_symbol else None
+    return ingest_document(session, DocumentIn(key=None if symbol else key_or_symbol, symbol=symbol,
+                                               kind="draft_resolution" if symbol else "other", text=text)).document
+
+
+@pytest.mark.parametrize("lang, n", [("zh", 1_200), ("en", 600)])
+def test_texts_over_the_limit_are_offered_as_a_download(client, session, lang, n):
+    """Too long to compare inline (here ~140,000 characters, two paragraphs in a hundred
+    edited): the page says so in the reader's language and links the unified diff."""
+    a_text, b_text = _numbered(lang, n), _numbered(lang, n, edit_every=50)
+    a, b = _import(session, "long-a", a_text), _import(session, "A/80/L.9", b_text)
+    assert compared_chars(sections(a_text), sections(b_text)) > INLINE_MAX_CHARS
+    r = client.get(urls.diff(a, b), params={"lang": lang})
+    assert r.status_code == 200
+    page = soup(r)
+    message = page.select_one("section.diff-too-long p.message").get_text()
+    assert f"{INLINE_MAX_CHARS:,}" in message
+    assert ("too long" in message) if lang == "en" else ("太长" in message)
+    assert page.select_one("a.doc-a")["href"] == "/documents/long-a"
+    assert page.select_one("a.doc-b")["href"] == "/documents/A/80/L.9"
+    assert not page.select("ol.diff")
+    href = page.select_one("section.diff-too-long a.download")["href"]
+    assert href == "/diff/long-a...A/80/L.9.txt"
+    download = client.get(href)
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == 'attachment; filename="diff-long-a...A_80_L.9.txt"'
+    _check_unified(download.text, a_text, b_text, "long-a", "A/80/L.9")
+    assert sum(line.startswith("+") and not line.startswith("+++") for line in download.text.splitlines()) == n // 50
+
+
+def _cpu_seconds(client, *urls_: str) -> list[float]:
+    """The least CPU time of this process (the app's threads included) that each page took, of
+    three tries taken in turn: other processes on the machine do not count."""
+    best = [float("inf")] * len(urls_)
+    for _ in range(3):
+        for k, url in enumerate(urls_):
+            start = time.process_time()
+            r = client.get(url)
+            best[k] = min(best[k], time.process_time() - start)
+            assert r.status_code == 200
+    return best
+
+
+def test_the_diff_page_of_imported_texts_takes_time_linear_in_their_paragraphs(client, session):
+    """Through the route: 400 paragraphs each edited take about four times 100 (they took 16
+    times, 20 s for 200 English ones), and the page pairs each paragraph with its own."""
+    urls_ = {}
+    for n in (100, 400):
+        a = _import(session, f"n{n}-a", _numbered("zh", n))
+        b = _import(session, f"n{n}-b", _numbered("zh", n, edit_every=1))
+        urls_[n] = urls.diff(a, b)
+    page = soup(client.get(urls_[400]))
+    rows = _rows(page, "operative")
+    assert len(rows) == 300 and {li["data-status"] for li in rows} == {"changed"}
+    assert all(li.select_one("span.number").get_text(strip=True) == f"{k} → {k}" for k, li in enumerate(rows, 1))
+    assert all(li.select_one("ins").get_text() == "还" for li in rows[4::5])
+    small, large = _cpu_seconds(client, urls_[100], urls_[400])
+    assert large <= 6 * small, (small, large)
+
+
+def test_the_diff_page_passes_the_request_budget(client, session, monkeypatch):
+    a, b = _import(session, "a", _numbered("zh", 50)), _import(session, "b", _numbered("zh", 50, edit_every=1))
+    monkeypatch.setattr(get_settings(), "request_budget_seconds", 1e-9)
+    for url in (urls.diff(a, b), urls.diff_text(a, b)):
+        try:
+            r = client.get(url)
+        except OverBudget:
+            continue  # no handler installed: the deadline reached the route
+        assert r.status_code == 503, url
