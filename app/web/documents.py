@@ -1,14 +1,19 @@
 """The documents: a document's page, two texts compared, the cited symbols without a text, and
 the citations of a pasted text."""
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse
+import re
 
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.budget import Deadline
 from app.chains import reads
 from app.config import get_settings
 from app.db import EngineDep, SessionDep, run_page
 from app.documents import labels
-from app.documents.diff import BadSpec, diff_texts, parse_spec
+from app.documents.diff import (
+    INLINE_MAX_CHARS, BadSpec, compared_chars, diff_sections, diff_texts, parse_spec, sections, too_long, unified,
+)
 from app.documents.extract import lookup
 from app.documents.queries import became_of, page_cites, page_document, source_facts_of
 from app.i18n import request_lang
@@ -88,8 +93,8 @@ def unresolved(request: Request, session: SessionDep, page: int = Query(1, ge=1,
     return render(request, "unresolved.html", {"entries": entries}, fragment="_unresolved.html")
 
 
-@router.get("/diff/{spec:path}")
-def diff(request: Request, session: SessionDep, spec: str):
+def _compared(session, request: Request, spec: str):
+    """The two documents of `/diff/{a}...{b}`, each with a text (else 400, 404 or 422)."""
     try:
         ref_a, ref_b = parse_spec(spec)
     except BadSpec as exc:
@@ -103,4 +108,37 @@ def diff(request: Request, session: SessionDep, spec: str):
                 detail=f"Lineage has no text of {labels.document_label(doc, lang)}: "
                 "only what cites it, nothing to compare.",
             )
-    return render(request, "diff.html", {"a": a, "b": b, "diff": diff_texts(a.text, b.text)})
+    return a, b
+
+
+def _file_name(a, b) -> str:
+    name = re.sub(r"[^A-Za-z0-9().-]+", "_", f"{urls.document_ref(a)}...{urls.document_ref(b)}")
+    return f"diff-{name}.txt"
+
+
+# Registered before the page, whose `{spec:path}` would take the `.txt` as well.
+@router.get("/diff/{spec:path}.txt")
+def diff_text(request: Request, session: SessionDep, spec: str):
+    """The unified diff by paragraph of two texts, as a download: also for texts too long for the
+    page, within the request's time."""
+    deadline = Deadline(get_settings().request_budget_seconds)
+    a, b = _compared(session, request, spec)
+    found = diff_texts(a.text, b.text, deadline, segments=False)
+    body = "".join(unified(found, urls.document_ref(a), urls.document_ref(b), deadline))
+    return Response(body, media_type="text/plain; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{_file_name(a, b)}"'})
+
+
+@router.get("/diff/{spec:path}")
+def diff(request: Request, session: SessionDep, spec: str):
+    deadline = Deadline(get_settings().request_budget_seconds)
+    a, b = _compared(session, request, spec)
+    sa = sections(a.text)
+    deadline.check()
+    sb = sections(b.text)
+    deadline.check()
+    if too_long(sa, sb):
+        # Compared inline, such texts would make a page of megabytes: the download has them.
+        ctx = {"a": a, "b": b, "diff": None, "chars": compared_chars(sa, sb), "limit": INLINE_MAX_CHARS}
+        return render(request, "diff.html", ctx)
+    return render(request, "diff.html", {"a": a, "b": b, "diff": diff_sections(sa, sb, deadline)})

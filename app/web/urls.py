@@ -173,6 +173,11 @@ def diff(a, b) -> str:
     return f"/diff/{_q(document_ref(a))}...{_q(document_ref(b))}"
 
 
+def diff_text(a, b) -> str:
+    """/diff/{a}...{b}.txt: the unified diff by paragraph of two documents, as a download."""
+    return f"{diff(a, b)}.txt"
+
+
 def organization_feed(acronym: str) -> str:
     return f"/organizations/{_q(acronym)}/feed.atom"
 
