@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -83,6 +84,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
     from app.migrate import upgrade
 
+    _clear_restore_leftovers()
     try:
         upgrade(get_settings().database_url)
     except AlembicError as exc:  # a database from a newer Lineage, say
@@ -270,7 +272,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"restore refused: {exc}", file=sys.stderr)
         return 1
     print(f"restored from {args.path}")
+    # The accounts come back with the rows: say so, since a password changed (or an account
+    # removed) since the backup was made is undone.
+    print("every login session was ended: administrators log in again, with the accounts and passwords"
+          " of the backup (a password changed since it was made is undone)")
     return 0
+
+
+def _clear_restore_leftovers() -> None:
+    """What a killed `lineage restore` left (a scratch copy, a scratch database): removed when
+    no restore holds it. Never a reason for the command to fail."""
+    from app.backup import clear_leftovers
+
+    with contextlib.suppress(Exception):
+        clear_leftovers(get_settings())
 
 
 def cmd_draw_graphs(args: argparse.Namespace) -> int:
@@ -346,6 +361,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from uvicorn.supervisors import Multiprocess
 
     _limit_malloc_arenas()
+    _clear_restore_leftovers()
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))  # the workers import app.main from the checkout
 
