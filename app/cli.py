@@ -21,6 +21,15 @@ def _session():
     return Session(get_engine())
 
 
+# What a command needs of the database. A command's subparser says so (`database_need=`) unless
+# it reads or writes Lineage's tables: every other command is refused in one line, before it
+# starts, on a database not at the migrations' head (never a "no such table" halfway through).
+MIGRATED = "migrated"
+MIGRATED_AFTER_INPUT = "migrated, checked by the command after what was typed"
+ANY_DATABASE = "any"  # migrate makes it so, restore replaces it
+NO_DATABASE = "none"
+
+
 class CommandError(Exception):
     """What a command prints, in one line, before it exits with status 1."""
 
@@ -402,10 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON too, as an object: the citations and each paragraph holding one, once "
                         "(`paragraphs`: index, text, location), as POST /api/extract answers")
     p.add_argument("--lang", default="auto", help="zh, en, … or auto (default: detect)")
-    p.set_defaults(func=cmd_extract)
+    p.set_defaults(func=cmd_extract, database_need=NO_DATABASE)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
-    p.set_defaults(func=cmd_migrate)
+    p.set_defaults(func=cmd_migrate, database_need=ANY_DATABASE)
 
     p = sub.add_parser("seed", help="load the seed texts and facts (idempotent)")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no document")
@@ -440,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-admin", help="create an administrator (password: prompt or LINEAGE_ADMIN_PASSWORD)")
     p.add_argument("username")
     p.add_argument("--reset-password", action="store_true", help="give an existing admin a new password")
-    p.set_defaults(func=cmd_create_admin)
+    p.set_defaults(func=cmd_create_admin, database_need=MIGRATED_AFTER_INPUT)
 
     p = sub.add_parser("backup", help="an online, consistent copy of the database")
     p.add_argument("path")
@@ -448,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("restore", help="bring a backup back (replaces the database's contents)")
     p.add_argument("path")
-    p.set_defaults(func=cmd_restore)
+    p.set_defaults(func=cmd_restore, database_need=ANY_DATABASE)
 
     p = sub.add_parser("draw-graphs", help="lay out every timeline graph not yet drawn for the data as it is")
     p.add_argument("--lang", default="zh,en", help="languages to draw, comma-separated (default zh,en)")
@@ -463,9 +472,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The commands that read or write Lineage's tables: they refuse a database that is not migrated.
-# (`migrate` makes it so, `restore` replaces it, `extract` reads no database.)
-NEEDS_MIGRATED = {"seed", "import", "export", "backup", "serve"}  # and create-admin, once it has a password
+def database_needs(parser: argparse.ArgumentParser | None = None) -> dict[str, str]:
+    """Each command, and what it needs of the database, as its subparser says (`database_need`)."""
+    parser = parser or build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {name: sub.get_default("database_need") or MIGRATED for name, sub in commands.choices.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -473,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        if args.command in NEEDS_MIGRATED:
+        if getattr(args, "database_need", None) in (None, MIGRATED):
             _require_migrated()
         return args.func(args)
     except CommandError as exc:
