@@ -220,14 +220,7 @@ def test_a_bad_backup_is_refused_and_the_database_is_left_as_it_was(live, tmp_pa
     before = _snapshot(live)
     files_before = sorted(p.name for p in tmp_path.iterdir())
 
-    monkeypatch.setenv("LINEAGE_DATABASE_URL", live.database_url)
-    from app.config import get_settings
-
-    get_settings.cache_clear()
-    try:
-        status = main(["restore", str(bad)])
-    finally:
-        get_settings.cache_clear()
+    status = _restore_cli(live, monkeypatch, bad)
     err = capsys.readouterr().err
     assert status != 0
     assert len(err.strip().splitlines()) == 1 and err.startswith("restore refused: ")
