@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -18,6 +19,15 @@ def _session():
     from app.db import get_engine
 
     return Session(get_engine())
+
+
+# What a command needs of the database. A command's subparser says so (`database_need=`) unless
+# it reads or writes Lineage's tables: every other command is refused in one line, before it
+# starts, on a database not at the migrations' head (never a "no such table" halfway through).
+MIGRATED = "migrated"
+MIGRATED_AFTER_INPUT = "migrated, checked by the command after what was typed"
+ANY_DATABASE = "any"  # migrate makes it so, restore replaces it
+NO_DATABASE = "none"
 
 
 class CommandError(Exception):
@@ -83,6 +93,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
     from app.migrate import upgrade
 
+    _clear_restore_leftovers()
     try:
         upgrade(get_settings().database_url)
     except AlembicError as exc:  # a database from a newer Lineage, say
@@ -277,7 +288,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"restore refused: {exc}", file=sys.stderr)
         return 1
     print(f"restored from {args.path}")
+    # The accounts come back with the rows: say so, since a password changed (or an account
+    # removed) since the backup was made is undone.
+    print("every login session was ended: administrators log in again, with the accounts and passwords"
+          " of the backup (a password changed since it was made is undone)")
     return 0
+
+
+def _clear_restore_leftovers() -> None:
+    """What a killed `lineage restore` left (a scratch copy, a scratch database): removed when
+    no restore holds it. Never a reason for the command to fail."""
+    from app.backup import clear_leftovers
+
+    with contextlib.suppress(Exception):
+        clear_leftovers(get_settings())
 
 
 def cmd_draw_graphs(args: argparse.Namespace) -> int:
@@ -353,6 +377,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from uvicorn.supervisors import Multiprocess
 
     _limit_malloc_arenas()
+    _clear_restore_leftovers()
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))  # the workers import app.main from the checkout
 
@@ -393,10 +418,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON too, as an object: the citations and each paragraph holding one, once "
                         "(`paragraphs`: index, text, location), as POST /api/extract answers")
     p.add_argument("--lang", default="auto", help="zh, en, … or auto (default: detect)")
-    p.set_defaults(func=cmd_extract)
+    p.set_defaults(func=cmd_extract, database_need=NO_DATABASE)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
-    p.set_defaults(func=cmd_migrate)
+    p.set_defaults(func=cmd_migrate, database_need=ANY_DATABASE)
 
     p = sub.add_parser("seed", help="load the seed texts and facts (idempotent)")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no document")
@@ -431,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-admin", help="create an administrator (password: prompt or LINEAGE_ADMIN_PASSWORD)")
     p.add_argument("username")
     p.add_argument("--reset-password", action="store_true", help="give an existing admin a new password")
-    p.set_defaults(func=cmd_create_admin)
+    p.set_defaults(func=cmd_create_admin, database_need=MIGRATED_AFTER_INPUT)
 
     p = sub.add_parser("backup", help="an online, consistent copy of the database")
     p.add_argument("path")
@@ -439,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("restore", help="bring a backup back (replaces the database's contents)")
     p.add_argument("path")
-    p.set_defaults(func=cmd_restore)
+    p.set_defaults(func=cmd_restore, database_need=ANY_DATABASE)
 
     p = sub.add_parser("draw-graphs", help="lay out every timeline graph not yet drawn for the data as it is")
     p.add_argument("--lang", default="zh,en", help="languages to draw, comma-separated (default zh,en)")
@@ -454,9 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The commands that read or write Lineage's tables: they refuse a database that is not migrated.
-# (`migrate` makes it so, `restore` replaces it, `extract` reads no database.)
-NEEDS_MIGRATED = {"seed", "import", "export", "backup", "serve"}  # and create-admin, once it has a password
+def database_needs(parser: argparse.ArgumentParser | None = None) -> dict[str, str]:
+    """Each command, and what it needs of the database, as its subparser says (`database_need`)."""
+    parser = parser or build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {name: sub.get_default("database_need") or MIGRATED for name, sub in commands.choices.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -464,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        if args.command in NEEDS_MIGRATED:
+        if getattr(args, "database_need", None) in (None, MIGRATED):
             _require_migrated()
         return args.func(args)
     except CommandError as exc:
