@@ -171,24 +171,45 @@ def _migrate_and_compare(url: str) -> None:
         raise RestoreRefused(f"the backup could not be migrated: {reason}") from None
 
 
-def _after_restore(url: str, source: Path) -> None:
+def _after_restore(url: str, source: Path, live_url: str) -> None:
     """On the checked copy, before it replaces the database: every login session ends (the
-    backup's may have logged out since, or belong to a password changed since), and the audit
-    log says who replaced the database, from which file."""
+    backup's may have logged out since, or belong to a password changed since), the audit
+    log says who replaced the database, from which file, and the data version moves past the
+    live database's, so that nothing a worker keeps by version (drawings of ranges, pages)
+    is taken for the restored data's."""
     from sqlalchemy import delete
     from sqlalchemy.pool import NullPool
     from sqlmodel import Session
 
     from app.db import make_engine
-    from app.models import AdminSession, AuditEntry
+    from app.models import AdminSession, AuditEntry, DataVersion
 
     engine = make_engine(url, poolclass=NullPool)
     try:
         with Session(engine) as session:
             session.exec(delete(AdminSession))
+            row = session.get(DataVersion, 1)
+            session.merge(DataVersion(id=1, version=max(_data_version(live_url), row.version if row else 0) + 1))
             session.add(AuditEntry(username=RESTORE_ACTOR, action="restore", document_id=None,
                                    document_label=_shown(source.name, 200)))
             session.commit()
+    finally:
+        engine.dispose()
+
+
+def _data_version(url: str) -> int:
+    """The live database's data version (0 where it has none yet)."""
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    from app.db import make_engine
+
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT coalesce(max(version), 0) FROM data_version")).scalar_one()
+    except Exception:  # noqa: BLE001 - an empty or unmigrated database: nothing cached by version
+        return 0
     finally:
         engine.dispose()
 
@@ -478,7 +499,7 @@ def _restore_sqlite(settings: Settings, source: Path) -> None:
         finally:
             migrated.close()
         compare_sqlite_schema(found, _reference(reference, "head"), after=" once migrated")
-        _after_restore(f"sqlite:///{scratch}", source)
+        _after_restore(f"sqlite:///{scratch}", source, settings.sqlalchemy_url)
         checked = sqlite3.connect(scratch)
         dest = sqlite3.connect(live, timeout=30)
         try:
@@ -778,7 +799,7 @@ def _restore_postgresql(settings: Settings, source: Path) -> None:
             except psycopg.Error as exc:
                 raise RestoreRefused(f"the backup's rows do not fit Lineage's schema: {exc}") from None
             _migrate_and_compare(scratch_url)
-            _after_restore(Settings(database_url=scratch_url).sqlalchemy_url, source)
+            _after_restore(Settings(database_url=scratch_url).sqlalchemy_url, source, settings.sqlalchemy_url)
             # One restore of a database at a time swaps it.
             admin.execute("SELECT pg_advisory_lock(%s)", [lock_key(live)])
             # A database cannot be renamed while connected to: the running workers' connections

@@ -85,6 +85,28 @@ def test_backup_then_restore_gives_identical_data(live, tmp_path):
     assert _snapshot(live) == before
 
 
+def _data_version(settings: Settings) -> int:
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT version FROM data_version").scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_a_restored_database_is_never_at_a_data_version_the_live_one_had(live, tmp_path):
+    """A worker keeps drawings of ranges by data version (app/graph/memory.py): a backup
+    restored at the number the live database had reached would be served another's drawings."""
+    path = tmp_path / "lineage.backup"
+    backup(live, path)
+    at_backup = _data_version(live)
+    _empty_it(live)
+    live_version = _data_version(live)
+    assert live_version > at_backup
+    restore(live, path)
+    assert _data_version(live) > live_version
+
+
 def test_restore_refuses_a_missing_backup(live, tmp_path):
     with pytest.raises(RestoreRefused, match="no backup"):
         restore(live, tmp_path / "nope")
