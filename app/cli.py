@@ -351,8 +351,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     config = uvicorn.Config(
-        # the app inside the guard against clients that stop reading (app/web/slow_clients.py)
+        # the app inside the guard against clients that stop reading, and uvicorn's h11 protocol
+        # with a clock on each request's head (app/web/slow_clients.py)
         "app.main:server_app",
+        http="app.web.slow_clients:H11Protocol",
         host=args.host,
         port=args.port,
         workers=args.workers,

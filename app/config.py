@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     send_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     send_min_bytes_per_second: int = Field(default=4096, ge=0)
     send_rate_window_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # A connection must send a whole request line and headers this long after it opens, or after
+    # the first byte of its next request; an idle one between requests is closed after 65 s.
+    request_head_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
     # Connections one worker keeps open at once; past them uvicorn answers 503 at once.
     max_connections: int = Field(default=1000, ge=1)
     # Exports are written once per data version to files here (app/exports/snapshots.py), in a

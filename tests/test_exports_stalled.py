@@ -5,7 +5,8 @@ Fifty such clients must hold no database read (on SQLite an open read keeps the 
 from being emptied) and little of the kernel's memory, must not slow a reader's page or a save
 down, and must be cut off once a write to them has waited the send timeout, their connections
 and files freed. A client that
-reads, but too slowly, is cut off too; one that reads at once gets the same bytes as ever.
+reads, but too slowly, is cut off too; one that reads at once gets the same bytes as ever. And a
+connection that never sends a whole request is closed.
 """
 
 import fcntl
@@ -39,6 +40,7 @@ STALLED = 50
 SEND_TIMEOUT = 15.0  # the server's, here: long enough to measure while the clients are stalled
 RATE_WINDOW = 3.0
 MIN_RATE = 200_000  # bytes a second: far above the slow reader below, far below a loopback read
+HEAD_TIMEOUT = 2.0
 EXPORT = "/export/citations.csv"
 TCP_ESTABLISHED = 1
 
@@ -116,7 +118,8 @@ def server(tmp_path_factory):
            "LINEAGE_EXPORT_CACHE_DIR": str(folder / "exports"),
            "LINEAGE_SEND_TIMEOUT_SECONDS": str(SEND_TIMEOUT),
            "LINEAGE_SEND_RATE_WINDOW_SECONDS": str(RATE_WINDOW),
-           "LINEAGE_SEND_MIN_BYTES_PER_SECOND": str(MIN_RATE)}
+           "LINEAGE_SEND_MIN_BYTES_PER_SECOND": str(MIN_RATE),
+           "LINEAGE_REQUEST_HEAD_TIMEOUT_SECONDS": str(HEAD_TIMEOUT)}
     port = free_port()
     # its log in a file: a pipe nobody reads would stop the server once full
     log = open(folder / "serve.log", "wb")
@@ -278,3 +281,18 @@ def test_a_client_that_reads_too_slowly_is_cut_off(server):
     assert got < 4 << 20
     said = [line for line in server.log.read_text().splitlines() if who in line]
     assert len(said) == 1 and "bytes/s over" in said[0], said
+
+
+def test_a_connection_that_never_sends_a_whole_request_is_closed(server):
+    silent = socket.create_connection(("127.0.0.1", server.port))
+    half = socket.create_connection(("127.0.0.1", server.port))
+    half.sendall(b"GET /export/citations.csv HTTP/1.1\r\nHo")
+    try:
+        _poll(lambda: all(_tcp_state(s) != TCP_ESTABLISHED for s in (silent, half)), HEAD_TIMEOUT + 20,
+              "the server closed both connections")
+        # while one that sends its request at once is answered
+        with httpx.Client(base_url=server.base, timeout=60) as client:
+            assert client.get("/healthz").status_code == 200
+    finally:
+        silent.close()
+        half.close()

@@ -211,9 +211,9 @@ class SnapshotCache:
         with self._lock:
             self.bytes += size - snapshot.size
             self.written += 1
+            if snapshot.dropped:  # its readers have their handles; the file is not kept
+                self._remove(complete, size)
             snapshot.publish(size, done=True, path=complete)
-            if snapshot.dropped:
-                self._unlink(snapshot)
             self._prune()
 
     def _grew(self, snapshot: Snapshot, size: int) -> None:
@@ -227,8 +227,8 @@ class SnapshotCache:
             for key, entry in list(self._entries.items()):
                 if entry is snapshot:
                     del self._entries[key]
+            self._remove(snapshot.path, snapshot.size)
             snapshot.publish(snapshot.size, error=exc)
-            self._unlink(snapshot)
 
     def _not_run(self, future: Future, snapshot: Snapshot) -> None:
         if future.cancelled():  # queued when the worker stopped
@@ -240,12 +240,12 @@ class SnapshotCache:
         snapshot = self._entries.pop(key)
         snapshot.dropped = True
         if snapshot.done:
-            self._unlink(snapshot)  # its readers keep reading from their handles
+            self._remove(snapshot.path, snapshot.size)  # its readers keep reading from their handles
 
-    def _unlink(self, snapshot: Snapshot) -> None:
+    def _remove(self, path: Path, size: int) -> None:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(snapshot.path)
-        self.bytes -= snapshot.size
+            os.unlink(path)
+        self.bytes -= size
 
     def _prune(self) -> None:
         while self.bytes > self.max_bytes:

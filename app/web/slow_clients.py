@@ -23,6 +23,13 @@ uvicorn then sees the connection lost and tells the app (`http.disconnect`), whi
 The connection is found through uvicorn's `send`, a method of its request cycle, which holds
 the transport (tests/test_exports_stalled.py checks that it still does); under another server
 the response only stops.
+
+Before a request, the other way round: uvicorn times a connection only between two requests
+(`timeout_keep_alive`), and stops that clock at the first byte of the next, so a client that
+connects and sends nothing, or half a request line, holds its connection for ever; with
+`limit_concurrency`, a thousand such would turn every other client away. `H11Protocol` (what
+`lineage serve` runs) gives a request's line and headers `request_head_timeout_seconds` from
+the connection, or from the next request's first byte.
 """
 
 from __future__ import annotations
@@ -34,7 +41,11 @@ import struct
 import time
 
 import anyio
+import h11
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http import h11_impl
+
+from app.config import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +135,37 @@ class SlowClients:
             await self.app(scope, receive, timed_send)
         except ClientTooSlow:
             pass
+
+
+class H11Protocol(h11_impl.H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, with a clock on each request's line and headers (see the module)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.head_timeout = get_settings().request_head_timeout_seconds
+        self.head_clock: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.head_clock = self.loop.call_later(self.head_timeout, self._head_too_slow)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # between requests (h11's IDLE) bytes have come: the rest of the head must follow in time
+        waiting = self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+        if waiting and self.head_clock is None:
+            self.head_clock = self.loop.call_later(self.head_timeout, self._head_too_slow)
+        elif not waiting and self.head_clock is not None:
+            self.head_clock.cancel()
+            self.head_clock = None
+
+    def connection_lost(self, exc) -> None:
+        if self.head_clock is not None:
+            self.head_clock.cancel()
+            self.head_clock = None
+        super().connection_lost(exc)
+
+    def _head_too_slow(self) -> None:
+        self.head_clock = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
