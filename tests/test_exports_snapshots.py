@@ -160,3 +160,53 @@ def test_a_second_client_of_an_export_costs_no_reading_until_the_data_changes(se
     session.commit()
     assert client.get(urls.export("citations.csv")).status_code == 200
     assert exports.written == 2
+
+
+def test_past_the_exports_waiting_for_a_writer_a_new_one_is_refused(tmp_path):
+    cache = SnapshotCache(tmp_path / "exports", max_bytes=10 << 20, writers=1, max_waiting=2)
+    count, gate = [], threading.Event()
+    try:
+        opened = [cache.open("a", 1, _parts(count, gate=gate))]
+        _poll_until(lambda: count == [1])  # "a" is being written, and holds the one writer
+        opened += [cache.open(name, 1, _parts(count)) for name in ("b", "c")]
+        with pytest.raises(snapshots.ExportsBusy):
+            cache.open("d", 1, _parts(count))
+        # an export already written or being written is no new work: it is never refused
+        opened.append(cache.open("b", 1, _parts(count)))
+        gate.set()
+
+        async def main():
+            return [b"".join([part async for part in snapshots.stream(*pair)]) for pair in opened]
+
+        assert asyncio.run(main()) == [_whole()] * 4
+        assert asyncio.run(_read(cache, "d", 1, _parts(count))) == _whole()
+    finally:
+        gate.set()
+        cache.close()
+
+
+def _poll_until(condition, seconds: float = 10) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_refused_export_says_when_to_ask_again(read_client, lang):
+    from bs4 import BeautifulSoup
+
+    from app.i18n import t
+
+    exports = read_client.app.state.exports
+    exports.max_waiting, kept = 0, exports.max_waiting
+    try:
+        # (an address of its own: an export another test had written would be no new work)
+        r = read_client.get(urls.export("lineage.json", "SCO"), params={"lang": lang},
+                            headers={"host": f"refused-{lang}.test"})
+    finally:
+        exports.max_waiting = kept
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    assert t("err_exports_busy", lang) in BeautifulSoup(r.text, "html.parser").get_text()

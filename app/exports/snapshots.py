@@ -17,7 +17,8 @@ removed when the worker stops; a worker making its own removes those of processe
 (a worker killed). A file is written under a `.part` name and renamed when complete. Complete
 files are kept while they fit in `max_bytes`, the least recently asked for going first; a file
 being written counts too but is never cut short, so the directory holds at most `max_bytes` plus
-the exports being written, of which there are at most `WRITERS` at once.
+the exports being written, of which there are at most `WRITERS` at once (and `WAITING` waiting
+their turn: a client asking for yet another is told to come back, rather than wait behind them).
 """
 
 from __future__ import annotations
@@ -41,11 +42,16 @@ log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024  # bytes read from a file and sent at a time
 PUBLISH = 256 * 1024  # readers following a file being written are woken each time it grows this much
-WRITERS = 2  # exports written at once by one worker; more wait their turn
+WRITERS = 2  # exports written at once by one worker; more wait their turn...
+WAITING = 8  # ... this many at most: past them a new export is refused (ExportsBusy), not queued
 
 
 class ExportFailed(Exception):
     """The export could not be written: the database or the disk failed, or the worker is stopping."""
+
+
+class ExportsBusy(ExportFailed):
+    """`WAITING` exports already wait for a writer: a new one is refused (the client may retry)."""
 
 
 def _wake(future: asyncio.Future) -> None:
@@ -127,10 +133,12 @@ async def stream(snapshot: Snapshot, file: BinaryIO) -> AsyncIterator[bytes]:
 class SnapshotCache:
     """The export files of one worker process (see the module's docstring)."""
 
-    def __init__(self, root: Path | None, max_bytes: int, writers: int = WRITERS):
+    def __init__(self, root: Path | None, max_bytes: int, writers: int = WRITERS, max_waiting: int = WAITING):
         self.root = root
         self.max_bytes = max_bytes
         self.writers = writers
+        self.max_waiting = max_waiting
+        self.waiting = 0  # exports waiting for a writer
         self.bytes = 0  # of every file in the directory, complete or not
         self.written = 0  # exports written since the start (each a reading of the database)
         self._dir: Path | None = None
@@ -158,6 +166,8 @@ class SnapshotCache:
             if snapshot is not None:
                 self._entries.move_to_end((key, version))
                 return snapshot, snapshot.open()
+            if self.waiting >= self.max_waiting:
+                raise ExportsBusy(f"{self.waiting} exports are waiting to be written")
             fd, name = tempfile.mkstemp(prefix=f"{version}-", suffix=".part", dir=self._directory())
             os.close(fd)
             snapshot = Snapshot(Path(name), version)
@@ -169,6 +179,7 @@ class SnapshotCache:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.writers, thread_name_prefix="export")
             future = self._executor.submit(self._write, snapshot, chunks)
+            self.waiting += 1
         future.add_done_callback(lambda f, s=snapshot: self._not_run(f, s))
         return snapshot, file
 
@@ -186,6 +197,8 @@ class SnapshotCache:
     # --- the writer's thread ---------------------------------------------------------------
 
     def _write(self, snapshot: Snapshot, chunks: Callable[[], Iterator[bytes]]) -> None:
+        with self._lock:
+            self.waiting -= 1
         size = 0
         try:
             # `chunks` is closed (its read transaction ended, its connection handed back) before
@@ -232,6 +245,8 @@ class SnapshotCache:
 
     def _not_run(self, future: Future, snapshot: Snapshot) -> None:
         if future.cancelled():  # queued when the worker stopped
+            with self._lock:
+                self.waiting -= 1
             self._failed(snapshot, ExportFailed("the worker is stopping"))
 
     # --- under the lock -----------------------------------------------------------------------

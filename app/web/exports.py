@@ -16,6 +16,7 @@ from functools import partial
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import data_version
 from app.chains.membership import chain_members, chain_members_with_text
@@ -39,6 +40,7 @@ EXPORTS = {
     "lineage.graphml": "application/graphml+xml; charset=utf-8",
 }
 ATOM = "application/atom+xml; charset=utf-8"
+RETRY_SECONDS = 5  # what a client refused for the exports being written is told to wait
 
 
 def _absolute(request: Request, path: str) -> str:
@@ -162,8 +164,12 @@ def _export(request: Request, session: Session, org, name: str) -> Response:
     # The file goes at the client's pace, with no database connection held meanwhile: the
     # request's is handed back now (a dependency's exit comes after the response's last byte).
     session.close()
-    snapshot, file = request.app.state.exports.open(
-        (name, acronym, base), version, partial(_chunks, engine, name, acronym, base))
+    try:
+        snapshot, file = request.app.state.exports.open(
+            (name, acronym, base), version, partial(_chunks, engine, name, acronym, base))
+    except snapshots.ExportsBusy:
+        raise StarletteHTTPException(503, t("err_exports_busy", request_lang(request)),
+                                     headers={"Retry-After": str(RETRY_SECONDS)}) from None
     filename = f"lineage-{acronym or 'all'}-{name}"
     return _FileResponse(snapshots.stream(snapshot, file), media_type=EXPORTS[name],
                          headers={"Content-Disposition": f'attachment; filename="{filename}"'})
