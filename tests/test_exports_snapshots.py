@@ -210,3 +210,33 @@ def test_a_refused_export_says_when_to_ask_again(read_client, lang):
         exports.max_waiting = kept
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     assert t("err_exports_busy", lang) in BeautifulSoup(r.text, "html.parser").get_text()
+
+
+def test_an_export_reads_one_version_of_the_data_whatever_is_saved_meanwhile(tmp_path):
+    """Its statements, one after another on a SQLite file, all read the data as it was at the
+    first: a save committed between two of them is in none."""
+    from sqlalchemy import func, select
+    from sqlmodel import Session, SQLModel
+
+    from app.db import make_engine
+    from app.exports.formats import one_read
+    from app.models import Organization
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lineage.db'}")
+    SQLModel.metadata.create_all(engine)
+
+    def add(acronym: str) -> None:
+        with Session(engine) as s:
+            s.add(Organization(acronym=acronym, name_zh=acronym, name_en=acronym,
+                               observer_symbol=f"A/RES/99/{acronym}", series_titles=[]))
+            s.commit()
+
+    count = select(func.count()).select_from(Organization)
+    add("ONE")
+    with one_read(engine) as conn:
+        assert conn.execute(count).scalar() == 1
+        add("TWO")
+        assert conn.execute(count).scalar() == 1
+    with engine.connect() as conn:
+        assert conn.execute(count).scalar() == 2
+    engine.dispose()

@@ -70,9 +70,13 @@ def one_read(engine: Engine) -> Iterator[Connection]:
     data as it is then (an export could hold a citation of a document it does not list): one is
     begun by hand. PostgreSQL's REPEATABLE READ gives the whole transaction one snapshot."""
     with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        elif conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        # (a connection shared with the tests' session may be in its transaction already)
+        begin = dialect == "sqlite" and not conn.connection.dbapi_connection.in_transaction
+        conn.begin()  # rolled back when the connection closes; the ORM sessions on it join it
+        if begin:
             conn.exec_driver_sql("BEGIN")
         yield conn
 

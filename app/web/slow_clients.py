@@ -92,7 +92,6 @@ class SlowClients:
 
     def __init__(self, app: ASGIApp, *, timeout: float, min_rate: float, window: float):
         self.app, self.timeout, self.min_rate, self.window = app, timeout, min_rate, window
-        self.cut = 0  # clients cut off so far
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,7 +105,6 @@ class SlowClients:
         def cut_off(why: str) -> None:
             nonlocal gone
             gone = True
-            self.cut += 1
             client = scope.get("client") or ("?", 0)
             log.warning("client %s:%s cut off from %s: %s", client[0], client[1], scope.get("path"), why)
             if not abort(send):
