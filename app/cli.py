@@ -381,17 +381,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))  # the workers import app.main from the checkout
 
+    settings = get_settings()
     config = uvicorn.Config(
-        "app.main:app",
+        # the app inside the guard against clients that stop reading, and uvicorn's h11 protocol
+        # with a clock on each request's head (app/web/slow_clients.py)
+        "app.main:server_app",
+        http="app.web.slow_clients:H11Protocol",
         host=args.host,
         port=args.port,
         workers=args.workers,
         # Forwarded headers are read by the app itself, from LINEAGE_TRUSTED_PROXIES only
         # (app/main.py); uvicorn's own reading would trust loopback by default.
         proxy_headers=False,
-        # Longer than clients' and proxies' idle keep-alive (httpx: 5 s, the same as uvicorn's
-        # default): otherwise the server may close a connection as a client reuses it.
+        # Longer than clients' and proxies' idle keep-alive (httpx: 5 s, nginx's upstream: 60 s,
+        # uvicorn's default: 5 s): otherwise the server may close a connection as a client reuses
+        # it. An idle connection is closed after it.
         timeout_keep_alive=65,
+        # Connections a worker holds at once (each up to a few MB of socket buffers while a client
+        # reads slowly): past them uvicorn answers 503 at once rather than take on more.
+        limit_concurrency=settings.max_connections,
+        # Connections the kernel queues before a worker accepts them (uvicorn's default).
+        backlog=2048,
     )
     if args.workers <= 1:
         uvicorn.Server(config).run()  # asyncio makes the socket, with TCP_NODELAY on each connection

@@ -63,6 +63,23 @@ class Settings(BaseSettings):
     request_budget_seconds: float = Field(default=5.0, gt=0, le=600)
     heavy_per_client: int = Field(default=2, ge=1, le=100)
 
+    # A client that stops reading an answer is cut off (app/web/slow_clients.py): when one write
+    # to it waits this long, or when, over this many seconds of waiting, it took fewer bytes a
+    # second than this. A person's browser, even on a poor mobile line, takes far more.
+    send_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    send_min_bytes_per_second: int = Field(default=4096, ge=0)
+    send_rate_window_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # A connection must send a whole request line and headers this long after it opens, or after
+    # the first byte of its next request; an idle one between requests is closed after 65 s.
+    request_head_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
+    # Connections one worker keeps open at once; past them uvicorn answers 503 at once.
+    max_connections: int = Field(default=1000, ge=1)
+    # Exports are written once per data version to files here (app/exports/snapshots.py), in a
+    # directory per worker; unset: the system's temporary directory. Complete files are kept up to
+    # this many MB per worker (0: none kept, each export is written for its own request).
+    export_cache_dir: Path | None = None
+    export_cache_mb: int = Field(default=1024, ge=0)
+
     # Fault injection for the crash tests only: hold a save open this many seconds before its
     # commit, so a test can SIGKILL the server in the middle of it. Never set in production.
     fault_pause_before_commit: float = 0.0

@@ -10,13 +10,15 @@ from sqlalchemy.orm import configure_mappers
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import PROJECT_ROOT, get_settings
+from app.exports.snapshots import SnapshotCache
 from app.web.cache import PageCache, version_probe
 from app.web.limits import BodyLimit, HeavyLimit
+from app.web.slow_clients import SlowClients
 from app.web import admin, api, chains, docs, documents, errors, exports, graph, login, render, search, security
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI):
+async def lifespan(app: FastAPI):
     # On SQLite a page is Python and SQLite work under one GIL: past a few threads, more of them
     # only take turns (40 threads: 51 ms of CPU a chain page under load; 4: 35 ms, bench/README.md).
     # PostgreSQL queries wait on the network, so there anyio's default of 40 stays.
@@ -25,7 +27,10 @@ async def lifespan(_app: FastAPI):
     to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads or (4 if sqlite else 40)
     await to_thread.run_sync(render.compile_templates)
     await to_thread.run_sync(_settle)
-    yield
+    try:
+        yield
+    finally:
+        app.state.exports.close()
 
 
 def _settle() -> None:
@@ -93,7 +98,18 @@ def create_app() -> FastAPI:
     app.include_router(admin.router)
     errors.install(app)
     app.openapi = errors.openapi_with_our_errors(app)
+    # The exports' files of this worker (app/exports/snapshots.py), removed when it stops.
+    app.state.exports = SnapshotCache(settings.export_cache_dir, settings.export_cache_mb << 20)
     return app
 
 
+def served(app: FastAPI) -> SlowClients:
+    """The app as `lineage serve` runs it: inside the guard that cuts off clients that stop
+    reading, which must be given the server's own `send` (outside Starlette's error middleware)."""
+    settings = get_settings()
+    return SlowClients(app, timeout=settings.send_timeout_seconds, min_rate=settings.send_min_bytes_per_second,
+                       window=settings.send_rate_window_seconds)
+
+
 app = create_app()
+server_app = served(app)

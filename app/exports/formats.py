@@ -11,7 +11,8 @@ correctly), a header row, CRLF line ends, every field quoted where needed.
 
 Every format is a generator of byte chunks over rows read `BATCH` at a time (a server-side cursor
 on PostgreSQL), so an export of the whole record holds one batch in memory, not the record, and
-its first bytes leave before the last rows are read. The reads are SQLAlchemy Core: plain rows.
+its first bytes are written before the last rows are read. The reads are SQLAlchemy Core: plain
+rows, on a connection of `one_read`, so that the whole export holds one version of the data.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import groupby, islice
 from types import SimpleNamespace
 from xml.sax.saxutils import escape, quoteattr
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy import and_
 from sqlalchemy.orm import aliased
 
@@ -58,6 +60,25 @@ P = Paragraph.__table__.c
 
 def citation_id(citing_key: str, position: int) -> str:
     return f"{citing_key}#{position}"
+
+
+@contextmanager
+def one_read(engine: Engine) -> Iterator[Connection]:
+    """A connection whose statements all read one version of the data, until it is closed.
+
+    SQLite's driver begins no transaction before a SELECT, so that each statement would read the
+    data as it is then (an export could hold a citation of a document it does not list): one is
+    begun by hand. PostgreSQL's REPEATABLE READ gives the whole transaction one snapshot."""
+    with engine.connect() as conn:
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        # (a connection shared with the tests' session may be in its transaction already)
+        begin = dialect == "sqlite" and not conn.connection.dbapi_connection.in_transaction
+        conn.begin()  # rolled back when the connection closes; the ORM sessions on it join it
+        if begin:
+            conn.exec_driver_sql("BEGIN")
+        yield conn
 
 
 # --- the scope ----------------------------------------------------------------------------------

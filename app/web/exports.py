@@ -1,19 +1,30 @@
 """Exports and feeds: CSV, JSON, JSON Lines and GraphML files of a scope, streamed, and the Atom feeds.
 
+An export is written once per data version to a file and sent from it (app/exports/snapshots.py):
+a client that stops reading holds no database connection and no read transaction.
+
 This router is included before `app.web.documents`, whose `/documents/{ref:path}` would otherwise
 swallow `/documents/{ref}/citing.atom`.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import data_version
 from app.chains.membership import chain_members, chain_members_with_text
+from app.chains.reads import organization
 from app.db import SessionDep
 from app.documents import labels
 from app.documents.queries import newest_citers
-from app.exports import feeds
+from app.exports import feeds, snapshots
 from app.exports import formats as export
 from app.i18n import request_lang, t
 from app.web import urls
@@ -29,6 +40,7 @@ EXPORTS = {
     "lineage.graphml": "application/graphml+xml; charset=utf-8",
 }
 ATOM = "application/atom+xml; charset=utf-8"
+RETRY_SECONDS = 5  # what a client refused for the exports being written is told to wait
 
 
 def _absolute(request: Request, path: str) -> str:
@@ -100,16 +112,20 @@ def citing_feed(request: Request, session: SessionDep, ref: str):
     return Response(feeds.to_atom(feed), media_type=ATOM)
 
 
-# --- exports ----------------------------------------------------------------------------------
+# --- exports ---------------------------------------------------------------------------------
 
 
-def _export(request: Request, session, org, name: str) -> Response:
-    if name not in EXPORTS:
-        raise NotFound(f"No export {name!r}: Lineage exports {', '.join(EXPORTS)}.")
-    member_ids = [d.id for d in chain_members(session, org)] if org is not None else None
-    engine = session.get_bind()
-    acronym = org.acronym if org is not None else None
-    base = urls.public("")
+class _FileResponse(StreamingResponse):
+    """An export's file, sent as it is read (chunked: its length may not be known yet)."""
+
+    async def stream_response(self, send) -> None:
+        # the file is closed whether the body ends, fails or the client goes
+        async with contextlib.aclosing(self.body_iterator):
+            await super().stream_response(send)
+
+
+def _chunks(engine, name: str, acronym: str | None, base: str) -> Iterator[bytes]:
+    """Export `name` of `acronym`'s scope (all when None), read in one read transaction."""
 
     def url(doc):
         return base + urls.document(doc)
@@ -117,27 +133,46 @@ def _export(request: Request, session, org, name: str) -> Response:
     def org_url(a):
         return base + urls.organization(a)
 
-    def chunks():
-        # Its own connection, held while the body is written: the request's session is closed
-        # once the handler returns, before the first chunk leaves.
-        with engine.connect() as conn:
-            ids = export.scope_ids(conn, member_ids) if member_ids is not None else None
-            documents = export.document_rows(conn, ids, url=url, undocs=urls.undocs)
-            citations = export.citation_rows(conn, member_ids)
-            if name == "documents.csv":
-                yield from export.csv_chunks(documents, export.DOCUMENT_FIELDS)
-            elif name == "citations.csv":
-                yield from export.csv_chunks(citations, export.CITATION_FIELDS)
-            elif name == "lineage.graphml":
-                yield from export.graphml_chunks(acronym or "all", documents, citations)
-            else:
-                write = export.json_chunks if name == "lineage.json" else export.jsonl_chunks
-                yield from write(acronym or "all", export.organization_rows(conn, acronym, url=org_url),
-                                 documents, citations, export.paragraph_rows(conn, member_ids))
+    with export.one_read(engine) as conn:
+        member_ids = None
+        if acronym is not None:
+            with Session(bind=conn) as session:
+                org = organization(session, acronym)
+                member_ids = [d.id for d in chain_members(session, org)] if org is not None else []
+        ids = export.scope_ids(conn, member_ids) if member_ids is not None else None
+        documents = export.document_rows(conn, ids, url=url, undocs=urls.undocs)
+        citations = export.citation_rows(conn, member_ids)
+        if name == "documents.csv":
+            yield from export.csv_chunks(documents, export.DOCUMENT_FIELDS)
+        elif name == "citations.csv":
+            yield from export.csv_chunks(citations, export.CITATION_FIELDS)
+        elif name == "lineage.graphml":
+            yield from export.graphml_chunks(acronym or "all", documents, citations)
+        else:
+            write = export.json_chunks if name == "lineage.json" else export.jsonl_chunks
+            yield from write(acronym or "all", export.organization_rows(conn, acronym, url=org_url),
+                             documents, citations, export.paragraph_rows(conn, member_ids))
 
+
+def _export(request: Request, session: Session, org, name: str) -> Response:
+    if name not in EXPORTS:
+        raise NotFound(f"No export {name!r}: Lineage exports {', '.join(EXPORTS)}.")
+    acronym = org.acronym if org is not None else None
+    base = urls.public("")
+    engine = session.get_bind()
+    version = data_version.current(session)
+    # The file goes at the client's pace, with no database connection held meanwhile: the
+    # request's is handed back now (a dependency's exit comes after the response's last byte).
+    session.close()
+    try:
+        snapshot, file = request.app.state.exports.open(
+            (name, acronym, base), version, partial(_chunks, engine, name, acronym, base))
+    except snapshots.ExportsBusy:
+        raise StarletteHTTPException(503, t("err_exports_busy", request_lang(request)),
+                                     headers={"Retry-After": str(RETRY_SECONDS)}) from None
     filename = f"lineage-{acronym or 'all'}-{name}"
-    return StreamingResponse(chunks(), media_type=EXPORTS[name],
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return _FileResponse(snapshots.stream(snapshot, file), media_type=EXPORTS[name],
+                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/export/{name}")
