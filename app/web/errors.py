@@ -5,6 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.budget import OverBudget
 from app.chains.reads import organization
 from app.documents.queries import by_ref, page_cited_by
 from app.web import urls
@@ -85,6 +86,13 @@ def install(app: FastAPI) -> None:
         )
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return _error(request, 422, f"Invalid request: {problems}", detail)
+
+    @app.exception_handler(OverBudget)
+    async def _over_budget(request: Request, exc: OverBudget):
+        # The work stopped between two steps, nothing half-written: the same request may succeed
+        # when the server is less busy, a smaller one sooner.
+        return _error(request, 503, f"{exc} and was stopped; try again in a moment, or send less.",
+                      headers={"Retry-After": "5"})
 
     @app.exception_handler(UnicodeEncodeError)
     async def _not_unicode(request: Request, exc: UnicodeEncodeError):
