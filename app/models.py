@@ -402,10 +402,20 @@ class ExtractedParagraphPublic(SQLModel):
 
 class ExtractPublic(SQLModel):
     lang: str
+    # One page of the text's citations, in text order (`page`, `per_page`).
     citations: list[ExtractedPublic]
+    # The distinct symbols Lineage has no document for, in text order: the first 500 of the whole
+    # text (`unknown_total` counts them all; each citation says `found` too).
     unknown: list[str]
-    # Each paragraph that holds a citation, once, by its `paragraph_index`.
+    # Each paragraph that holds a citation of the page, once, by its `paragraph_index`.
     paragraphs: list[ExtractedParagraphPublic]
+    citations_total: int  # in the whole text
+    unknown_total: int
+    page: int
+    per_page: int
+    pages: int
+    # The page to ask for next, with the same text (`?page=`); null on the last page.
+    next_page: int | None
 
 
 class ErrorPublic(SQLModel):

@@ -109,6 +109,23 @@ def test_extract_result_passes_wcag2_aa(server, browser):
     assert found == []
 
 
+def test_a_paged_extract_result_passes_wcag2_aa(server, browser):
+    # More citations than a page holds: the range, the buttons to the other pages, and the note
+    # that more unknown symbols were found than are listed.
+    listing = "、".join(f"{60 + i % 20}/{i % 97 + 1}" for i in range(1200))
+    context = browser.new_context(locale="zh-CN", java_script_enabled=True)
+    page = context.new_page()
+    page.goto(server + "/extract")
+    page.locator("form.extract textarea").fill(f"大会，\n回顾第{listing}号决议，\n")
+    page.locator("form.extract button[type=submit]").click()
+    page.locator("nav.pager button").first.wait_for(timeout=10_000)
+    page.locator("nav.pager button").first.click()
+    page.locator("nav.pager button").nth(1).wait_for(timeout=10_000)
+    found = violations(page)
+    context.close()
+    assert found == []
+
+
 def test_admin_pages_pass_wcag2_aa(server, browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     page = context.new_page()

@@ -8,7 +8,8 @@ Pipeline stages, one module each (after freelawproject/eyecite):
 - `verbs`: the verb lexicons (zh, zh-Hant, en; fr/es/ru/ar) and the governing-verb rule;
 - `pipeline`: ties them together into `Citation`s; `resolve`: lookups passed in by the caller.
 
-This package imports nothing from the app but `app.symbols` (no database, no web framework).
+This package imports nothing from the app but `app.symbols` and `app.budget` (no database, no web
+framework, no clock of its own: a caller's `Deadline` is checked between steps).
 """
 
 from .models import Citation

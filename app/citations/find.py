@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
 
+from app.budget import UNLIMITED, Deadline
 from app.symbols import SHAPES, Normalized
 from app.symbols import normalize as _normalize
 
@@ -175,7 +176,11 @@ def _positions(text: str, chars: str) -> list[int]:
     return out
 
 
-def _scan_symbols(folded: str) -> list[re.Match[str]]:
+# A paragraph may list a hundred thousand symbols: the deadline is checked every this many.
+CHECK_EVERY = 1024
+
+
+def _scan_symbols(folded: str, deadline: Deadline = UNLIMITED) -> list[re.Match[str]]:
     """The matches `_SYMBOL.finditer(folded)` gives, found faster.
 
     Every symbol holds a `/` or a `(` no more than _LEAD characters after its first character,
@@ -201,7 +206,9 @@ def _scan_symbols(folded: str) -> list[re.Match[str]]:
             i = folded.find("(", i + 1)
         if several:
             cands.sort()
-    for c in cands:
+    for n, c in enumerate(cands):
+        if not n % CHECK_EVERY:
+            deadline.check()
         if c < pos:
             continue
         lo = max(pos, scanned, c - _LEAD)
@@ -221,10 +228,10 @@ def _scan_symbols(folded: str) -> list[re.Match[str]]:
     return out
 
 
-def find_symbols(folded: str) -> list[Found]:
+def find_symbols(folded: str, deadline: Deadline = UNLIMITED) -> list[Found]:
     """All symbol mentions in one folded paragraph, in order.
 
-    In: a folded paragraph. Out: `[Found(start, end, symbol)]` with `symbol` normalized; `start`
+    In: a folded paragraph (and the deadline of the request, checked as the scan goes). Out: `[Found(start, end, symbol)]` with `symbol` normalized; `start`
     and `end` bound the symbol as written (without `第` / `号决议` / `resolution`).
     A bare number (`59/48`, `1631(2005)`, `2625 (XXV)`) counts only behind `第`, before `号`, or
     after `resolution(s)`, or as a further item of such a list.
@@ -237,7 +244,9 @@ def find_symbols(folded: str) -> list[Found]:
     # consecutive bare items of one list: [anchored, is_decision, items]
     groups: list[list] = []
     group: list | None = None
-    for m in _scan_symbols(folded):
+    for n, m in enumerate(_scan_symbols(folded, deadline)):
+        if not n % CHECK_EVERY:
+            deadline.check()
         s, e = m.span()
         if urls:
             k = bisect_right(urls, (s, len(folded) + 1)) - 1

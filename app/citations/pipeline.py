@@ -12,8 +12,10 @@ from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from operator import attrgetter
 
+from app.budget import UNLIMITED, Deadline
+
 from .clean import Document, Paragraph, fold, split
-from .find import Found, attach_date, find_calls, find_dates, find_symbols, normalize
+from .find import CHECK_EVERY, Found, attach_date, find_calls, find_dates, find_symbols, normalize
 from .languages import LANGUAGES
 from .models import Citation
 from .verbs import Lexicon, governing, lexicon
@@ -86,11 +88,14 @@ class _ParaCache:
 
     __slots__ = ("lex", "paras", "found", "dates", "verbs", "calls", "latin")
 
-    def __init__(self, lex: Lexicon, paras: list[Paragraph]):
+    def __init__(self, lex: Lexicon, paras: list[Paragraph], deadline: Deadline = UNLIMITED):
         self.lex = lex
         self.latin = lex.lang != "zh"
         self.paras = paras
-        self.found: list[list[Found]] = [find_symbols(p.folded) for p in paras]
+        self.found: list[list[Found]] = []
+        for p in paras:
+            deadline.check()
+            self.found.append(find_symbols(p.folded, deadline))
         self.dates: list[list[tuple[int, int, datetime.date]] | None] = [None] * len(paras)
         self.verbs: list[list[tuple[int, int, str]] | None] = [None] * len(paras)
         self.calls: dict[int, list[tuple[str, int, bool]]] = {}
@@ -216,14 +221,15 @@ def paragraphs(text: str, lang: str | None = None) -> list[Paragraph]:
     return doc.paragraphs
 
 
-def extract(text: str, lang: str | None = None) -> list[Citation]:
+def extract(text: str, lang: str | None = None, deadline: Deadline = UNLIMITED) -> list[Citation]:
     """Extract every citation of a UN document symbol from a text.
 
     In: the text exactly as stored (Chinese or English UN document converted from PDF or
-    markdown; fullwidth characters, broken lines, footnotes, undocs link lists allowed) and
-    optionally its language (`'zh'`, `'en'`, ...; detected when None).
+    markdown; fullwidth characters, broken lines, footnotes, undocs link lists allowed),
+    optionally its language (`'zh'`, `'en'`, ...; detected when None), and the deadline of the
+    request it serves, checked between steps and paragraphs.
     Out: `Citation`s sorted by `start`, offsets into `text` as given (docs/extraction.md).
-    Never raises on any string.
+    Never raises on any string; raises `OverBudget` once `deadline` has passed.
     """
     if not isinstance(text, str) or not text:
         return []
@@ -232,28 +238,32 @@ def extract(text: str, lang: str | None = None) -> list[Citation]:
         # end; the cyclic GC would walk them again and again (none of them forms a cycle).
         gc.disable()
         try:
-            return _extract(text, lang)
+            return _extract(text, lang, deadline)
         finally:
             gc.enable()
-    return _extract(text, lang)
+    return _extract(text, lang, deadline)
 
 
 _GC_PAUSE_AT = 200_000
 
 
-def _extract(text: str, lang: str | None) -> list[Citation]:
+def _extract(text: str, lang: str | None, deadline: Deadline) -> list[Citation]:
     lang = lang or detect_language(text)
     lex = lexicon(lang)
     prefer_after = not lang.lower().startswith("zh")
     folded = fold(text)
+    deadline.check()
     doc = split(text, folded, verb_start=lex.line_start)
     paras = doc.paragraphs
     _assign_locations(paras)
-    cache = _ParaCache(lex, paras)
+    deadline.check()
+    cache = _ParaCache(lex, paras, deadline)
+    deadline.check()
     bound = _bind_footnotes(doc, cache)
 
     out: list[Citation] = []
     for p, found in zip(paras, cache.found):
+        deadline.check()
         if not found:
             continue
         omap = p.omap
@@ -272,6 +282,8 @@ def _extract(text: str, lang: str | None) -> list[Citation]:
                 call_date = _call_date(cp, j, cache)
             footnote = p.mark
             for i, f in enumerate(found):
+                if not i % CHECK_EVERY:
+                    deadline.check()
                 start, end = omap.span_to_original(f.start, f.end)
                 date = call_date or attach_date(p.folded, found, i, dates, prefer_after)
                 out.append(
@@ -280,20 +292,25 @@ def _extract(text: str, lang: str | None) -> list[Citation]:
                 )
         else:
             verbs = cache.get_verbs(p)
+            # the citations a verb governs share the one string of it (`Recalling resolutions
+            # 60/1, 61/2, …` governs thousands)
+            last_v, verb, vcls = None, None, "other"
             for i, f in enumerate(found):
+                if not i % CHECK_EVERY:
+                    deadline.check()
                 start, end = omap.span_to_original(f.start, f.end)
                 date = attach_date(p.folded, found, i, dates, prefer_after) if dates else None
                 # the governing verb: the last clause-opening verb before the symbol
                 k = bisect_left(verbs, (f.start,)) - 1
                 v = verbs[k] if k >= 0 else None
-                if v is not None:
-                    verb, vcls = p.text[v[0] : v[1]], v[2]
-                else:
-                    verb, vcls = None, "other"
+                if v is not last_v:
+                    last_v = v
+                    verb, vcls = (p.text[v[0] : v[1]], v[2]) if v is not None else (None, "other")
                 out.append(
                     Citation(f.symbol, text[start:end], start, end, verb, vcls, date,
                              p.location, p.text, p.index, None, None, None)
                 )
+    deadline.check()
     out.sort(key=_START)
     if doc.links:
         out = _apply_links(text, out, doc)

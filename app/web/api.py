@@ -4,13 +4,14 @@ from fastapi import APIRouter, Path, Query, Response
 
 from fastapi import HTTPException
 
+from app.budget import Deadline
 from app.chains import reads
 from app.citations.excerpt import bounded_json, excerpt, excerpts
 from app.config import get_settings
 from app.budget import Deadline
 from app.db import SessionDep, statements_within
 from app.documents import labels
-from app.documents.extract import lookup
+from app.documents.extract import MAX_PER_PAGE, PER_PAGE, lookup
 from app.documents.queries import by_symbol, cites, source_facts_of
 from app.models import (
     ChainLinkPublic,
@@ -35,7 +36,7 @@ from app.models import (
 from app.search.queries import MARK_CLOSE, MARK_OPEN, full_text
 from app.symbols import normalize
 from app.web import urls
-from app.web.errors import citers_or_404, document_or_404, organization_or_404
+from app.web.errors import NotFound, citers_or_404, document_or_404, organization_or_404
 
 router = APIRouter(prefix="/api", tags=["api"])
 # NUL bytes are refused before routing (app/web/security.py); the schema says so.
@@ -235,28 +236,49 @@ def search(
 @router.post(
     "/extract",
     response_model=ExtractPublic,
-    responses={413: {"model": ErrorPublic, "description": "Text over 1 MB"}},
+    responses={
+        404: {"model": ErrorPublic, "description": "A page past the last one"},
+        413: {"model": ErrorPublic, "description": "Text over 1 MB"},
+        503: {"model": ErrorPublic, "description": "Over the request's time; Retry-After says when to ask again"},
+    },
 )
-def extract_citations(session: SessionDep, body: ExtractIn):
+def extract_citations(
+    session: SessionDep,
+    body: ExtractIn,
+    page: int = Query(1, ge=1, le=1_000_000),
+    per_page: int = Query(PER_PAGE, ge=1, le=MAX_PER_PAGE),
+):
     """Text in (up to 1 MB); out, its citations with offsets into the text as sent, each marked
-    found (a document Lineage knows, with its URL) or unknown."""
+    found (a document Lineage knows, with its URL) or unknown. A page of them at a time
+    (`?page=` from 1, `?per_page=` up to 1000, 500 by default): `citations_total` counts them
+    all, and `next_page` is the page to ask for next with the same text."""
     limit = get_settings().max_text_bytes
     if len(body.text.encode("utf-8")) > limit:
         raise HTTPException(413, f"The text is over {limit // 1_000_000} MB; send a shorter text.")
-    result = lookup(session, body.text, body.lang)
-    items, paragraphs = bounded_json([c for c, _ in result.resolved])
+    result = lookup(session, body.text, body.lang, Deadline(get_settings().request_budget_seconds))
+    shown = result.page(page, per_page)
+    if shown is None:
+        total = len(result.citations)
+        raise NotFound(f"The text has {total} citations: there is no page {page} of {per_page} of them.")
+    items, paragraphs = bounded_json(result.citations, shown.offset, shown.offset + per_page)
     return ExtractPublic(
-        lang=result.lang,
+        lang=shown.lang,
         citations=[
             ExtractedPublic(
                 **{k: v for k, v in item.items() if k != "date"},
                 date=c.date,
-                found=d is not None,
-                url=urls.document(d) if d else None,
-                label=labels.document_label(d) if d else None,
+                found=found,
+                url=urls.document_by_symbol(c.symbol) if found else None,
+                label=c.symbol if found else None,
             )
-            for item, (c, d) in zip(items, result.resolved)
+            for item, (c, found) in zip(items, shown.rows)
         ],
-        unknown=result.unknown,
+        unknown=shown.unknown,
         paragraphs=[ExtractedParagraphPublic(**p) for p in paragraphs],
+        citations_total=shown.total,
+        unknown_total=shown.unknown_total,
+        page=shown.page,
+        per_page=shown.per_page,
+        pages=shown.pages,
+        next_page=shown.next_page,
     )

@@ -14,9 +14,9 @@ from app.documents import labels
 from app.documents.diff import (
     INLINE_MAX_CHARS, BadSpec, compared_chars, diff_sections, diff_texts, parse_spec, sections, too_long, unified,
 )
-from app.documents.extract import lookup
+from app.documents.extract import PER_PAGE as EXTRACT_PER_PAGE, lookup
 from app.documents.queries import became_of, page_cites, page_document, source_facts_of
-from app.i18n import request_lang
+from app.i18n import request_lang, t
 from app.web import urls
 from app.web.errors import NotFound, citers_or_404, document_or_404, page_or_404
 from app.web.forms import TextFormDep
@@ -75,9 +75,24 @@ def extract_page(request: Request, session: SessionDep, form: TextFormDep):
     if len(text.encode("utf-8")) > limit:
         ctx = {"text": "", "result": None, "error": f"The text is over {limit // 1_000_000} MB."}
         return render(request, "extract.html", ctx, status_code=413)
-    result = lookup(session, text) if text.strip() else None
-    ctx = {"text": text, "result": result, "segments": result.segments(text) if result else [], "error": None}
+    if not text.strip():
+        return render(request, "extract.html", {"text": text, "result": None, "error": None},
+                      fragment="_extract_result.html")
+    # The text once more, and one page of its citations highlighted: the page's buttons post the
+    # text again for the next one.
+    page = form.get("page") or "1"
+    page = page if isinstance(page, str) else ""
+    result = lookup(session, text, deadline=Deadline(get_settings().request_budget_seconds))
+    shown = result.page(int(page), EXTRACT_PER_PAGE) if _is_number(page) else None
+    if shown is None:
+        error = t("extract_no_page", request_lang(request)).format(total=len(result.citations), page=page[:20])
+        return render(request, "extract.html", {"text": text, "result": None, "error": error}, status_code=404)
+    ctx = {"text": text, "result": shown, "segments": shown.segments(text), "error": None}
     return render(request, "extract.html", ctx, fragment="_extract_result.html")
+
+
+def _is_number(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 7
 
 
 # Unresolved symbols by the fifty, each with its first ten citers and a link to the document
