@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     # first drawing) stops after this many seconds with a 503, and one client may run at most
     # this many such requests at once (more get a 429 with Retry-After).
     request_budget_seconds: float = Field(default=5.0, gt=0, le=600)
-    heavy_per_client: int = Field(default=2, ge=1, le=100_000)
+    heavy_per_client: int = Field(default=1, ge=1, le=100_000)
 
     # A client that stops reading an answer is cut off (app/web/slow_clients.py): when one write
     # to it waits this long, or when, over this many seconds of waiting, it took fewer bytes a

@@ -129,7 +129,7 @@ async def readers(base: str, urls: list[str], n: int, until: float) -> tuple[lis
     return latencies, errors
 
 
-async def attack_http(base: str, until: float, requests, concurrency: int = 4) -> Counter:
+async def attack_http(base: str, until: float, requests, concurrency: int = int(os.environ.get("ATTACK_CONCURRENCY", "4"))) -> Counter:
     """`requests` yields (method, path, body); each attacker sends them one after another."""
     answers: Counter = Counter()
     transport = httpx.AsyncHTTPTransport(local_address=ATTACKER)

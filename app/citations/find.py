@@ -176,8 +176,9 @@ def _positions(text: str, chars: str) -> list[int]:
     return out
 
 
-# A paragraph may list a hundred thousand symbols: the deadline is checked every this many.
-CHECK_EVERY = 1024
+# A paragraph may list a hundred thousand symbols: the deadline is checked every this many (well
+# under a millisecond of work, so that the check can let readers go first: app/budget.py).
+CHECK_EVERY = 16
 
 
 def _scan_symbols(folded: str, deadline: Deadline = UNLIMITED) -> list[re.Match[str]]:

@@ -83,6 +83,9 @@ def refusal(request: Request, status: int, key: str, **params):
 async def refuse_heavy(scope, receive, send, status: int, key: str) -> None:
     """The answer of `app.web.limits.HeavyLimit` to a request past its share."""
     response = refusal(Request(scope, receive), status, key)
+    # The connection closes after the refusal: a body still on its way (975 KB of an extract)
+    # is dropped by the kernel instead of read through by the server.
+    response.headers["Connection"] = "close"
     await response(scope, receive, send)
 
 
