@@ -111,9 +111,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"lineage seed: {exc}", file=sys.stderr)
             return 1
+    for conflict in counts["conflicts"]:
+        print(f"conflict: {conflict.line()}")
     print(
         f"seeded {counts['organizations']} organizations and {counts['documents']} documents"
         f" ({counts['changed']} changed); facts from public sources on {counts['public_documents']} documents"
+        f"; {len(counts['conflicts'])} conflicts"
     )
     return 0
 
@@ -147,6 +150,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         engine.dispose()
     for number, reason in report.errors:
         print(f"{args.file}:{number}: {reason}", file=sys.stderr)
+    for number, line in report.conflicts:
+        print(f"{args.file}:{number}: conflict: {line}")
     print(report.summary())
     return 1 if report.errors else 0
 
@@ -156,6 +161,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from app.documents.history import printable
     from app.documents.intake import discover, ingest_paths
 
     started = time.perf_counter()
@@ -164,11 +170,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         line = f"{status:<9} {path}" + (f": {detail}" if status == "refused" else f" ({detail})")
         (bar.write if not args.quiet else print)(line, file=sys.stderr if status == "refused" else sys.stdout)
 
+    def show_conflict(path: str, line: str) -> None:  # after its file's line: document, field, kept, not applied
+        (bar.write if not args.quiet else print)(f"{'conflict':<9} {printable(path)}: {line}", file=sys.stdout)
+
     try:
         found, _ = discover(args.paths)
         with _session() as session, tqdm(total=len(found), unit="file", desc="ingest", disable=args.quiet) as bar:
             report = ingest_paths(session, args.paths, batch_size=args.batch_size, progress=bar.update,
-                                  on_result=show)
+                                  on_result=show, on_conflict=show_conflict)
     except KeyboardInterrupt:
         # the batch under way is rolled back whole; the same command again goes on from there
         print("lineage ingest: interrupted; the files of the batch under way were not stored: "
@@ -179,7 +188,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(
         f"{done} files: {report.count('added')} added, {report.count('updated')} updated, "
         f"{report.count('unchanged')} unchanged, {report.refused} refused "
-        f"in {took:.1f} s ({done / took if took > 0 else 0:.1f} files/s)"
+        f"in {took:.1f} s ({done / took if took > 0 else 0:.1f} files/s), {len(report.conflicts)} conflicts"
     )
     return 1 if report.refused else 0
 

@@ -1,5 +1,6 @@
 """The engine and the one session dependency."""
 
+import json
 from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from typing import Annotated, TypeVar
@@ -23,6 +24,10 @@ T = TypeVar("T")
 BULK_CACHE_KIB = 64 * 1024
 
 
+def _json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str, *, savepoints: bool = False, **kwargs) -> Engine:
     """An engine for `url`, with the SQLite pragmas Lineage relies on.
 
@@ -31,7 +36,11 @@ def make_engine(url: str, *, savepoints: bool = False, **kwargs) -> Engine:
     transaction and its release commits; `lineage import`, which keeps a savepoint per line
     inside a transaction per batch, needs the real thing (SQLAlchemy's pysqlite recipe).
     IMMEDIATE takes the write lock at once, so a batch never finds its snapshot stale.
+
+    JSON columns are written as UTF-8 text, not \\u escapes: an audit snapshot holds a whole
+    Chinese text, which escapes would make twice as long.
     """
+    kwargs.setdefault("json_serializer", _json_dumps)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         if "poolclass" not in kwargs and url not in ("sqlite://", "sqlite:///:memory:"):

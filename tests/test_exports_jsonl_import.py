@@ -114,7 +114,7 @@ def test_the_command_commits_per_batch_reports_file_line_reasons_and_a_summary(t
     out, err = capsys.readouterr()
     assert status == 1
     assert err.strip().splitlines() == [f"{path}:3: not valid JSON: Expecting property name enclosed in double quotes at column 2"]
-    assert out.strip().splitlines()[-1] == "imported 5 (added 5, changed 0), unchanged 0, refused 1"
+    assert out.strip().splitlines()[-1] == "imported 5 (added 5, changed 0), unchanged 0, refused 1, conflicts 0"
     assert seen == [0, 0, 2, 2, 2, 4]
     engine = make_engine(url)
     with Session(engine) as s:

@@ -32,8 +32,12 @@ from app.documents import files
 from app.documents.queries import quoted
 from app.documents.metadata import Metadata, read
 from app.chains.membership import in_series
+from app.documents.history import Conflict
 from app.documents.store import DocumentIn, ingest_document
 from app.models import Citation, Document, Organization
+
+# Who the files' changes are by, in the audit log.
+ACTOR = "lineage ingest"
 
 _WS = re.compile(r"\s+")
 _OBSERVER = re.compile(r"观察员地位|observer\s+status", re.I)
@@ -179,15 +183,19 @@ def _refresh_in_series(session: Session, org: Organization) -> None:
     session.flush()
 
 
-def store(session: Session, prepared: Prepared, data: DocumentIn | None = None) -> tuple[str, Document]:
-    """Store a prepared file (or the person's corrected `data`) in the open transaction;
-    returns ("added" | "updated" | "unchanged", the document)."""
+def store(session: Session, prepared: Prepared, data: DocumentIn | None = None, *, actor: str | None = None,
+          conflicts: list[Conflict] | None = None) -> tuple[str, Document]:
+    """Store a prepared file (or the person's corrected `data`) in the open transaction, as
+    `actor`'s change; returns ("added" | "updated" | "unchanged", the document), and adds to
+    `conflicts` the values it brought for fields an admin set, not applied."""
     data = data or prepared.data
     org_changed = False
     if prepared.organization is not None and data.organization is None:
         org, org_changed = organization_for(session, prepared.organization, prepared.filename)
         data.organization = org.acronym
-    result = ingest_document(session, data, citations=prepared.citations, commit=False)
+    result = ingest_document(session, data, citations=prepared.citations, commit=False, actor=actor)
+    if conflicts is not None:
+        conflicts.extend(result.conflicts)
     if result.created:
         return "added", result.document
     return ("updated" if result.changed or org_changed else "unchanged"), result.document
@@ -250,6 +258,8 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, s
 @dataclass
 class Report:
     results: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, detail)
+    # (path, a value its file brought for a field an admin set, not applied: `Conflict.line`)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for _, s, _ in self.results if s == status)
@@ -262,16 +272,17 @@ class Report:
 def ingest_paths(
     session: Session, paths: Sequence[str | Path], *, batch_size: int = 50,
     progress: Callable[[int], None] | None = None, on_result: Callable[[str, str, str], None] | None = None,
+    on_conflict: Callable[[str, str], None] | None = None,
 ) -> Report:
     """Ingest files and folders; idempotent; a transaction per batch of files, a savepoint per
     file, so a refused file leaves nothing behind and the others still go in. Each file is read
     in a process of its own under memory, CPU and time limits (`files.IsolatedReader`), as an
     upload is: a hostile file cannot hang or balloon the command."""
     with files.IsolatedReader() as reader:
-        return _ingest_paths(session, paths, reader.read, batch_size, progress, on_result)
+        return _ingest_paths(session, paths, reader.read, batch_size, progress, on_result, on_conflict)
 
 
-def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) -> Report:
+def _ingest_paths(session, paths, read_file, batch_size, progress, on_result, on_conflict=None) -> Report:
     report = Report()
 
     def note(path: str, status: str, detail: str) -> None:
@@ -300,11 +311,17 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
                 continue
             if pending == 0:
                 begin_batch(session)
+            conflicts: list[Conflict] = []
             with session.begin_nested():
                 same = already_stored(session, prepared)
-                status, doc = ("unchanged", same) if same is not None else store(session, prepared)
+                status, doc = ("unchanged", same) if same is not None else \
+                    store(session, prepared, actor=ACTOR, conflicts=conflicts)
             this_run[key] = (path, text_sha, doc.key)
             note(str(path), status, doc.key)
+            for c in conflicts:  # after the file's own line
+                report.conflicts.append((printable(str(path)), c.line()))
+                if on_conflict:
+                    on_conflict(printable(str(path)), c.line())
             pending += status != "unchanged"
         except files.Refused as e:
             note(str(path), "refused", str(e))

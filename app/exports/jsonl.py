@@ -30,7 +30,7 @@ from app.chains.queries import organization
 from app.db import begin_batch
 from app.citations.models import LOCATIONS, VERB_CLASSES
 from app.citations import Citation as Found
-from app.documents import public_facts
+from app.documents import history, public_facts
 from app.documents.store import DocumentIn, by_key_or_symbol, document_row, ingest_document, upsert_organization
 from app.documents.queries import quoted
 from app.documents.rules import check_citation, check_document
@@ -41,12 +41,19 @@ DOCUMENT_FIELDS = ("key", "symbol", "kind", "organization", "session", "date", "
                    "language", "source", "became", "text", "provenance")
 
 
+# Who an import's changes are by, in the audit log.
+ACTOR = "lineage import"
+
+
 @dataclass
 class ImportReport:
     added: int = 0
     changed: int = 0
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # (line number, a value it brought for a field an admin set, not applied: `Conflict.line`),
+    # a short line each, whatever the values
+    conflicts: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -58,7 +65,7 @@ class ImportReport:
 
     def summary(self) -> str:
         return (f"imported {self.imported} (added {self.added}, changed {self.changed}),"
-                f" unchanged {self.unchanged}, refused {self.refused}")
+                f" unchanged {self.unchanged}, refused {self.refused}, conflicts {len(self.conflicts)}")
 
 
 class LineError(ValueError):
@@ -320,7 +327,9 @@ def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportR
     report = ImportReport()
     pending = 0
     organizations = _Organizations(session)
+    trail = history.Trail()  # the lines' audit entries, written with their batch
     for number, raw in enumerate(lines, start=1):
+        mark = trail.mark()
         if progress:
             progress(len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass")))
         try:
@@ -339,6 +348,7 @@ def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportR
                 raise LineError("a number too long to read") from None
             if pending == 0:
                 begin_batch(session)
+            conflicts = []
             with session.begin_nested():
                 if isinstance(obj, dict) and obj.get("type") == "organization":
                     added, changed = _organization(session, obj)
@@ -346,18 +356,23 @@ def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportR
                     data, citations = parse_line(session, obj, strings_checked=not _may_hold_bad_strings(line),
                                                  organizations=organizations)
                     facts = _public_facts(obj)
-                    result = ingest_document(session, data, citations=citations, commit=False)
+                    result = ingest_document(session, data, citations=citations, commit=False, actor=ACTOR,
+                                             trail=trail)
                     added, changed = result.created, result.changed and not result.created
                     if facts is not None and public_facts.apply(session, public_facts.parse(
-                            {"documents": [{**facts, "key": result.document.key}]})[0]):
+                            {"documents": [{**facts, "key": result.document.key}]})[0], actor=ACTOR):
                         changed = not added
+                    conflicts = result.conflicts
         except (LineError, ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
+            trail.drop(mark)  # the line's savepoint rolled back: its entry goes with it
             report.errors.append((number, str(exc) or type(exc).__name__))
             continue
         except SQLAlchemyError as exc:
+            trail.drop(mark)
             # What the checks above let through and the database refused: this line only.
             report.errors.append((number, f"refused by the database: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}"))
             continue
+        report.conflicts.extend((number, c.line()) for c in conflicts)
         if added:
             report.added += 1
         elif changed:
@@ -365,9 +380,12 @@ def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportR
         else:
             report.unchanged += 1
         pending += 1
+        if pending >= batch_size or trail.full:
+            trail.write(session)
         if pending >= batch_size:
             session.commit()
             pending = 0
+    trail.write(session)
     session.commit()
     return report
 
