@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.citations import Citation as Found
 from app.config import get_settings
-from app.documents import labels, store
+from app.documents import history, labels, store
 from app.documents.form import Prepared
 from app.documents.history import SNAPSHOT_FIELDS, changed_fields  # noqa: F401  (the audit pages' names)
 from app.documents.queries import by_ref
@@ -172,6 +172,48 @@ def restore(session: Session, entry: AuditEntry, username: str) -> Outcome:
     new = session.get(AuditEntry, result.entry_id)
     session.commit()
     return Outcome(True, 303, document=result.document, entry=new)
+
+
+# --- the values commands brought for fields an admin set ---------------------------------------
+
+
+def accept(session: Session, document_id: int, field: str, username: str, version: int) -> Outcome:
+    """An admin takes the value a command brought for a field they set: it is written as their
+    edit (audited), and the field is no longer theirs, so a later command may update it. A text
+    comes with the citations offered with it."""
+    doc = session.get(Document, document_id)
+    known = history.admin_fields(session, document_id)
+    if doc is None or field not in known or known[field].offered_by is None:
+        return Outcome(False, 409, message=Msg("err_conflict_gone"))
+    if doc.version != version:
+        return Outcome(False, 409, message=Msg("err_conflict_stale", {"label": labels.document_label(doc)}))
+    fields = [field]
+    if field == "text" and "citations" in known and known["citations"].offered_by is not None:
+        fields.append("citations")
+    snap = snapshot(session, doc)
+    for name in fields:
+        snap = history.with_value(snap, name, known[name].offered)
+    data, cits = from_snapshot(snap)
+    try:
+        result = ingest_document(session, data, citations=cits, commit=False, document_id=doc.id,
+                                 expected_version=version, actor=username, admin=True)
+    except StaleDocument:
+        session.rollback()
+        return Outcome(False, 409, message=Msg("err_conflict_stale", {"label": labels.document_label(doc)}))
+    except (ValueError, IntegrityError) as exc:
+        return _refused(session, exc)
+    history.unmark(session, result.document_id, fields)
+    session.commit()
+    return Outcome(True, 303, document=result.document)
+
+
+def keep(session: Session, document_id: int, field: str) -> Outcome:
+    """An admin keeps their value: the command's is dropped (the document does not change)."""
+    if not history.answer(session, document_id, field):
+        session.rollback()
+        return Outcome(False, 409, message=Msg("err_conflict_gone"))
+    session.commit()
+    return Outcome(True, 303)
 
 
 def audit_time(entry: AuditEntry) -> str:
