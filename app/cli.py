@@ -145,13 +145,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         with Session(engine) as session, fh, tqdm(
             total=size, unit="B", unit_scale=True, desc="import", disable=args.quiet
         ) as bar:
-            report = import_jsonl(session, fh, batch_size=args.batch_size, progress=bar.update)
+            def show_conflict(number: int, line: str) -> None:  # document, field, kept, not applied
+                (bar.write if not args.quiet else print)(f"{args.file}:{number}: conflict: {line}", file=sys.stdout)
+
+            report = import_jsonl(session, fh, batch_size=args.batch_size, progress=bar.update,
+                                  on_conflict=show_conflict)
     finally:
         engine.dispose()
     for number, reason in report.errors:
         print(f"{args.file}:{number}: {reason}", file=sys.stderr)
-    for number, line in report.conflicts:
-        print(f"{args.file}:{number}: conflict: {line}")
     print(report.summary())
     return 1 if report.errors else 0
 

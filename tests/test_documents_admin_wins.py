@@ -260,6 +260,20 @@ def test_a_text_an_admin_edited_keeps_its_citations_language_and_source(seeded, 
     assert history.admin_fields(session, doc.id) == {}
 
 
+def test_an_import_keeps_a_bounded_report_of_its_conflicts_and_counts_them_all(seeded, session, monkeypatch):
+    from app.exports import jsonl
+
+    admin_edit(session, title=ADMIN_TITLE)
+    monkeypatch.setattr(jsonl, "KEPT_CONFLICTS", 2)
+    told = []
+    lines = "".join(_line(title=f"标题 {n}") for n in range(5))
+    report = import_jsonl(session, io.StringIO(lines), on_conflict=lambda n, line: told.append(n))
+    assert (len(report.conflicts), report.conflict_count, told) == (2, 5, [1, 2, 3, 4, 5])
+    assert report.summary().endswith("conflicts 5")
+    [(_, waiting)] = [(c.field, c.offered) for c in history.open_conflicts(session, page=1, per_page=10)[0]]
+    assert waiting == "标题 4"  # the latest
+
+
 def test_seed_again_keeps_an_admins_title_and_says_so(seeded, session):
     admin_edit(session, title=ADMIN_TITLE)
     counts = seed(session, SEED_DIR)

@@ -101,13 +101,13 @@ def test_the_command_commits_per_batch_reports_file_line_reasons_and_a_summary(t
 
     real = jsonl.import_jsonl
 
-    def watching(session, fh, batch_size, progress):
+    def watching(session, fh, batch_size, progress, **kwargs):
         def look(n):
             con = sqlite3.connect(db)
             seen.append(con.execute("SELECT count(*) FROM document WHERE text IS NOT NULL").fetchone()[0])
             con.close()
             progress(n)
-        return real(session, fh, batch_size=batch_size, progress=look)
+        return real(session, fh, batch_size=batch_size, progress=look, **kwargs)
 
     monkeypatch.setattr(jsonl, "import_jsonl", watching)
     status = main(["import", str(path), "--batch-size", "2", "--quiet"])

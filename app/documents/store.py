@@ -3,7 +3,9 @@
 Every path that stores a text (the seed loader, the admin form's save, delete and restore in
 `app.documents.audit`, the JSON Lines import) goes through `ingest_document`, which extracts the citations, resolves them against the database and replaces
 the document's outgoing citations in one transaction. Ingesting the same text again changes
-nothing: rows are compared before they are written.
+nothing: rows are compared before they are written. In the same transaction it records the
+change (`app.documents.history`): its audit entry, under the name of who made it, and the fields
+an admin set, which nobody else's write overwrites.
 """
 
 from __future__ import annotations

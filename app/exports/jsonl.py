@@ -52,8 +52,9 @@ class ImportReport:
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     # (line number, a value it brought for a field an admin set, not applied: `Conflict.line`),
-    # a short line each, whatever the values
+    # a short line each, whatever the values; the first KEPT_CONFLICTS of `conflict_count`
     conflicts: list[tuple[int, str]] = field(default_factory=list)
+    conflict_count: int = 0
 
     @property
     def imported(self) -> int:
@@ -65,7 +66,7 @@ class ImportReport:
 
     def summary(self) -> str:
         return (f"imported {self.imported} (added {self.added}, changed {self.changed}),"
-                f" unchanged {self.unchanged}, refused {self.refused}, conflicts {len(self.conflicts)}")
+                f" unchanged {self.unchanged}, refused {self.refused}, conflicts {self.conflict_count}")
 
 
 class LineError(ValueError):
@@ -307,9 +308,14 @@ def _decode(line: str | bytes) -> str:
         raise LineError(f"not valid UTF-8 (byte {exc.start + 1} of the line)") from None
 
 
+# A file may bring a value for an admin's field on every line: the report keeps the first ones
+# (the command prints each as it comes, `on_conflict`), and counts them all.
+KEPT_CONFLICTS = 1000
+
+
 def import_jsonl(
     session: Session, lines: IO[str] | IO[bytes], batch_size: int = 500,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, on_conflict: Callable[[int, str], None] | None = None,
 ) -> ImportReport:
     """Import a JSON Lines stream (text, or bytes as a file holds them). Idempotent: importing the
     same file twice changes nothing.
@@ -318,12 +324,15 @@ def import_jsonl(
     in a savepoint of its own: a bad line is reported with its number and reason, and the others
     go on. The good lines are committed `batch_size` at a time; the stored pages of the chains
     they rewrite are rendered once, at the end (`readmodel.chain_pages_deferred`).
+
+    A line's changes are audited as "lineage import"'s; a value it brings for a field an admin
+    set is not applied, and is reported (`on_conflict(line number, what)`, and in the report).
     """
     with readmodel.chain_pages_deferred(session):
-        return _import_lines(session, lines, batch_size, progress)
+        return _import_lines(session, lines, batch_size, progress, on_conflict)
 
 
-def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportReport:
+def _import_lines(session: Session, lines, batch_size: int, progress, on_conflict) -> ImportReport:
     report = ImportReport()
     pending = 0
     organizations = _Organizations(session)
@@ -372,7 +381,12 @@ def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportR
             # What the checks above let through and the database refused: this line only.
             report.errors.append((number, f"refused by the database: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}"))
             continue
-        report.conflicts.extend((number, c.line()) for c in conflicts)
+        for c in conflicts:
+            report.conflict_count += 1
+            if len(report.conflicts) < KEPT_CONFLICTS:
+                report.conflicts.append((number, c.line()))
+            if on_conflict:
+                on_conflict(number, c.line())
         if added:
             report.added += 1
         elif changed:
