@@ -60,6 +60,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
+from app.printing import shown
 
 # The tables without which a file is no Lineage database, whatever its revision.
 CORE_TABLES = frozenset({"organization", "document", "citation", "alembic_version"})
@@ -86,9 +87,8 @@ def one_line(text: object, limit: int = REASON_CHARS) -> str:
 
 
 def _shown(name: object, limit: int = 80) -> str:
-    """A name read from a backup, safe to print: no control characters, not too long."""
-    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(name))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A name read from a backup, safe to print (app/printing.py), not too long."""
+    return shown(name, limit)
 
 
 def _sqlite_path(url: str) -> Path:

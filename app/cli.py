@@ -122,9 +122,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"lineage seed: {exc}", file=sys.stderr)
             return 1
+    for conflict in counts["conflicts"]:
+        print(f"conflict: {conflict.line()}")
     print(
         f"seeded {counts['organizations']} organizations and {counts['documents']} documents"
         f" ({counts['changed']} changed); facts from public sources on {counts['public_documents']} documents"
+        f"; {len(counts['conflicts'])} conflicts"
     )
     return 0
 
@@ -153,7 +156,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         with Session(engine) as session, fh, tqdm(
             total=size, unit="B", unit_scale=True, desc="import", disable=args.quiet
         ) as bar:
-            report = import_jsonl(session, fh, batch_size=args.batch_size, progress=bar.update)
+            def show_conflict(number: int, line: str) -> None:  # document, field, kept, not applied
+                (bar.write if not args.quiet else print)(f"{args.file}:{number}: conflict: {line}", file=sys.stdout)
+
+            report = import_jsonl(session, fh, batch_size=args.batch_size, progress=bar.update,
+                                  on_conflict=show_conflict)
     finally:
         engine.dispose()
     for number, reason in report.errors:
@@ -164,13 +171,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """One line per path met (added, updated, unchanged, skipped or refused, with why), every
-    name escaped onto its line (`intake.shown`), then a summary; exit 1 when anything was
+    name escaped onto its line (`app.printing.shown`), then a summary; exit 1 when anything was
     refused (a skipped file, of another type or read under another name, is not)."""
     import time
 
     from tqdm import tqdm
 
-    from app.documents.intake import discover, ingest_paths, shown
+    from app.documents.intake import discover, ingest_paths
+    from app.printing import shown
 
     started = time.perf_counter()
     for stream in (sys.stdout, sys.stderr):  # a terminal that is not UTF-8: a name is never a traceback
@@ -182,11 +190,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         line = f"{status:<9} {shown(path)}{shown(said)}"
         (bar.write if not args.quiet else print)(line, file=sys.stderr if status == "refused" else sys.stdout)
 
+    def show_conflict(path: str, line: str) -> None:  # after its file's line: document, field, kept, not applied
+        (bar.write if not args.quiet else print)(f"{'conflict':<9} {shown(path)}: {line}", file=sys.stdout)
+
     try:
         found, _ = discover(args.paths)
         with _session() as session, tqdm(total=len(found), unit="file", desc="ingest", disable=args.quiet) as bar:
             report = ingest_paths(session, args.paths, batch_size=args.batch_size, progress=bar.update,
-                                  on_result=show)
+                                  on_result=show, on_conflict=show_conflict)
     except KeyboardInterrupt:
         # the batch under way is rolled back whole; the same command again goes on from there
         print("lineage ingest: interrupted; the files of the batch under way were not stored: "
@@ -197,7 +208,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(
         f"{done} files: {report.count('added')} added, {report.count('updated')} updated, "
         f"{report.count('unchanged')} unchanged, {report.refused} refused, {report.skipped} skipped "
-        f"in {took:.1f} s ({done / took if took > 0 else 0:.1f} files/s)"
+        f"in {took:.1f} s ({done / took if took > 0 else 0:.1f} files/s), {len(report.conflicts)} conflicts"
     )
     return 1 if report.refused else 0
 

@@ -1,5 +1,6 @@
 """The engine and the one session dependency."""
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,10 @@ T = TypeVar("T")
 BULK_CACHE_KIB = 64 * 1024
 
 
+def _json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str, *, savepoints: bool = False, **kwargs) -> Engine:
     """An engine for `url`, with the SQLite pragmas Lineage relies on.
 
@@ -35,7 +40,11 @@ def make_engine(url: str, *, savepoints: bool = False, **kwargs) -> Engine:
     transaction and its release commits; `lineage import`, which keeps a savepoint per line
     inside a transaction per batch, needs the real thing (SQLAlchemy's pysqlite recipe).
     IMMEDIATE takes the write lock at once, so a batch never finds its snapshot stale.
+
+    JSON columns are written as UTF-8 text, not \\u escapes: an audit snapshot holds a whole
+    Chinese text, which escapes would make twice as long.
     """
+    kwargs.setdefault("json_serializer", _json_dumps)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         if "poolclass" not in kwargs and url not in ("sqlite://", "sqlite:///:memory:"):

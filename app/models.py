@@ -233,6 +233,28 @@ class AuditEntry(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class AdminField(SQLModel, table=True):
+    """A field of a document that an admin set (app.documents.history.PROTECTED): a command
+    (ingest, import, sync) does not overwrite it. Written by the admin's save, in its transaction.
+
+    When a command brought another value, it is kept here, not applied (`offered`, with `kept`,
+    the admin's value it met): an open conflict, listed at /admin/conflicts until an admin accepts
+    the command's value or keeps theirs. Values are in the audit snapshots' form.
+    """
+
+    __tablename__ = "admin_field"
+    __table_args__ = (Index("ix_admin_field_offered", "offered_at"),)
+
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
+    field: str = Field(primary_key=True, max_length=16)
+    set_by: str = Field(max_length=80)
+    set_at: dt.datetime = Field(default_factory=utcnow)
+    offered_by: str | None = Field(default=None, max_length=80)  # None: no open conflict
+    offered_at: dt.datetime | None = Field(default=None)
+    offered: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    kept: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
 # --- API schemas -------------------------------------------------------------------------
 
 

@@ -1,9 +1,10 @@
 """The read model (app/chains/readmodel.py): what the writer keeps equals what a rebuild computes.
 
 A Hypothesis state machine applies random histories of adds, admin edits, deletes, restores from
-the audit log, bulk imports (with a bad line now and then) and organization changes to a small
-world of symbols, and after every step compares every derived row with a rebuild from the
-documents and citations, and each stored chain page with a fresh render of its rows.
+the audit log, bulk imports (with a bad line now and then), an admin's answers to the values
+commands brought for fields they set, and organization changes to a small world of symbols, and
+after every step compares every derived row with a rebuild from the documents and citations, and
+each stored chain page with a fresh render of its rows.
 READMODEL_EXAMPLES sets how many histories (default 30).
 """
 
@@ -12,13 +13,13 @@ import os
 import io
 import json
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.documents import audit
+from app.documents import audit, history
 from app.exports.jsonl import import_jsonl
 from app.chains import readmodel
 from app.citations import Citation as Found
@@ -150,8 +151,8 @@ class History(RuleBasedStateMachine):
 
     @rule(spec=document)
     def add_or_ingest(self, spec):
-        try:
-            ingest_document(self.session, _data(spec), citations=_found(spec["citations"]))
+        try:  # as a command would (`lineage sync`): the fields an admin set stay theirs
+            ingest_document(self.session, _data(spec), citations=_found(spec["citations"]), actor="lineage sync")
         except ValueError:
             self.session.rollback()
 
@@ -161,7 +162,7 @@ class History(RuleBasedStateMachine):
         doc = data.draw(st.sampled_from(self._with_text()))
         try:
             ingest_document(self.session, _data(spec), citations=_found(spec["citations"]), commit=False,
-                            document_id=doc.id, expected_version=doc.version)
+                            document_id=doc.id, expected_version=doc.version, actor="tester", admin=True)
             self.session.commit()
         except (ValueError, StaleDocument):
             self.session.rollback()
@@ -194,7 +195,32 @@ class History(RuleBasedStateMachine):
                 .replace('"series": "BBB", ', ""))
         if bad:
             lines.insert(1, json.dumps({"symbol": "A/RES/60/1", "citations": [{"symbol": "not a symbol"}]}))
-        import_jsonl(self.session, io.StringIO("\n".join(lines) + "\n"), batch_size=2)
+        entries = self._entries("lineage import")
+        report = import_jsonl(self.session, io.StringIO("\n".join(lines) + "\n"), batch_size=2)
+        # an audit entry for each line that changed something, none for a refused one
+        assert self._entries("lineage import") - entries == report.added + report.changed
+
+    def _entries(self, username: str) -> int:
+        return len(self.session.exec(select(AuditEntry.id).where(AuditEntry.username == username)).all())
+
+    @rule(data=st.data(), accept=st.booleans())
+    def answer_a_conflict(self, data, accept):
+        waiting = history.open_conflicts(self.session, page=1, per_page=100)[0]
+        if waiting:
+            event("a conflict answered")
+            c = data.draw(st.sampled_from(waiting))
+            if accept:
+                audit.accept(self.session, c.document_id, c.field, "tester", c.version)
+            else:
+                audit.keep(self.session, c.document_id, c.field)
+
+    @invariant()
+    def the_admins_values_stay(self):
+        """A value a command brought for a field an admin set waits beside the admin's, which
+        the document still has."""
+        for c in history.open_conflicts(self.session, page=1, per_page=100)[0]:
+            snap = audit.snapshot(self.session, self.session.get(Document, c.document_id))
+            assert history.field_value(snap, c.field) == c.kept, c
 
     @rule(acronym=st.sampled_from(sorted(ORGS)), which=st.integers(0, 1))
     def change_observer(self, acronym, which):

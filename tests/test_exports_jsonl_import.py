@@ -101,20 +101,20 @@ def test_the_command_commits_per_batch_reports_file_line_reasons_and_a_summary(t
 
     real = jsonl.import_jsonl
 
-    def watching(session, fh, batch_size, progress):
+    def watching(session, fh, batch_size, progress, **kwargs):
         def look(n):
             con = sqlite3.connect(db)
             seen.append(con.execute("SELECT count(*) FROM document WHERE text IS NOT NULL").fetchone()[0])
             con.close()
             progress(n)
-        return real(session, fh, batch_size=batch_size, progress=look)
+        return real(session, fh, batch_size=batch_size, progress=look, **kwargs)
 
     monkeypatch.setattr(jsonl, "import_jsonl", watching)
     status = main(["import", str(path), "--batch-size", "2", "--quiet"])
     out, err = capsys.readouterr()
     assert status == 1
     assert err.strip().splitlines() == [f"{path}:3: not valid JSON: Expecting property name enclosed in double quotes at column 2"]
-    assert out.strip().splitlines()[-1] == "imported 5 (added 5, changed 0), unchanged 0, refused 1"
+    assert out.strip().splitlines()[-1] == "imported 5 (added 5, changed 0), unchanged 0, refused 1, conflicts 0"
     assert seen == [0, 0, 2, 2, 2, 4]
     engine = make_engine(url)
     with Session(engine) as s:

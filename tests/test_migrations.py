@@ -1,5 +1,7 @@
 """The Alembic migrations build the schema the models describe, on SQLite and PostgreSQL."""
 
+import json
+
 import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
@@ -210,3 +212,50 @@ def test_0017_keeps_only_the_default_drawings(empty_database, documents, kept):
     with engine.connect() as conn:
         left = set(conn.execute(text("SELECT scope, lang FROM graph_layout")).all())
     assert left == {(scope, lang) for scope in kept for lang in ("zh", "en")}
+
+
+def test_0018_marks_the_fields_admins_set_before_it_from_the_audit_log(empty_database):
+    """A database whose admins corrected documents before 0018 (the audit log says which fields
+    each save changed) has those fields marked as theirs, so no command overwrites them after the
+    upgrade; a field of a document whose text an admin deleted is not. A downgrade drops the table."""
+    from alembic import command
+    from sqlmodel import Session
+
+    from app.documents import history
+    from app.migrate import alembic_config
+
+    url, engine = empty_database
+    upgrade(url, "0017")
+
+    def snap(title, text_, citations=()):
+        return json.dumps({"symbol": "A/77/L.107", "title": title, "text": text_, "citations": list(citations),
+                           "version": 1}, ensure_ascii=False)
+
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO document (id, key, symbol, kind, title, text, provenance, created_at, updated_at, version) "
+            "VALUES (1, 'A/77/L.107', 'A/77/L.107', 'draft_resolution', '订正', '新全文', '{}', '2026-01-01', "
+            "'2026-01-01', 3), (2, 'A/77/L.1', 'A/77/L.1', 'draft_resolution', NULL, NULL, '{}', '2026-01-01', "
+            "'2026-01-01', 3)"))
+        entries = [
+            (1, "alice", "edit", 1, snap("原标题", "全文"), snap("订正", "全文")),
+            (2, "bob", "edit", 1, snap("订正", "全文"), snap("订正", "新全文", [{"symbol": "A/RES/1/1"}])),
+            (3, "alice", "edit", 2, snap("甲", "全文"), snap("乙", "全文")),
+            (4, "alice", "delete", 2, snap("乙", "全文"), None),
+        ]
+        for id_, who, action, doc, before, after in entries:
+            conn.execute(text(
+                "INSERT INTO auditentry (id, at, username, action, document_id, document_label, before, after) "
+                "VALUES (:id, '2026-01-02 00:00:00', :who, :action, :doc, 'x', :before, :after)"),
+                {"id": id_, "who": who, "action": action, "doc": doc, "before": before, "after": after})
+    upgrade(url)
+    check(url)
+    with Session(engine) as s:
+        marks = {f: r.set_by for f, r in history.admin_fields(s, 1).items()}
+        assert marks == {"title": "alice", "text": "bob", "citations": "bob"}
+        assert history.admin_fields(s, 2) == {}
+    command.downgrade(alembic_config(url), "0017")
+    with engine.connect() as conn:
+        assert "admin_field" not in inspect(conn).get_table_names()
+    upgrade(url)  # and up again
+    check(url)

@@ -6,10 +6,10 @@ from fastapi.routing import APIRoute
 from sqlmodel import func, select
 
 from app.main import create_app
-from app.models import AuditEntry, Citation, Document
+from app.models import AdminField, AuditEntry, Citation, Document
 from tests.admin_support import admin, admin_client, login, no_slowdown, token  # noqa: F401
 
-PARAMS = {"ref": "A/77/L.107", "entry_id": "1"}
+PARAMS = {"ref": "A/77/L.107", "entry_id": "1", "document_id": "1", "field": "title"}
 
 
 def _api_routes(routes, prefix: str = ""):
@@ -88,7 +88,7 @@ def test_login_and_logout_need_the_csrf_token_even_without_cookies(client, admin
 def _counts(session):
     return tuple(
         session.exec(select(func.count()).select_from(model)).one()
-        for model in (Document, Citation, AuditEntry)
+        for model in (Document, Citation, AuditEntry, AdminField)
     ) + (session.exec(select(func.sum(Document.version))).one(),)
 
 

@@ -18,35 +18,20 @@ from sqlmodel import Session, select
 
 from app.citations import Citation as Found
 from app.config import get_settings
-from app.documents import labels
-from app.documents.form import Prepared, iso_date
-from app.documents.queries import by_ref, quoted
+from app.documents import history, labels, store
+from app.documents.form import Prepared
+from app.documents.history import SNAPSHOT_FIELDS, changed_fields  # noqa: F401  (the audit pages' names)
+from app.documents.queries import by_ref
 from app.documents.store import DocumentIn, StaleDocument, delete_document, ingest_document
 from app.i18n import Msg
-from app.models import AuditEntry, Citation, Document, Organization, citation_record_of
-
-SNAPSHOT_FIELDS = ("key", "symbol", "kind", "session", "date", "date_source", "title", "title_en",
-                   "language", "text", "source", "organization", "became", "provenance")
+from app.models import AuditEntry, Document
 
 
 def snapshot(session: Session, doc: Document) -> dict[str, Any]:
-    """The document in full, as JSON: its fields, its organization and the resolution it became
-    by symbol, its citations, and the paragraphs they are in (each once, by index)."""
-    org = session.get(Organization, doc.organization_id) if doc.organization_id else None
-    became = session.get(Document, doc.became_id) if doc.became_id else None
-    cites = quoted(session, Citation.citing_id == doc.id)
-    return {
-        "key": doc.key, "symbol": doc.symbol, "kind": doc.kind, "session": doc.session,
-        "date": iso_date(doc.date) or None, "date_source": doc.date_source, "title": doc.title,
-        "title_en": doc.title_en, "language": doc.language, "text": doc.text, "source": doc.source,
-        "organization": org.acronym if org else None,
-        "became": (became.symbol or became.key) if became else None,
-        "provenance": doc.provenance or {}, "version": doc.version,
-        "citations": [
-            {k: v for k, v in citation_record_of(c).to_json().items() if k != "paragraph"} for c in cites
-        ],
-        "paragraphs": {str(c.paragraph_index): c.paragraph for c in cites},
-    }
+    """The document in full, as JSON (`history.snapshot_of`): its fields, its organization and
+    the resolution it became by symbol, its citations, and the paragraphs they are in (each once,
+    by index)."""
+    return store.snapshot(session, doc.id)
 
 
 def from_snapshot(snap: Mapping[str, Any]) -> tuple[DocumentIn, list[Found]]:
@@ -64,15 +49,6 @@ def from_snapshot(snap: Mapping[str, Any]) -> tuple[DocumentIn, list[Found]]:
         for c in snap.get("citations") or []
     ]
     return data, cits
-
-
-def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[str]:
-    """The fields (and `citations`) that differ between two snapshots."""
-    before, after = before or {}, after or {}
-    names = [f for f in SNAPSHOT_FIELDS if f != "key" and before.get(f) != after.get(f)]
-    if before.get("citations") != after.get("citations"):
-        names.append("citations")
-    return names
 
 
 # --- saving, deleting, restoring ------------------------------------------------------------
@@ -121,16 +97,17 @@ def _refused(session: Session, exc: Exception) -> Outcome:
 
 
 def save(session: Session, prep: Prepared, username: str, *, doc: Document | None = None) -> Outcome:
-    """Store a checked form (`prep.ok`): the document, its corrected citations, an audit entry."""
+    """Store a checked form (`prep.ok`): the document, its corrected citations, and (by the
+    writer, in the same transaction) its audit entry and the fields it makes the admin's."""
     assert prep.data is not None
     target = doc if doc is not None else prep.fills
     doc_id = target.id if target is not None else None
     label = labels.document_label(target) if target is not None else (prep.data.symbol or "")
-    before = snapshot(session, target) if target is not None else None
     try:
         result = ingest_document(
             session, prep.data, citations=prep.citations, commit=False,
             document_id=doc.id if doc is not None else None, expected_version=prep.version,
+            actor=username, admin=True,
         )
     except StaleDocument:
         if doc is None:  # someone else added this symbol's text meanwhile
@@ -143,12 +120,7 @@ def save(session: Session, prep: Prepared, username: str, *, doc: Document | Non
     if doc is not None and not result.changed:
         session.rollback()
         return Outcome(True, document=session.get(Document, doc_id), unchanged=True)
-    entry = AuditEntry(
-        username=username, action="edit" if doc is not None else "add", document_id=document.id,
-        document_label=labels.document_label(document)[:200], before=before,
-        after=snapshot(session, document),
-    )
-    session.add(entry)
+    entry = session.get(AuditEntry, result.entry_id)
     pause = get_settings().fault_pause_before_commit
     if pause:
         time.sleep(pause)  # the crash tests kill the server here (tests/test_resilience.py)
@@ -158,16 +130,12 @@ def save(session: Session, prep: Prepared, username: str, *, doc: Document | Non
 
 def delete(session: Session, doc: Document, username: str, version: int) -> Outcome:
     doc_id, label = doc.id, labels.document_label(doc)
-    before = snapshot(session, doc)
     try:
-        delete_document(session, doc, expected_version=version, commit=False)
+        delete_document(session, doc, expected_version=version, commit=False, actor=username)
     except StaleDocument:
         return _stale(session, doc_id, version, label)
-    entry = AuditEntry(username=username, action="delete", document_id=doc_id,
-                       document_label=label[:200], before=before, after=None)
-    session.add(entry)
     session.commit()
-    return Outcome(True, 303, entry=entry)
+    return Outcome(True, 303)
 
 
 def current_of(session: Session, snap: Mapping[str, Any]) -> Document | None:
@@ -185,13 +153,13 @@ def restore(session: Session, entry: AuditEntry, username: str) -> Outcome:
         return Outcome(False, 422, message=Msg("err_nothing_to_restore"))
     current = current_of(session, snap)
     has_text = current is not None and current.text is not None
-    before = snapshot(session, current) if has_text else None
     data, cits = from_snapshot(snap)
     try:
         result = ingest_document(
             session, data, citations=cits, commit=False,
             document_id=current.id if has_text else None,
             expected_version=current.version if current is not None else None,
+            actor=username, admin=True, restored_from=entry.id,
         )
     except StaleDocument:
         session.rollback()
@@ -201,14 +169,51 @@ def restore(session: Session, entry: AuditEntry, username: str) -> Outcome:
     if not result.changed:
         session.rollback()
         return Outcome(True, document=current, unchanged=True)
-    new = AuditEntry(
-        username=username, action="restore", document_id=result.document.id,
-        document_label=labels.document_label(result.document)[:200], restored_from=entry.id,
-        before=before, after=snapshot(session, result.document),
-    )
-    session.add(new)
+    new = session.get(AuditEntry, result.entry_id)
     session.commit()
     return Outcome(True, 303, document=result.document, entry=new)
+
+
+# --- the values commands brought for fields an admin set ---------------------------------------
+
+
+def accept(session: Session, document_id: int, field: str, username: str, version: int) -> Outcome:
+    """An admin takes the value a command brought for a field they set: it is written as their
+    edit (audited), and the field is no longer theirs, so a later command may update it. A text
+    comes with the citations offered with it."""
+    doc = session.get(Document, document_id)
+    known = history.admin_fields(session, document_id)
+    if doc is None or field not in known or known[field].offered_by is None:
+        return Outcome(False, 409, message=Msg("err_conflict_gone"))
+    if doc.version != version:
+        return Outcome(False, 409, message=Msg("err_conflict_stale", {"label": labels.document_label(doc)}))
+    fields = [field]
+    if field == "text" and "citations" in known and known["citations"].offered_by is not None:
+        fields.append("citations")
+    snap = snapshot(session, doc)
+    for name in fields:
+        snap = history.with_value(snap, name, known[name].offered)
+    data, cits = from_snapshot(snap)
+    try:
+        result = ingest_document(session, data, citations=cits, commit=False, document_id=doc.id,
+                                 expected_version=version, actor=username, admin=True)
+    except StaleDocument:
+        session.rollback()
+        return Outcome(False, 409, message=Msg("err_conflict_stale", {"label": labels.document_label(doc)}))
+    except (ValueError, IntegrityError) as exc:
+        return _refused(session, exc)
+    history.unmark(session, result.document_id, fields)
+    session.commit()
+    return Outcome(True, 303, document=result.document)
+
+
+def keep(session: Session, document_id: int, field: str) -> Outcome:
+    """An admin keeps their value: the command's is dropped (the document does not change)."""
+    if not history.answer(session, document_id, field):
+        session.rollback()
+        return Outcome(False, 409, message=Msg("err_conflict_gone"))
+    session.commit()
+    return Outcome(True, 303)
 
 
 def audit_time(entry: AuditEntry) -> str:

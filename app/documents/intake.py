@@ -33,12 +33,17 @@ from app.citations import Citation as Found
 from app.citations import extract
 from app.chains import readmodel
 from app.db import begin_batch
+from app.printing import shown
 from app.documents import files
 from app.documents.queries import quoted
 from app.documents.metadata import Metadata, read
 from app.chains.membership import in_series
+from app.documents.history import Conflict
 from app.documents.store import DocumentIn, ingest_document
 from app.models import Citation, Document, Organization
+
+# Who the files' changes are by, in the audit log.
+ACTOR = "lineage ingest"
 
 _WS = re.compile(r"\s+")
 _OBSERVER = re.compile(r"观察员地位|observer\s+status", re.I)
@@ -56,25 +61,6 @@ def printable(name: str) -> str:
     except UnicodeEncodeError:
         raw = name.encode("utf-8", "surrogatepass")
     return raw.decode("utf-8", "replace")
-
-
-def shown(text: str) -> str:
-    """A name (or a line naming one) as a command prints it: on one line, and as it is: a
-    backslash, a control or format character (a newline, an escape, a bidirectional override),
-    a line or paragraph separator and a byte that is not UTF-8 (which Python keeps as a lone
-    surrogate) are written as backslash escapes, as Python writes them (`\\n`, `\\x1b`,
-    `\\u202e`, `\\xff` for the byte 0xff)."""
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch.isprintable():
-            out.append(ch)
-        elif 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
-            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
-        else:
-            out.append(repr(ch)[1:-1])
-    return "".join(out)
 
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -226,15 +212,19 @@ def _refresh_in_series(session: Session, org: Organization) -> None:
     session.flush()
 
 
-def store(session: Session, prepared: Prepared, data: DocumentIn | None = None) -> tuple[str, Document]:
-    """Store a prepared file (or the person's corrected `data`) in the open transaction;
-    returns ("added" | "updated" | "unchanged", the document)."""
+def store(session: Session, prepared: Prepared, data: DocumentIn | None = None, *, actor: str | None = None,
+          conflicts: list[Conflict] | None = None) -> tuple[str, Document]:
+    """Store a prepared file (or the person's corrected `data`) in the open transaction, as
+    `actor`'s change; returns ("added" | "updated" | "unchanged", the document), and adds to
+    `conflicts` the values it brought for fields an admin set, not applied."""
     data = data or prepared.data
     org_changed = False
     if prepared.organization is not None and data.organization is None:
         org, org_changed = organization_for(session, prepared.organization, prepared.filename)
         data.organization = org.acronym
-    result = ingest_document(session, data, citations=prepared.citations, commit=False)
+    result = ingest_document(session, data, citations=prepared.citations, commit=False, actor=actor)
+    if conflicts is not None:
+        conflicts.extend(result.conflicts)
     if result.created:
         return "added", result.document
     return ("updated" if result.changed or org_changed else "unchanged"), result.document
@@ -445,6 +435,8 @@ class Report:
     file read once)."""
 
     results: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, detail)
+    # (path, a value its file brought for a field an admin set, not applied: `Conflict.line`)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for _, s, _ in self.results if s == status)
@@ -461,16 +453,17 @@ class Report:
 def ingest_paths(
     session: Session, paths: Sequence[str | Path], *, batch_size: int = 50,
     progress: Callable[[int], None] | None = None, on_result: Callable[[str, str, str], None] | None = None,
+    on_conflict: Callable[[str, str], None] | None = None,
 ) -> Report:
     """Ingest files and folders; idempotent; a transaction per batch of files, a savepoint per
     file, so a refused file leaves nothing behind and the others still go in. Each file is read
     in a process of its own under memory, CPU and time limits (`files.IsolatedReader`), as an
     upload is: a hostile file cannot hang or balloon the command."""
     with files.IsolatedReader() as reader:
-        return _ingest_paths(session, paths, reader.read, batch_size, progress, on_result)
+        return _ingest_paths(session, paths, reader.read, batch_size, progress, on_result, on_conflict)
 
 
-def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) -> Report:
+def _ingest_paths(session, paths, read_file, batch_size, progress, on_result, on_conflict=None) -> Report:
     report = Report()
 
     def note(path: str, status: str, detail: str) -> None:
@@ -500,13 +493,19 @@ def _ingest_paths(session, paths, read_file, batch_size, progress, on_result) ->
                 continue
             if pending == 0:
                 begin_batch(session)
+            conflicts: list[Conflict] = []
             with session.begin_nested():
                 same = already_stored(session, prepared)
                 if same is None:
                     prepared.data.key = key_for(session, prepared)
-                status, doc = ("unchanged", same) if same is not None else store(session, prepared)
+                status, doc = ("unchanged", same) if same is not None else \
+                    store(session, prepared, actor=ACTOR, conflicts=conflicts)
             this_run[key] = (path, text_sha, doc.key)
             note(str(path), status, doc.key)
+            for c in conflicts:  # after the file's own line
+                report.conflicts.append((str(path), c.line()))
+                if on_conflict:
+                    on_conflict(str(path), c.line())
             pending += status != "unchanged"
         except files.Refused as e:
             note(str(path), "refused", str(e))

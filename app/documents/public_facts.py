@@ -158,9 +158,9 @@ def _replace_facts(session: Session, doc: Document, facts: tuple[Fact, ...]) -> 
     return True
 
 
-def apply(session: Session, pub: PublicDocument) -> bool:
-    """Record one document's public facts (creating it, without text, if Lineage lacks it);
-    returns whether anything changed. Does not commit."""
+def apply(session: Session, pub: PublicDocument, *, actor: str | None = None) -> bool:
+    """Record one document's public facts (creating it, without text, if Lineage lacks it, as
+    `actor`'s change); returns whether anything changed. Does not commit."""
     # the writer imports this module for `seed`: its helpers are imported when called
     from app.documents.store import DocumentIn, _placeholder, _set, ingest_document
 
@@ -173,7 +173,7 @@ def apply(session: Session, pub: PublicDocument) -> bool:
             key=None if pub.symbol else pub.key, symbol=pub.symbol, kind=pub.kind,
             organization=pub.organization, session=pub.session, title_en=pub.title_en,
             became=pub.became,
-        ), commit=False).document
+        ), commit=False, actor=actor).document
         changed = True
     elif pub.became:
         changed |= _set(doc, became_id=_placeholder(session, pub.became).id)
@@ -197,10 +197,10 @@ def apply(session: Session, pub: PublicDocument) -> bool:
     return changed
 
 
-def load(session: Session, seed_dir: Path) -> dict[str, int]:
+def load(session: Session, seed_dir: Path, *, actor: str | None = None) -> dict[str, int]:
     """Apply every document of `seed_dir`'s public facts file; does not commit."""
     counts = {"public_documents": 0, "public_changed": 0}
     for pub in read(seed_dir):
         counts["public_documents"] += 1
-        counts["public_changed"] += apply(session, pub)
+        counts["public_changed"] += apply(session, pub, actor=actor)
     return counts

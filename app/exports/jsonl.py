@@ -30,7 +30,7 @@ from app.chains.queries import organization
 from app.db import begin_batch
 from app.citations.models import LOCATIONS, VERB_CLASSES
 from app.citations import Citation as Found
-from app.documents import public_facts
+from app.documents import history, public_facts
 from app.documents.store import DocumentIn, by_key_or_symbol, document_row, ingest_document, upsert_organization
 from app.documents.queries import quoted
 from app.documents.rules import check_citation, check_document
@@ -41,12 +41,20 @@ DOCUMENT_FIELDS = ("key", "symbol", "kind", "organization", "session", "date", "
                    "language", "source", "became", "text", "provenance")
 
 
+# Who an import's changes are by, in the audit log.
+ACTOR = "lineage import"
+
+
 @dataclass
 class ImportReport:
     added: int = 0
     changed: int = 0
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # (line number, a value it brought for a field an admin set, not applied: `Conflict.line`),
+    # a short line each, whatever the values; the first KEPT_CONFLICTS of `conflict_count`
+    conflicts: list[tuple[int, str]] = field(default_factory=list)
+    conflict_count: int = 0
 
     @property
     def imported(self) -> int:
@@ -58,7 +66,7 @@ class ImportReport:
 
     def summary(self) -> str:
         return (f"imported {self.imported} (added {self.added}, changed {self.changed}),"
-                f" unchanged {self.unchanged}, refused {self.refused}")
+                f" unchanged {self.unchanged}, refused {self.refused}, conflicts {self.conflict_count}")
 
 
 class LineError(ValueError):
@@ -300,9 +308,14 @@ def _decode(line: str | bytes) -> str:
         raise LineError(f"not valid UTF-8 (byte {exc.start + 1} of the line)") from None
 
 
+# A file may bring a value for an admin's field on every line: the report keeps the first ones
+# (the command prints each as it comes, `on_conflict`), and counts them all.
+KEPT_CONFLICTS = 1000
+
+
 def import_jsonl(
     session: Session, lines: IO[str] | IO[bytes], batch_size: int = 500,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, on_conflict: Callable[[int, str], None] | None = None,
 ) -> ImportReport:
     """Import a JSON Lines stream (text, or bytes as a file holds them). Idempotent: importing the
     same file twice changes nothing.
@@ -311,16 +324,21 @@ def import_jsonl(
     in a savepoint of its own: a bad line is reported with its number and reason, and the others
     go on. The good lines are committed `batch_size` at a time; the stored pages of the chains
     they rewrite are rendered once, at the end (`readmodel.chain_pages_deferred`).
+
+    A line's changes are audited as "lineage import"'s; a value it brings for a field an admin
+    set is not applied, and is reported (`on_conflict(line number, what)`, and in the report).
     """
     with readmodel.chain_pages_deferred(session):
-        return _import_lines(session, lines, batch_size, progress)
+        return _import_lines(session, lines, batch_size, progress, on_conflict)
 
 
-def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportReport:
+def _import_lines(session: Session, lines, batch_size: int, progress, on_conflict) -> ImportReport:
     report = ImportReport()
     pending = 0
     organizations = _Organizations(session)
+    trail = history.Trail()  # the lines' audit entries, written with their batch
     for number, raw in enumerate(lines, start=1):
+        mark = trail.mark()
         if progress:
             progress(len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass")))
         try:
@@ -339,6 +357,7 @@ def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportR
                 raise LineError("a number too long to read") from None
             if pending == 0:
                 begin_batch(session)
+            conflicts = []
             with session.begin_nested():
                 if isinstance(obj, dict) and obj.get("type") == "organization":
                     added, changed = _organization(session, obj)
@@ -346,18 +365,28 @@ def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportR
                     data, citations = parse_line(session, obj, strings_checked=not _may_hold_bad_strings(line),
                                                  organizations=organizations)
                     facts = _public_facts(obj)
-                    result = ingest_document(session, data, citations=citations, commit=False)
+                    result = ingest_document(session, data, citations=citations, commit=False, actor=ACTOR,
+                                             trail=trail)
                     added, changed = result.created, result.changed and not result.created
                     if facts is not None and public_facts.apply(session, public_facts.parse(
-                            {"documents": [{**facts, "key": result.document.key}]})[0]):
+                            {"documents": [{**facts, "key": result.document.key}]})[0], actor=ACTOR):
                         changed = not added
+                    conflicts = result.conflicts
         except (LineError, ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
+            trail.drop(mark)  # the line's savepoint rolled back: its entry goes with it
             report.errors.append((number, str(exc) or type(exc).__name__))
             continue
         except SQLAlchemyError as exc:
+            trail.drop(mark)
             # What the checks above let through and the database refused: this line only.
             report.errors.append((number, f"refused by the database: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}"))
             continue
+        for c in conflicts:
+            report.conflict_count += 1
+            if len(report.conflicts) < KEPT_CONFLICTS:
+                report.conflicts.append((number, c.line()))
+            if on_conflict:
+                on_conflict(number, c.line())
         if added:
             report.added += 1
         elif changed:
@@ -365,9 +394,12 @@ def _import_lines(session: Session, lines, batch_size: int, progress) -> ImportR
         else:
             report.unchanged += 1
         pending += 1
+        if pending >= batch_size or trail.full:
+            trail.write(session)
         if pending >= batch_size:
             session.commit()
             pending = 0
+    trail.write(session)
     session.commit()
     return report
 

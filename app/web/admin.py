@@ -18,12 +18,12 @@ from starlette.datastructures import FormData
 
 from app.chains.queries import organizations
 from app.db import SessionDep
-from app.documents import audit, form as forms
+from app.documents import audit, form as forms, history
 from app.documents import upload as uploads
 from app.documents.intake import organization_for
 from app.documents.queries import AdminFilter, citer_count, texts_page
 from app.models import AuditEntry, Document
-from app.i18n import Msg
+from app.i18n import Msg, N_
 from app.symbols import KINDS, normalize, parse
 from app.web import urls
 from app.web.csrf import require_csrf
@@ -268,3 +268,57 @@ def restore_entry(request: Request, session: SessionDep, user: AdminDep, entry_i
     if not outcome.ok:
         return _audit_entry_page(request, user, entry, outcome)
     return RedirectResponse(urls.document(outcome.document), status_code=303)
+
+
+# --- the values commands brought for fields an admin set ----------------------------------------
+
+CONFLICTS_PER_PAGE = 50
+
+# Each protected field's name as the page shows it.
+FIELD_LABELS = {
+    "symbol": N_("field_symbol"), "kind": N_("field_kind"), "session": N_("field_session"),
+    "date": N_("field_date"), "title": N_("field_title"), "title_en": N_("field_title_en"),
+    "organization": N_("field_organization"), "became": N_("field_became"), "text": N_("field_text"),
+    "citations": N_("field_citations"),
+}
+
+FieldName = Annotated[str, Path(max_length=16)]
+
+
+def _conflicts_page(request, session, user, page: int, outcome: audit.Outcome | None = None):
+    rows, total = history.open_conflicts(session, page=page, per_page=CONFLICTS_PER_PAGE)
+    pages = max(1, -(-total // CONFLICTS_PER_PAGE))
+    if page > pages:
+        raise NotFound(f"{total} conflicts wait: there is no page {page} of them.")
+    return render_admin(request, "admin/conflicts.html",
+                        {"conflicts": rows, "total": total, "page": page, "pages": pages, "outcome": outcome,
+                         "describe": history.describe, "field_labels": FIELD_LABELS},
+                        user=user, status_code=outcome.status if outcome else 200)
+
+
+@router.get("/admin/conflicts")
+def conflicts(request: Request, session: SessionDep, user: AdminDep, page: int = Query(1, ge=1, le=100_000)):
+    return _conflicts_page(request, session, user, page)
+
+
+def _answer(request, session, user, outcome: audit.Outcome):
+    if not outcome.ok:
+        return _conflicts_page(request, session, user, 1, outcome)
+    return RedirectResponse(urls.admin_conflicts(), status_code=303)
+
+
+@router.post("/admin/conflicts/{document_id}/{field}/accept")
+def accept_conflict(request: Request, session: SessionDep, user: AdminDep, document_id: PathId,
+                    field: FieldName, form: FormDep):
+    if field not in FIELD_LABELS:
+        raise NotFound(f"No field {field!r}.")
+    version = forms.whole_number(form.get("version", "")) or 0
+    return _answer(request, session, user, audit.accept(session, document_id, field, user.username, version))
+
+
+@router.post("/admin/conflicts/{document_id}/{field}/keep")
+def keep_conflict(request: Request, session: SessionDep, user: AdminDep, document_id: PathId,
+                  field: FieldName):
+    if field not in FIELD_LABELS:
+        raise NotFound(f"No field {field!r}.")
+    return _answer(request, session, user, audit.keep(session, document_id, field))

@@ -135,6 +135,19 @@ def admin_restore(entry_id: int) -> str:
     return f"/admin/audit/{entry_id}/restore"
 
 
+def admin_conflicts(page: int = 1) -> str:
+    """The values commands brought for fields admins set, not applied."""
+    return _with_query("/admin/conflicts", page=page if page > 1 else None)
+
+
+def admin_conflict_accept(document_id: int, field: str) -> str:
+    return f"/admin/conflicts/{document_id}/{_q(field)}/accept"
+
+
+def admin_conflict_keep(document_id: int, field: str) -> str:
+    return f"/admin/conflicts/{document_id}/{_q(field)}/keep"
+
+
 # --- Issue 5 views: graph, anomalies, unresolved, diff, feeds, exports -----------------------
 
 
