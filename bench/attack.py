@@ -42,7 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import free_port  # noqa: E402
+from tests.browser import free_port, stop, wait_until_up  # noqa: E402
 
 ATTACKER = "127.0.0.2"
 PARAGRAPHS = 200
@@ -174,7 +174,7 @@ async def attack_stalled(port: int, until: float, n: int = 100) -> Counter:
         try:
             # a socket the server has closed reads to its end (b"") once the buffer is drained
             s.settimeout(0.01)
-            while chunk := s.recv(1 << 20):
+            while s.recv(1 << 20):
                 pass
             closed += 1
         except (TimeoutError, BlockingIOError):
@@ -249,16 +249,7 @@ def main() -> int:
     chosen = args.only.split(",") if args.only else list(attacks)
     results = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("attack: the server did not start")
-            time.sleep(0.2)
+        wait_until_up(base, server, seconds=60)
         print(f"serving {base}; {len(urls)} reader URLs", file=sys.stderr, flush=True)
         # every reader URL once, so that no phase pays for first visits the others do not
         asyncio.run(readers(base, urls, args.readers, time.monotonic() + 5))
@@ -294,11 +285,7 @@ def main() -> int:
             results.append(result)
             print(json.dumps(result), flush=True)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         log.close()
     base_p95 = results[0]["p95_ms"]
     print()

@@ -23,7 +23,6 @@ import shutil
 import signal
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -36,11 +35,7 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "bench admin password 1234"
 TCP_ESTABLISHED = 1
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.browser import free_port, wait_until_up  # noqa: E402
 
 
 def proc_stats(pid: int) -> dict:
@@ -127,8 +122,6 @@ def reader_ms(base: str, path: str, n: int) -> list[float]:
 def measure(args) -> dict:
     import sqlite3
 
-    import httpx
-
     sys.path.insert(0, str(ROOT / "bench"))
     deadline = time.monotonic() + args.budget
     left = lambda: deadline - time.monotonic()  # noqa: E731
@@ -159,15 +152,7 @@ def measure(args) -> dict:
     clients: list[socket.socket] = []
     out: dict = {"clients": args.clients, "path": args.path, "db": str(args.db)}
     try:
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or left() < 0:
-                raise SystemExit("the server did not start")
-            time.sleep(0.1)
+        wait_until_up(base, proc, seconds=max(1.0, left()))
         admin = Admin(base, symbol)
         reader_ms(base, reader, 3)  # warm
         admin.save()

@@ -39,8 +39,19 @@ def wait_until_up(base: str, proc: subprocess.Popen, seconds: float = 30) -> Non
         except httpx.HTTPError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
+            said = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            raise RuntimeError(f"server did not start: {said}")
         time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen, seconds: float = 15) -> None:
+    """Ends a server: SIGTERM, and SIGKILL if it is still there after `seconds`."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 # base URL -> the server's process, for the tests that kill it
@@ -66,12 +77,7 @@ def live_server(database_url: str, extra_env: dict | None = None, seed: bool = T
         yield base
     finally:
         SERVERS.pop(base, None)
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def screenshot_dir() -> Path:

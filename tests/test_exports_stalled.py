@@ -28,7 +28,7 @@ import pytest
 from sqlmodel import Session
 
 from app.config import PROJECT_ROOT
-from tests.browser import free_port
+from tests.browser import free_port, stop
 from tests.conftest import TEST_DB_URL
 
 pytestmark = pytest.mark.skipif(bool(TEST_DB_URL), reason="a SQLite file of its own")
@@ -131,12 +131,7 @@ def server(tmp_path_factory):
         yield SimpleNamespace(base=base, port=port, proc=proc, db=db, url=url, log=folder / "serve.log")
     finally:
         log.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -33,7 +33,6 @@ from app.citations import Citation as Found
 from app.citations import extract
 from app.chains import readmodel
 from app.db import begin_batch
-from app.printing import shown
 from app.documents import files
 from app.documents.queries import quoted
 from app.documents.metadata import Metadata, read

@@ -8,7 +8,6 @@ from app.budget import Deadline
 from app.chains import reads
 from app.citations.excerpt import bounded_json, excerpt, excerpts
 from app.config import get_settings
-from app.budget import Deadline
 from app.db import SessionDep, statements_within
 from app.documents import labels
 from app.documents.extract import MAX_PER_PAGE, PER_PAGE, lookup
