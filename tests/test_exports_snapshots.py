@@ -195,19 +195,23 @@ def _poll_until(condition, seconds: float = 10) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_a_refused_export_says_when_to_ask_again(read_client, lang):
+def test_a_refused_export_says_when_to_ask_again(read_client, lang, monkeypatch):
     from bs4 import BeautifulSoup
 
+    from app.config import get_settings
     from app.i18n import t
 
     exports = read_client.app.state.exports
     exports.max_waiting, kept = 0, exports.max_waiting
+    # (a public URL of its own: an export another test had written would be no new work)
+    monkeypatch.setenv("LINEAGE_PUBLIC_URL", f"https://refused-{lang}.test")
+    get_settings.cache_clear()
     try:
-        # (an address of its own: an export another test had written would be no new work)
-        r = read_client.get(urls.export("lineage.json", "SCO"), params={"lang": lang},
-                            headers={"host": f"refused-{lang}.test"})
+        r = read_client.get(urls.export("lineage.json", "SCO"), params={"lang": lang})
     finally:
         exports.max_waiting = kept
+        monkeypatch.delenv("LINEAGE_PUBLIC_URL")
+        get_settings.cache_clear()
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     assert t("err_exports_busy", lang) in BeautifulSoup(r.text, "html.parser").get_text()
 

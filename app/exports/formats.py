@@ -68,16 +68,19 @@ def one_read(engine: Engine) -> Iterator[Connection]:
 
     SQLite's driver begins no transaction before a SELECT, so that each statement would read the
     data as it is then (an export could hold a citation of a document it does not list): one is
-    begun by hand. PostgreSQL's REPEATABLE READ gives the whole transaction one snapshot."""
+    begun by hand. PostgreSQL's REPEATABLE READ gives the whole transaction one snapshot: set
+    for this transaction alone (`SET TRANSACTION`), so the pooled connection goes back as it
+    came (the driver's read-only flag would make its next transactions READ WRITE explicitly,
+    overriding a database's default_transaction_read_only)."""
     with engine.connect() as conn:
         dialect = conn.dialect.name
-        if dialect == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         # (a connection shared with the tests' session may be in its transaction already)
         begin = dialect == "sqlite" and not conn.connection.dbapi_connection.in_transaction
         conn.begin()  # rolled back when the connection closes; the ORM sessions on it join it
         if begin:
             conn.exec_driver_sql("BEGIN")
+        if dialect == "postgresql":
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield conn
 
 
