@@ -235,3 +235,19 @@ def read_client(_read_app_client):
     _read_app_client.cookies.clear()
     yield _read_app_client
     _read_app_client.cookies.clear()
+
+
+@pytest.fixture
+def dot_runs(monkeypatch):
+    """The Graphviz sources laid out during the test, in order (each a real `dot` run)."""
+    from app.graph import layouts
+
+    runs = []
+    real = layouts.run_dot
+
+    def counting(source, **kw):
+        runs.append(source)
+        return real(source, **kw)
+
+    monkeypatch.setattr(layouts, "run_dot", counting)
+    return runs

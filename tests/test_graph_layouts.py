@@ -67,17 +67,6 @@ def limits(monkeypatch):
     return set_
 
 
-@pytest.fixture
-def dot_runs(monkeypatch):
-    runs = []
-    real = layouts.run_dot
-
-    def counting(source, **kw):
-        runs.append(source)
-        return real(source, **kw)
-
-    monkeypatch.setattr(layouts, "run_dot", counting)
-    return runs
 
 
 def test_a_graph_is_laid_out_once_and_then_served_from_storage(seeded, client, dot_runs, limits):

@@ -39,17 +39,6 @@ def engine(file_engine):
     return file_engine
 
 
-@pytest.fixture
-def dot_runs(monkeypatch):
-    runs = []
-    real = layouts.run_dot
-
-    def counting(source, **kw):
-        runs.append(source)
-        return real(source, **kw)
-
-    monkeypatch.setattr(layouts, "run_dot", counting)
-    return runs
 
 
 @pytest.fixture
