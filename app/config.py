@@ -104,6 +104,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def threads(self) -> int:
+        """The threads a worker runs request handlers on: `worker_threads`, else 4 on SQLite
+        (its reads are work under one GIL: more threads only take turns) and 40 on PostgreSQL
+        (its queries wait on the network)."""
+        return self.worker_threads or (4 if self.sqlalchemy_url.startswith("sqlite") else 40)
+
+    @property
     def sqlalchemy_url(self) -> str:
         """The URL SQLAlchemy needs: `postgresql://` means psycopg 3 here."""
         url = self.database_url

@@ -22,9 +22,7 @@ async def lifespan(app: FastAPI):
     # On SQLite a page is Python and SQLite work under one GIL: past a few threads, more of them
     # only take turns (40 threads: 51 ms of CPU a chain page under load; 4: 35 ms, bench/README.md).
     # PostgreSQL queries wait on the network, so there anyio's default of 40 stays.
-    settings = get_settings()
-    sqlite = settings.sqlalchemy_url.startswith("sqlite")
-    to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads or (4 if sqlite else 40)
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().threads
     await to_thread.run_sync(render.compile_templates)
     await to_thread.run_sync(_settle)
     try:
@@ -60,8 +58,7 @@ def create_app() -> FastAPI:
     # worker, so that no client takes the threads the readers need (issue 27). Inside the page
     # cache: a page already rendered costs nothing and is not counted.
     settings = get_settings()
-    threads = settings.worker_threads or (4 if settings.sqlalchemy_url.startswith("sqlite") else 40)
-    app.add_middleware(HeavyLimit, per_client=settings.heavy_per_client, total=max(1, threads // 2),
+    app.add_middleware(HeavyLimit, per_client=settings.heavy_per_client, total=max(1, settings.threads // 2),
                        wait_seconds=settings.request_budget_seconds, refuse=errors.refuse_heavy)
     # A ceiling far above the 1 MB of text any form or API call may carry (issue 3).
     app.add_middleware(BodyLimit, max_bytes=8 * get_settings().max_text_bytes)

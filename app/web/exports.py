@@ -28,7 +28,7 @@ from app.exports import feeds, snapshots
 from app.exports import formats as export
 from app.i18n import request_lang, t
 from app.web import urls
-from app.web.errors import NotFound, document_or_404, organization_or_404
+from app.web.errors import RETRY_AFTER, NotFound, document_or_404, organization_or_404
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,11 +40,6 @@ EXPORTS = {
     "lineage.graphml": "application/graphml+xml; charset=utf-8",
 }
 ATOM = "application/atom+xml; charset=utf-8"
-RETRY_SECONDS = 5  # what a client refused for the exports being written is told to wait
-
-
-def _absolute(request: Request, path: str) -> str:
-    return urls.public(path)
 
 
 # --- Atom feeds ------------------------------------------------------------------------------
@@ -55,7 +50,7 @@ def _entry(request: Request, doc, lang: str, summary: str):
     title = labels.document_title(doc, lang)
     return feeds.document_entry(
         doc, title=f"{name} — {title}" if title and title != name else name,
-        url=_absolute(request, urls.document(doc)), summary=summary, categories=[doc.kind],
+        url=urls.public(urls.document(doc)), summary=summary, categories=[doc.kind],
     )
 
 
@@ -80,8 +75,8 @@ def organization_feed(request: Request, session: SessionDep, acronym: str):
         id=feeds.tag("organization", org.acronym),
         title=f"Lineage · {org.acronym} · " + t("feed_org_title", lang),
         subtitle=name,
-        self_url=_absolute(request, urls.organization_feed(org.acronym)),
-        alternate_url=_absolute(request, urls.organization(org.acronym)),
+        self_url=urls.public(urls.organization_feed(org.acronym)),
+        alternate_url=urls.public(urls.organization(org.acronym)),
         lang=lang,
         entries=feeds.newest_first([_entry(request, d, lang, _doc_summary(d, lang, has_text)) for d, has_text in members]),
     )
@@ -104,8 +99,8 @@ def citing_feed(request: Request, session: SessionDep, ref: str):
         id=feeds.tag("citing", doc.key),
         title="Lineage · " + t("feed_citing_title", lang) + f" {name}",
         subtitle=labels.document_title(doc, lang) or name,
-        self_url=_absolute(request, urls.citing_feed(doc)),
-        alternate_url=_absolute(request, urls.document(doc)),
+        self_url=urls.public(urls.citing_feed(doc)),
+        alternate_url=urls.public(urls.document(doc)),
         lang=lang,
         entries=feeds.newest_first(entries),
     )
@@ -169,7 +164,7 @@ def _export(request: Request, session: Session, org, name: str) -> Response:
             (name, acronym, base), version, partial(_chunks, engine, name, acronym, base))
     except snapshots.ExportsBusy:
         raise StarletteHTTPException(503, t("err_exports_busy", request_lang(request)),
-                                     headers={"Retry-After": str(RETRY_SECONDS)}) from None
+                                     headers={"Retry-After": str(RETRY_AFTER)}) from None
     filename = f"lineage-{acronym or 'all'}-{name}"
     return _FileResponse(snapshots.stream(snapshot, file), media_type=EXPORTS[name],
                          headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -27,7 +27,7 @@ from app.graph import scope as graph_scope
 from app.graph.dot import GraphvizMissing
 from app.i18n import request_lang, t
 from app.web import urls
-from app.web.errors import organization_or_404
+from app.web.errors import RETRY_AFTER, organization_or_404
 from app.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -131,7 +131,7 @@ async def _svg(request: Request, session, org, sessions=None, page: int = 1) -> 
     if drawing.svg is None:
         message = _drawing_message(drawing, lang)
         status = 503 if drawing.routing in ("pending", "busy") else 422
-        headers = {"Retry-After": "5"} if status == 503 else None
+        headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     body = '<?xml version="1.0" encoding="UTF-8"?>\n' + drawing.svg
     return Response(body.encode("utf-8"), media_type="image/svg+xml")
